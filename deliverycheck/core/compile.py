@@ -1,0 +1,151 @@
+"""Compile action instances and properties to straight-line Python.
+
+Each action instance is run once on a state of :class:`Expr` leaves; the
+guard, the capacity condition and the changed cells become one function::
+
+    def a17(s):                      # s: the state as bytes
+        if not (s[3] and s[9] < 2): return None     # guard false
+        if not (s[20] == 0): return FULL            # a bounded structure is full
+        return s[:9] + bytes(((s[9] + 1),)) + s[10:]
+
+Sub-expressions used more than once are bound to temporaries, so the code
+is linear in the size of the expression DAG.  Unchanged runs of cells are
+copied with slices.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from .expr import Expr
+
+FULL = "FULL"  # sentinel: the step is enabled but a bounded structure is full
+
+_BINARY = {"+", "-", "*", "<", "<=", ">", ">=", "==", "!="}
+
+
+class _Emitter:
+    """Turns expression DAGs into Python source with shared temporaries."""
+
+    def __init__(self, roots: Sequence[Any]):
+        self.refs: dict[int, int] = {}
+        self.names: dict[int, str] = {}
+        self.lines: list[str] = []
+        for r in roots:
+            self._count(r)
+
+    def _count(self, node: Any) -> None:
+        if not isinstance(node, Expr):
+            return
+        k = id(node)
+        self.refs[k] = self.refs.get(k, 0) + 1
+        if self.refs[k] == 1:
+            for a in node.args if node.op != "cell" else ():
+                self._count(a)
+
+    def code(self, node: Any) -> str:
+        """Source for ``node``; shared nodes become temporaries in ``lines``."""
+        if not isinstance(node, Expr):
+            return repr(int(node)) if isinstance(node, int) else repr(node)
+        if node.op == "cell":
+            return f"s[{node.args[0]}]"
+        k = id(node)
+        if k in self.names:
+            return self.names[k]
+        text = self._text(node)
+        if self.refs.get(k, 0) > 1:
+            name = f"t{len(self.names)}"
+            self.names[k] = name
+            self.lines.append(f"{name} = {text}")
+            return name
+        return text
+
+    def _simple(self, node: Any) -> str:
+        """Source that is cheap to repeat (a temporary if need be)."""
+        text = self.code(node)
+        if text.isidentifier() or text.lstrip("-").isdigit() or (text.startswith("s[") and text[2:-1].isdigit()):
+            return text
+        name = f"t{len(self.names)}"
+        self.names[id(node)] = name
+        self.lines.append(f"{name} = {text}")
+        return name
+
+    def _text(self, node: Expr) -> str:
+        op, args = node.op, node.args
+        if op in _BINARY:
+            return f"({self.code(args[0])} {op} {self.code(args[1])})"
+        if op in ("and", "or"):
+            return "(" + f" {op} ".join(self.code(a) for a in args) + ")"
+        if op == "not":
+            return f"(not {self.code(args[0])})"
+        if op == "ite":
+            c, a, b = (self.code(x) for x in args)
+            return f"({a} if {c} else {b})"
+        if op == "sum":
+            return "(" + " + ".join(self.code(a) for a in args) + ")"
+        if op == "get":
+            i, arr = self._simple(args[0]), args[1:]
+            n = len(arr)
+            first = arr[0] if arr else None
+            contiguous = all(
+                isinstance(a, Expr) and a.op == "cell" and a.args[0] == first.args[0] + j
+                for j, a in enumerate(arr))
+            if contiguous and n:
+                return f"(s[{first.args[0]} + {i}] if 0 <= {i} < {n} else 0)"
+            items = ", ".join(self.code(a) for a in arr)
+            return f"(({items},)[{i}] if 0 <= {i} < {n} else 0)"
+        raise ValueError(f"unknown expression node {op!r}")
+
+
+def action_source(name: str, guard: Any, fits: Any, post: Sequence[Any]) -> str:
+    """Python source of one compiled action instance named ``name``."""
+    width = len(post)
+    changed = [i for i, e in enumerate(post)
+               if not (isinstance(e, Expr) and e.op == "cell" and e.args[0] == i)]
+    em = _Emitter([guard, fits] + [post[i] for i in changed])
+    body: list[str] = []
+
+    def flush():
+        body.extend(em.lines)
+        em.lines.clear()
+
+    if guard is not True:
+        g = em.code(guard)
+        flush()
+        body.append(f"if not {g}: return None")
+    if fits is not True:
+        f = em.code(fits)
+        flush()
+        body.append(f"if not {f}: return FULL")
+    exprs = {i: em.code(post[i]) for i in changed}
+    flush()
+    parts: list[str] = []
+    i = 0
+    while i < width:
+        j = i
+        if i in exprs:
+            while j < width and j in exprs:
+                j += 1
+            parts.append("bytes((" + "".join(exprs[k] + ", " for k in range(i, j)) + "))")
+        else:
+            while j < width and j not in exprs:
+                j += 1
+            parts.append("s" if (i, j) == (0, width) else f"s[{i}:{j}]")
+        i = j
+    body.append("return " + " + ".join(parts))
+    return f"def {name}(s):\n" + "".join(f"    {line}\n" for line in body)
+
+
+def predicate_source(name: str, value: Any) -> str:
+    """Python source of a compiled state predicate named ``name``."""
+    em = _Emitter([value])
+    text = em.code(value)
+    body = em.lines + [f"return bool({text})"]
+    return f"def {name}(s):\n" + "".join(f"    {line}\n" for line in body)
+
+
+def build(sources: Sequence[str], names: Sequence[str]) -> list[Callable]:
+    """Execute the generated sources and return the named functions."""
+    namespace: dict[str, Any] = {"FULL": FULL}
+    exec(compile("\n".join(sources), "<deliverycheck-compiled>", "exec"), namespace)
+    return [namespace[n] for n in names]

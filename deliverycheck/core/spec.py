@@ -1,0 +1,195 @@
+"""Actions and properties as data, and a specification that bundles them.
+
+An *action* is a Python function ``fn(s, c, *params) -> Effect``: ``s`` is a
+read-only view of the state (``s.field``, arrays as lists), ``c`` the
+configuration (mode knobs, variant flags, bounds: plain Python values), and
+``params`` plain integers drawn from the domains the decorator names.  The
+returned :class:`Effect` holds the guard (``when``), the new values of the
+fields the action changes (``then``; every other field keeps its value: the
+frame is automatic) and a capacity condition (``fits``): when the protocol
+would take the step but a bounded log, channel or table is full, the step is
+disabled and the engines report it instead of truncating silently.
+
+A *property* is a named predicate over one state with a kind:
+
+* ``always``    - an invariant, checked in every reachable state;
+* ``sometimes`` - a reachability witness: some reachable state satisfies it
+  (so no promise holds only because nothing interesting is reachable);
+* ``final``     - holds in every terminal state (no action enabled).
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from .schema import Schema
+
+KINDS = ("always", "sometimes", "final")
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What one action instance does: guard, updated fields, capacity check.
+
+    ``then`` maps a field name to its new value (a scalar, or a nested list
+    for an array field), or a tuple ``(name, i, ...)`` to the new value of
+    the sub-array or element at that (plain integer) index.
+    """
+
+    when: Any
+    then: Mapping[Any, Any] = field(default_factory=dict)
+    fits: Any = True
+
+
+@dataclass(frozen=True)
+class Action:
+    """A protocol step: its function and the domains of its parameters."""
+
+    name: str
+    fn: Callable[..., Effect]
+    domains: tuple[tuple[str, Callable[[Any], Iterable[int]]], ...]
+    fault: bool = False
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.fn) or ""
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.domains)
+
+    def instances(self, cfg: Any) -> list[tuple[int, ...]]:
+        """Every parameter tuple of this action under ``cfg``."""
+        return list(product(*(list(d(cfg)) for _, d in self.domains)))
+
+
+def action(fault: bool = False, **domains: Callable[[Any], Iterable[int]]):
+    """Declare a protocol action; keyword arguments give parameter domains.
+
+    The function's parameters after ``(s, c)`` must be exactly the domains,
+    in the same order.  ``fault=True`` marks steps that spend the fault
+    budget (they are what the environment does to the protocol).
+    """
+
+    def wrap(fn: Callable[..., Effect]) -> Action:
+        names = list(inspect.signature(fn).parameters)[2:]
+        if names != list(domains):
+            raise TypeError(
+                f"action {fn.__name__}: parameters {names} must match the "
+                f"declared domains {list(domains)}, in order")
+        if not inspect.getdoc(fn):
+            raise TypeError(f"action {fn.__name__} needs a docstring describing the protocol step")
+        return Action(fn.__name__, fn, tuple(domains.items()), fault)
+
+    return wrap
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named promise (or witness) over a single state."""
+
+    name: str
+    kind: str
+    fn: Callable[[Any, Any], Any]
+    claims: tuple[str, ...] = ()
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.fn) or ""
+
+    @property
+    def summary(self) -> str:
+        return self.doc.split("\n\n")[0].replace("\n", " ")
+
+
+def _property(kind: str):
+    def deco(*, claims: Sequence[str] = ()):
+        def wrap(fn: Callable[[Any, Any], Any]) -> Property:
+            if not inspect.getdoc(fn):
+                raise TypeError(f"property {fn.__name__} needs a docstring stating the promise")
+            return Property(fn.__name__, kind, fn, tuple(claims))
+        return wrap
+    return deco
+
+
+always = _property("always")
+sometimes = _property("sometimes")
+final = _property("final")
+
+
+class View:
+    """Read-only attribute access to one state in some interpretation."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, schema: Schema, flat: Sequence[Any]):
+        object.__setattr__(self, "_values", schema.nest(flat))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"the state has no field {name!r}") from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("state views are read-only: return the change in Effect.then")
+
+
+def apply(schema: Schema, flat: Sequence[Any], then: Mapping[Any, Any]) -> list[Any]:
+    """The flat successor cells: ``flat`` with the fields in ``then`` replaced."""
+    out = list(flat)
+    for key, value in then.items():
+        name, idx = (key, ()) if isinstance(key, str) else (key[0], tuple(key[1:]))
+        f = schema.by_name.get(name)
+        if f is None:
+            raise ValueError(f"an action updates unknown field {name!r}")
+        if len(idx) > len(f.shape):
+            raise ValueError(f"field {name!r} has {len(f.shape)} dimensions, update gives {len(idx)}")
+        sub_shape = f.shape[len(idx):]
+        start, stride = 0, f.size
+        for k, n in zip(idx, f.shape):
+            stride //= n
+            if not 0 <= k < n:
+                raise ValueError(f"update of {name!r}: index {k} out of range 0..{n - 1}")
+            start += k * stride
+        cells = schema.flatten(name, value) if not idx else _flat_sub(value, sub_shape)
+        o = schema.offset[name] + start
+        out[o:o + len(cells)] = cells
+    return out
+
+
+def _flat_sub(value: Any, shape: tuple[int, ...]) -> list[Any]:
+    if not shape:
+        return [value]
+    if len(value) != shape[0]:
+        raise ValueError(f"expected {shape[0]} elements, got {len(value)}")
+    return [c for v in value for c in _flat_sub(v, shape[1:])]
+
+
+@dataclass
+class Spec:
+    """A whole specification: schema, initial state, actions, properties.
+
+    ``schema(cfg)`` and ``init(cfg)`` build the state shape and the initial
+    field values for a configuration; ``finished(s, c)`` says when a terminal
+    state is a proper end (everything delivered and settled) rather than a
+    stuck one; ``describe`` tells a step as a sentence for stories.
+    """
+
+    name: str
+    schema: Callable[[Any], Schema]
+    init: Callable[[Any], dict[str, Any]]
+    actions: Sequence[Action]
+    properties: Sequence[Property]
+    finished: Callable[[Any, Any], Any] | None = None
+    describe: Callable[[str, dict[str, int], Any, Any, Any], str] | None = None
+
+    def property(self, name: str) -> Property:
+        """The property called ``name``."""
+        for p in self.properties:
+            if p.name == name:
+                return p
+        raise KeyError(name)

@@ -1,0 +1,202 @@
+"""A specification instantiated for one configuration, in every interpretation.
+
+:class:`System` is the one front door the engines use: the schema and the
+initial state, the list of action instances, and for each instance
+
+* ``step(state, j)``      - the interpreted concrete step (``ConcreteOps``);
+* ``compiled[j](state)``  - the compiled concrete step (generated Python);
+* ``z3_step(j, cells)``   - the symbolic step (``Z3Ops``).
+
+All three run the same action function.  Compilation also checks, once per
+instance, that no guard and no protocol field reads a ghost field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import z3
+
+from . import compile as cc
+from .expr import Expr, cell
+from .schema import Schema
+from .spec import Action, Property, Spec, View, apply
+
+FULL = cc.FULL
+
+
+class ModelError(Exception):
+    """The model itself is malformed (a bug in model/ or properties/)."""
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One action with its parameters fixed."""
+
+    action: Action
+    params: tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        return self.action.name
+
+    @property
+    def args(self) -> dict[str, int]:
+        return dict(zip(self.action.param_names, self.params))
+
+    def label(self) -> str:
+        """``name(p=0, i=1)``, as shown in traces and coverage."""
+        inner = ", ".join(f"{k}={v}" for k, v in self.args.items())
+        return f"{self.name}({inner})"
+
+
+class System:
+    """``spec`` under configuration ``cfg``."""
+
+    def __init__(self, spec: Spec, cfg: Any):
+        self.spec, self.cfg = spec, cfg
+        self.schema: Schema = spec.schema(cfg)
+        self.init: bytes = self.schema.make(**spec.init(cfg))
+        self.instances: list[Instance] = [
+            Instance(a, p) for a in spec.actions for p in a.instances(cfg)]
+        self.properties: list[Property] = list(spec.properties)
+        self._compiled: list[Callable] | None = None
+        self._static_off: list[bool] | None = None
+        self._preds: dict[str, Callable] = {}
+        self._ghost = [f.ghost for f, _ in self.schema.cells]
+
+    # -- interpreted concrete semantics ------------------------------------
+
+    def effect(self, flat: Sequence[Any], j: int) -> tuple[Any, Any, list[Any]]:
+        """Guard, capacity and successor cells of instance ``j`` on ``flat``."""
+        inst = self.instances[j]
+        eff = inst.action.fn(View(self.schema, flat), self.cfg, *inst.params)
+        return eff.when, eff.fits, apply(self.schema, flat, eff.then)
+
+    def step(self, state: bytes, j: int) -> bytes | str | None:
+        """Instance ``j`` on a concrete state: successor, ``FULL`` or None."""
+        guard, fits, post = self.effect(list(state), j)
+        if not guard:
+            return None
+        if not fits:
+            return FULL
+        return self.schema.check(bytes(int(v) for v in post))
+
+    def holds(self, prop: Property | str, state: bytes) -> bool:
+        """Whether ``prop`` holds in ``state`` (interpreted)."""
+        p = self.spec.property(prop) if isinstance(prop, str) else prop
+        return bool(p.fn(View(self.schema, list(state)), self.cfg))
+
+    def finished(self, state: bytes) -> bool:
+        """Whether ``state`` is a proper end of a run (interpreted)."""
+        if self.spec.finished is None:
+            return True
+        return bool(self.spec.finished(View(self.schema, list(state)), self.cfg))
+
+    # -- compiled concrete semantics ---------------------------------------
+
+    @property
+    def compiled(self) -> list[Callable]:
+        """One generated function per action instance (see core/compile.py)."""
+        if self._compiled is None:
+            self._compile()
+        return self._compiled  # type: ignore[return-value]
+
+    @property
+    def static_off(self) -> list[bool]:
+        """Per instance: disabled by the configuration alone (guard is False)."""
+        if self._static_off is None:
+            self._compile()
+        return self._static_off  # type: ignore[return-value]
+
+    def _compile(self) -> None:
+        leaves = [cell(i) for i in range(self.schema.width)]
+        sources, names, off = [], [], []
+        for j, inst in enumerate(self.instances):
+            guard, fits, post = self.effect(leaves, j)
+            self._check_ghosts(inst, guard, fits, post)
+            names.append(f"a{j}")
+            sources.append(cc.action_source(names[-1], guard, fits, post))
+            off.append(guard is False)
+        self._compiled = cc.build(sources, names)
+        self._static_off = off
+
+    def _check_ghosts(self, inst: Instance, guard, fits, post) -> None:
+        """Principle 3: protocol decisions never read history fields.
+
+        The capacity condition may: a ghost counter has a range too.
+        """
+        protocol_roots = [guard] + [
+            e for i, e in enumerate(post) if not self._ghost[i]]
+        for i in _cells_read(protocol_roots):
+            if self._ghost[i]:
+                raise ModelError(
+                    f"{inst.label()} reads ghost field {self.schema.cell_name(i)} in its "
+                    "guard or to compute a protocol field; ghost fields are history only")
+
+    def predicate(self, prop: Property | str) -> Callable[[bytes], bool]:
+        """The compiled predicate of a property (or ``"finished"``)."""
+        name = prop if isinstance(prop, str) else prop.name
+        if name not in self._preds:
+            leaves = View(self.schema, [cell(i) for i in range(self.schema.width)])
+            if name == "finished":
+                fn = self.spec.finished or (lambda s, c: True)
+            else:
+                fn = self.spec.property(name).fn
+            value = fn(leaves, self.cfg)
+            self._preds[name] = cc.build([cc.predicate_source("p", value)], ["p"])[0]
+        return self._preds[name]
+
+    # -- symbolic semantics --------------------------------------------------
+
+    def z3_cells(self, tag: str) -> list[Any]:
+        """Fresh Z3 variables for one state, named ``<cell>@<tag>``."""
+        return [z3.Bool(f"{self.schema.cell_name(i)}@{tag}") if f.boolean
+                else z3.Int(f"{self.schema.cell_name(i)}@{tag}")
+                for i, (f, _) in enumerate(self.schema.cells)]
+
+    def z3_ranges(self, cells: Sequence[Any]) -> Any:
+        """Constraint: every integer cell within its field's range."""
+        cons = [z3.And(c >= 0, c <= hi) for c, hi in zip(cells, self.schema.hi)
+                if not z3.is_bool(c)]
+        return z3.And(*cons) if cons else z3.BoolVal(True)
+
+    def z3_step(self, j: int, cells: Sequence[Any]) -> tuple[Any, Any, list[Any]]:
+        """Guard, capacity and successor terms of instance ``j`` over ``cells``."""
+        return self.effect(cells, j)
+
+    def z3_holds(self, prop: Property | str, cells: Sequence[Any]) -> Any:
+        """The property as a Z3 term over ``cells``."""
+        p = self.spec.property(prop) if isinstance(prop, str) else prop
+        return p.fn(View(self.schema, list(cells)), self.cfg)
+
+    def z3_state(self, cells: Sequence[Any], state: bytes) -> Any:
+        """Constraint: ``cells`` equal the concrete ``state``."""
+        return z3.And(*[
+            (c == bool(v)) if z3.is_bool(c) else (c == v) for c, v in zip(cells, state)])
+
+    def from_model(self, model: z3.ModelRef, cells: Sequence[Any]) -> bytes:
+        """Decode a Z3 model's values of ``cells`` into a concrete state."""
+        out = []
+        for c in cells:
+            v = model.eval(c, model_completion=True)
+            out.append(1 if z3.is_true(v) else 0 if z3.is_false(v) else v.as_long())
+        return bytes(out)
+
+
+def _cells_read(roots: Sequence[Any]) -> set[int]:
+    """Flat cells that the expression DAGs under ``roots`` read."""
+    seen: set[int] = set()
+    found: set[int] = set()
+    stack = [r for r in roots if isinstance(r, Expr)]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if e.op == "cell":
+            found.add(e.args[0])
+        else:
+            stack.extend(a for a in e.args if isinstance(a, Expr))
+    return found

@@ -1,0 +1,263 @@
+"""The explicit-state explorer: breadth-first over every bounded history.
+
+Breadth-first order with a parent pointer and the action instance that led
+to each state, so the first violation found of each property is reached by
+a shortest trace.  One pass checks every property: ``always`` properties on
+each new state, ``sometimes`` witnesses until found, ``final`` properties in
+terminal states (no action enabled).  A state where an action is enabled by
+the protocol but blocked by a capacity bound is *truncated*: it is counted
+and never mistaken for a terminal state.
+
+The search stores states as ``bytes`` in one dict (state -> index) plus two
+compact arrays (parent index, action instance); traces are rebuilt by
+re-running the recorded instances from the initial state.
+
+Limits on states, time and memory end the search early with ``complete =
+False``; so does Ctrl-C.  Whatever was found before is kept.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+from array import array
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from deliverycheck.core.compile import FULL
+from deliverycheck.core.spec import Property
+from deliverycheck.core.system import System
+
+
+@dataclass
+class Limits:
+    """When to stop early; ``None`` means no limit."""
+
+    max_states: int | None = None
+    max_seconds: float | None = None
+    max_memory_mb: int | None = None
+
+
+@dataclass
+class Coverage:
+    """Per action: instances fired, and new states they produced."""
+
+    fired: dict[str, int] = field(default_factory=dict)
+    new: dict[str, int] = field(default_factory=dict)
+    blocked: dict[str, int] = field(default_factory=dict)  # capacity-limited
+    static_off: set[str] = field(default_factory=set)       # disabled by the mode
+
+    def never_fired(self) -> list[str]:
+        """Actions the configuration allows that never fired: a warning sign."""
+        return sorted(a for a, n in self.fired.items() if n == 0 and a not in self.static_off)
+
+
+@dataclass
+class Exploration:
+    """What one search found."""
+
+    states: int
+    depth: int
+    transitions: int
+    seconds: float
+    complete: bool
+    stop_reason: str | None
+    terminal: int
+    truncated: int
+    coverage: Coverage
+    violations: dict[str, int]   # property -> index of the first bad (or witness) state
+    checked: list[str]           # properties evaluated
+    peak_memory_mb: float
+    parents: array
+    via: array
+    system: System
+
+    def path(self, index: int) -> list[int]:
+        """Action-instance indices leading from the initial state to ``index``."""
+        steps = []
+        while index > 0:
+            steps.append(self.via[index])
+            index = self.parents[index]
+        return steps[::-1]
+
+
+def _rss_mb() -> float:
+    """Current resident memory of this process, in MiB."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:  # not Linux: fall back to the peak
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _Progress:
+    """A one-line progress report on stderr, only on a terminal, after 2 s."""
+
+    def __init__(self, enabled: bool | None = None):
+        self.on = sys.stderr.isatty() if enabled is None else enabled
+        self.start = time.perf_counter()
+        self.shown = False
+
+    def update(self, states: int, depth: int, queue: int) -> None:
+        if not self.on:
+            return
+        t = time.perf_counter() - self.start
+        if t < 2:
+            return
+        sys.stderr.write(f"\r  {states:,} states  depth {depth}  queue {queue:,}  "
+                         f"{states / t:,.0f} states/s ")
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 78 + "\r")
+            sys.stderr.flush()
+
+
+def explore(system: System, properties: Sequence[Property] | None = None,
+            limits: Limits | None = None, progress: bool | None = None,
+            stop_when_all_found: bool = False) -> Exploration:
+    """Breadth-first search of every state reachable in ``system``.
+
+    Returns the first (shortest) violating state of each ``always`` and
+    ``final`` property and the first witness state of each ``sometimes``
+    property, with coverage and counts.  ``stop_when_all_found`` ends the
+    search early (incomplete) once every property has an answer.
+    """
+    limits = limits or Limits()
+    props = list(system.properties if properties is None else properties)
+    invariants = [p for p in props if p.kind == "always"]
+    witnesses = [p for p in props if p.kind == "sometimes"]
+    finals = [p for p in props if p.kind == "final"]
+    check = {p.name: system.predicate(p) for p in props}
+    fns = system.compiled
+    names = [inst.name for inst in system.instances]
+    n_inst = len(fns)
+
+    fired = [0] * n_inst
+    new = [0] * n_inst
+    blocked = [0] * n_inst
+    found: dict[str, int] = {}
+    pending_inv = [(p.name, check[p.name]) for p in invariants]
+    pending_wit = [(p.name, check[p.name]) for p in witnesses]
+    pending_fin = [(p.name, check[p.name]) for p in finals]
+
+    def scan(state: bytes, idx: int) -> None:
+        nonlocal pending_inv, pending_wit
+        for name, fn in pending_inv:
+            if not fn(state):
+                found[name] = idx
+        for name, fn in pending_wit:
+            if fn(state):
+                found[name] = idx
+        if found:
+            pending_inv = [x for x in pending_inv if x[0] not in found]
+            pending_wit = [x for x in pending_wit if x[0] not in found]
+
+    init = system.init
+    seen: dict[bytes, int] = {init: 0}
+    parents, via = array("l", [0]), array("l", [-1])
+    scan(init, 0)
+    frontier: list[bytes] = [init]
+    depth, transitions, terminal, truncated = 0, 0, 0, 0
+    complete, reason = True, None
+    start = time.perf_counter()
+    show = _Progress(progress)
+    count = expanded = 1
+    peak = _rss_mb()
+    try:
+        while frontier:
+            nxt: list[bytes] = []
+            for state in frontier:
+                idx = seen[state]
+                enabled = False
+                capped = False
+                for j in range(n_inst):
+                    succ = fns[j](state)
+                    if succ is None:
+                        continue
+                    if succ is FULL:
+                        blocked[j] += 1
+                        capped = True
+                        continue
+                    enabled = True
+                    fired[j] += 1
+                    transitions += 1
+                    if succ in seen:
+                        continue
+                    seen[succ] = count
+                    parents.append(idx)
+                    via.append(j)
+                    new[j] += 1
+                    if pending_inv or pending_wit:
+                        scan(succ, count)
+                    count += 1
+                    nxt.append(succ)
+                if not enabled:
+                    if capped:
+                        truncated += 1
+                    else:
+                        terminal += 1
+                        for name, fn in pending_fin:
+                            if not fn(state):
+                                found[name] = idx
+                        if found:
+                            pending_fin = [x for x in pending_fin if x[0] not in found]
+                expanded += 1
+                if (expanded & 0xFFF) == 0:
+                    stop = _limit_hit(limits, count, start)
+                    if stop is None and (expanded & 0xFFFF) == 0:
+                        peak = max(peak, _rss_mb())
+                        if limits.max_memory_mb and peak > limits.max_memory_mb:
+                            stop = f"memory limit ({limits.max_memory_mb} MiB)"
+                    if stop:
+                        complete, reason = False, stop
+                        raise _Stop
+                    show.update(count, depth + 1, len(nxt))
+            if stop_when_all_found and not (pending_inv or pending_wit or pending_fin):
+                complete, reason = bool(not nxt), "every property answered"
+                if nxt:
+                    raise _Stop
+            frontier = nxt
+            if nxt:
+                depth += 1
+    except _Stop:
+        pass
+    except KeyboardInterrupt:
+        complete, reason = False, "interrupted"
+    finally:
+        show.done()
+    peak = max(peak, _rss_mb())
+    static = {names[j] for j in range(n_inst)} - {
+        names[j] for j in range(n_inst) if not system.static_off[j]}
+    cov = Coverage(fired=_by_name(names, fired), new=_by_name(names, new),
+                   blocked={a: n for a, n in _by_name(names, blocked).items() if n},
+                   static_off=static)
+    return Exploration(
+        states=count, depth=depth, transitions=transitions,
+        seconds=time.perf_counter() - start, complete=complete, stop_reason=reason,
+        terminal=terminal, truncated=truncated, coverage=cov, violations=found,
+        checked=[p.name for p in props], peak_memory_mb=peak,
+        parents=parents, via=via, system=system)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _limit_hit(limits: Limits, count: int, start: float) -> str | None:
+    if limits.max_states and count >= limits.max_states:
+        return f"state limit ({limits.max_states:,})"
+    if limits.max_seconds and time.perf_counter() - start > limits.max_seconds:
+        return f"time limit ({limits.max_seconds:g} s)"
+    return None
+
+
+def _by_name(names: Sequence[str], counts: Sequence[int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for n, k in zip(names, counts):
+        out[n] = out.get(n, 0) + k
+    return out

@@ -1,0 +1,51 @@
+"""Bounds: how big a world the checker explores.
+
+Bounds are separate from modes (what Kafka is configured to do) so the same
+promise can be checked in a larger world with ``--bound name=value``.
+Capacities (batches, log, channel) only size tables: when one fills up the
+step that needs it is disabled and reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, fields, replace
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Sizes of the explored world; every field is a small integer."""
+
+    records: int = 2      # records the application sends (r1, r2, ...)
+    partitions: int = 1   # partitions of the topic; record r goes to r mod partitions
+    retries: int = 1      # retries per batch before the producer gives up (delivery timeout)
+    faults: int = 2       # budget shared by all faults: losses, timeouts, errors, crashes
+    expiries: int = 0     # producer-state expirations at the leader (off unless asked for)
+    batches: int = 6      # capacity: batches the producer can create (first sends and resends)
+    log: int = 6          # capacity: entries per partition log
+    channel: int = 6      # capacity: messages in flight per direction per partition
+
+    def __post_init__(self):
+        for f in fields(self):
+            v = getattr(self, f.name)
+            lo = _MINIMUM.get(f.name, 0)
+            if not isinstance(v, int) or not lo <= v <= _MAXIMUM:
+                raise ValueError(f"bound {f.name} must be an integer in {lo}..{_MAXIMUM}, got {v!r}")
+
+    def with_overrides(self, overrides: dict[str, int]) -> "Bounds":
+        """A copy with some bounds changed (names checked by the caller)."""
+        return replace(self, **overrides)
+
+
+_MINIMUM = {"records": 1, "partitions": 1, "batches": 1, "log": 1, "channel": 1}
+_MAXIMUM = 60  # keeps every derived field range within one byte
+
+def bound_docs() -> dict[str, str]:
+    """Each bound's one-line description, read from the comments above."""
+    out = {}
+    for line in inspect.getsource(Bounds).splitlines():
+        m = re.match(r"\s+(\w+): int = (\d+)\s+# (.*)", line)
+        if m:
+            out[m.group(1)] = m.group(3)
+    return out

@@ -1,0 +1,260 @@
+"""The application and the producer client (KafkaProducer, PROTOCOL.md §1-§2).
+
+The application hands records to ``send()`` in order; the producer puts each
+in a batch, sends a Produce request to the partition leader, and completes
+the batch's future as *acked* or *failed* (the outcome the application is
+told).  A batch lost in a crash was never reported: its outcome is unknown.
+
+Simplifications, each losing no behaviour the promises can observe:
+
+* ``send()`` and the sender thread's first transmission are one step; a
+  record waits in the application while in-flight requests are at the limit.
+* One record per batch, one batch per request.
+* A crash and the restart of the producer are one step.  A crash with no
+  batch outstanding is not modelled (it only renames later PIDs).
+* After a KIP-360 epoch bump, batches still queued keep their old epoch and
+  are fenced by the leader, where the Java client would re-sequence them;
+  the application then resends them as new batches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deliverycheck.core.ops import and_, any_, count, ite, not_, or_
+from deliverycheck.core.spec import Effect, action
+
+from .environment import (PARTITIONS, SLOTS, can_fault, deliverable, has_room, kept, pushed,
+                          removed, request_update, requests, response_update, responses,
+                          spend_fault)
+from .state import (ACKED, DUPLICATE, FAILED, INFLIGHT, LOST, OK, OUT_OF_ORDER, QUEUED,
+                    RETRIABLE, batch_in, partition_of)
+
+
+def RECORDS(c: Any) -> range:
+    """Every record the application will send."""
+    return range(c.bounds.records)
+
+
+def BATCHES(c: Any) -> range:
+    """Every batch slot of the producer."""
+    return range(c.bounds.batches)
+
+
+# -- what the producer knows about its batches ---------------------------------
+
+def in_flight(s: Any, c: Any, p: int) -> Any:
+    """Produce requests to partition ``p`` awaiting a response."""
+    return count(and_(s.b_state[k] == INFLIGHT, batch_in(s, c, k, p)) for k in BATCHES(c))
+
+
+def retry_pending(s: Any, c: Any, p: int, below: int) -> Any:
+    """Some batch of partition ``p`` older than ``below`` waits to be retried.
+
+    Retried batches go out before newer ones (the accumulator re-enqueues
+    them at the head of the partition's queue), which keeps send order.
+    """
+    return any_(and_(s.b_state[k] == QUEUED, batch_in(s, c, k, p)) for k in range(below))
+
+
+def may_transmit(s: Any, c: Any, p: int, below: int) -> Any:
+    """The sender may put another request to ``p`` on the wire."""
+    return and_(in_flight(s, c, p) < c.mode.max_in_flight, not_(retry_pending(s, c, p, below)))
+
+
+def give_up_updates(s: Any, c: Any, gave_up: Any) -> dict[Any, Any]:
+    """KIP-360: an idempotent producer that gives up on a batch bumps its epoch.
+
+    The outcome of the batch is unknown (it may have been written), so the
+    producer restarts its sequence numbers at 0 under a new epoch; late
+    copies carrying the old epoch are then fenced by the leader.
+    """
+    if not c.mode.idempotence:
+        return {}
+    return {"epoch": ite(gave_up, s.epoch + 1, s.epoch),
+            "next_seq": [ite(gave_up, 0, q) for q in s.next_seq]}
+
+
+def epoch_fits(s: Any, c: Any, gave_up: Any) -> Any:
+    """The epoch bump stays within the bounds' epoch range."""
+    return or_(not_(gave_up), s.epoch < max(1, c.bounds.faults)) if c.mode.idempotence else True
+
+
+def _new_batch(s: Any, c: Any, r: int, k: int) -> tuple[Any, Any, dict[Any, Any]]:
+    """Guard, capacity and updates for sending record ``r`` as new batch ``k``."""
+    p = partition_of(c, r)
+    seq = s.next_seq[p] if c.mode.idempotence else 0
+    fire_and_forget = c.mode.acks == 0
+    then = {
+        "nbatches": s.nbatches + 1,
+        ("b_rec", k): r + 1,
+        # acks=0: the future completes as soon as the request is written out
+        ("b_state", k): ACKED if fire_and_forget else INFLIGHT,
+        ("b_seq", k): seq,
+        ("b_pid", k): s.session,
+        ("b_epoch", k): s.epoch,
+        **request_update(p, pushed(requests(s, p), [k + 1, s.conn[p]])),
+    }
+    if c.mode.idempotence:
+        then[("next_seq", p)] = s.next_seq[p] + 1
+    guard = and_(s.nbatches == k, may_transmit(s, c, p, c.bounds.batches))
+    fits = and_(has_room(requests(s, p)), s.next_seq[p] < c.bounds.batches)
+    return guard, fits, then
+
+
+@action(r=RECORDS, k=BATCHES)
+def producer_send(s, c, r, k):
+    """The application calls ``send(r)``; the producer sends it as batch ``k``.
+
+    The Produce request carries the producer id (PID), epoch and the next
+    sequence number for the partition (idempotence only; KIP-98).  With
+    ``acks=0`` the future completes as acked at once.  Enabled for the next
+    record in the application's order, when fewer than
+    ``max.in.flight.requests.per.connection`` requests are outstanding and
+    no older batch waits for a retry.
+    """
+    guard, fits, then = _new_batch(s, c, r, k)
+    return Effect(when=and_(s.handed == r, guard), fits=fits,
+                  then={**then, "handed": s.handed + 1})
+
+
+@action(r=RECORDS, k=BATCHES)
+def producer_resend(s, c, r, k):
+    """The application sends record ``r`` again, as new batch ``k``.
+
+    An at-least-once application resends a record it was not told was
+    written: its send failed (retries or delivery timeout exhausted) or the
+    producer crashed before answering.  The resend is a new ``send()``: a
+    new batch with a new sequence number, which the leader cannot recognise
+    as a duplicate (PROTOCOL.md §1).
+    """
+    if not c.mode.app_resends:
+        return Effect(when=False)
+    unresolved = and_(*(or_(s.b_rec[j] != r + 1, s.b_state[j] == FAILED, s.b_state[j] == LOST)
+                        for j in BATCHES(c)))
+    guard, fits, then = _new_batch(s, c, r, k)
+    return Effect(when=and_(r < s.handed, unresolved, guard), fits=fits, then=then)
+
+
+@action(k=BATCHES, p=PARTITIONS)
+def producer_retry(s, c, k, p):
+    """The producer resends batch ``k`` (to partition ``p``) after an error or timeout.
+
+    The retry keeps the batch's PID, epoch and sequence number, so an
+    idempotent leader recognises it if the first attempt was written.  Only
+    the oldest batch waiting for a retry goes, and only within the in-flight
+    limit.  It travels on the current connection.
+    """
+    if c.mode.acks == 0:  # fire and forget: nothing is ever in flight
+        return Effect(when=False)
+    rq = requests(s, p)
+    return Effect(
+        when=and_(s.b_state[k] == QUEUED, batch_in(s, c, k, p), may_transmit(s, c, p, k)),
+        fits=has_room(rq),
+        then={("b_state", k): INFLIGHT,
+              **request_update(p, pushed(rq, [k + 1, s.conn[p]]))})
+
+
+def on_the_wire(s: Any, p: int) -> Any:
+    """A request or response of the current connection to ``p`` is in the network."""
+    return any_(and_(key != 0, conn == s.conn[p])
+                for rows in (requests(s, p), responses(s, p))
+                for key, conn in zip(rows[0], rows[-1]))
+
+
+def close_connection(s: Any, p: int) -> dict[Any, Any]:
+    """Closing the connection to ``p`` discards the responses still unread on it."""
+    rs = responses(s, p)
+    return response_update(p, kept(rs, [conn != s.conn[p] for conn in rs[-1]]))
+
+
+@action(fault=True, p=PARTITIONS)
+def producer_timeout(s, c, p):
+    """``request.timeout.ms`` fires on the connection to partition ``p``'s leader.
+
+    The client closes the connection (NetworkClient disconnects on a request
+    timeout) and fails every request in flight on it.  Each batch is queued
+    for a retry, or, once it has used its retries (``delivery.timeout.ms``),
+    completed as *failed*, an unknown outcome: it may have been written.
+    Requests already on the wire may still reach the leader, but responses
+    on the closed connection are gone: unread ones now, later ones when the
+    leader finds the connection closed.
+
+    A timeout after a loss is how the producer heals, so it is free; a
+    timeout while a request or response of the connection is still on the
+    wire (a slow network, a GC pause) is premature and spends one fault.
+    """
+    if c.mode.acks == 0:  # fire and forget: nothing is ever in flight
+        return Effect(when=False)
+    flying = [and_(s.b_state[k] == INFLIGHT, batch_in(s, c, k, p)) for k in BATCHES(c)]
+    retry = [and_(f, s.b_tries[k] < c.retries) for k, f in enumerate(flying)]
+    gave_up = any_(and_(f, s.b_tries[k] >= c.retries) for k, f in enumerate(flying))
+    premature = on_the_wire(s, p)
+    return Effect(
+        when=and_(any_(flying), or_(not_(premature), can_fault(s, c))),
+        fits=epoch_fits(s, c, gave_up),
+        then={"b_state": [ite(f, ite(retry[k], QUEUED, FAILED), s.b_state[k])
+                          for k, f in enumerate(flying)],
+              "b_tries": [ite(retry[k], s.b_tries[k] + 1, s.b_tries[k]) for k in BATCHES(c)],
+              ("conn", p): s.conn[p] + 1,
+              **close_connection(s, p),
+              "faults": ite(premature, s.faults + 1, s.faults),
+              **give_up_updates(s, c, gave_up)})
+
+
+@action(p=PARTITIONS, i=SLOTS, k=BATCHES)
+def producer_receive(s, c, p, i, k):
+    """The producer reads the Produce response in slot ``i`` (for batch ``k``).
+
+    ``OK`` (appended, or recognised as a duplicate) completes the future as
+    acked; a retriable error or ``OUT_OF_ORDER_SEQUENCE_NUMBER`` queues the
+    batch for a retry while it has retries left, else fails it (with the
+    KIP-360 epoch bump); ``INVALID_PRODUCER_EPOCH`` fails it.  Responses only
+    arrive on the open connection (see :func:`close_connection`).
+    """
+    if c.mode.acks == 0:  # fire and forget: nothing is ever in flight
+        return Effect(when=False)
+    rs = responses(s, p)
+    code = s.rs_code[p][i]
+    success = or_(code == OK, code == DUPLICATE)
+    retriable = or_(code == RETRIABLE, code == OUT_OF_ORDER)
+    retry = and_(retriable, s.b_tries[k] < c.retries)
+    gave_up = and_(retriable, s.b_tries[k] >= c.retries)
+    return Effect(
+        when=and_(deliverable(rs, i), s.rs_batch[p][i] == k + 1, s.b_state[k] == INFLIGHT),
+        fits=epoch_fits(s, c, gave_up),
+        then={**response_update(p, removed(rs, i)),
+              ("b_state", k): ite(success, ACKED, ite(retry, QUEUED, FAILED)),
+              ("b_tries", k): ite(retry, s.b_tries[k] + 1, s.b_tries[k]),
+              **give_up_updates(s, c, gave_up)})
+
+
+@action(fault=True)
+def producer_restart(s, c):
+    """The producer process crashes and restarts with a new producer id.
+
+    Without a ``transactional.id`` nothing ties the new session to the old
+    one (InitProducerId returns a fresh PID, epoch 0, sequences from 0).
+    Batches not yet acked or failed are lost with the process: the
+    application never learns their outcome.  Requests already on the wire
+    may still be written.  Spends one fault.  With ``acks=0`` every batch
+    completes at once, so a crash loses nothing the model tracks (records
+    waiting in the client's buffer are not modelled) and is left out.
+    """
+    if c.mode.acks == 0:  # fire and forget: nothing is ever in flight
+        return Effect(when=False)
+    pending = any_(or_(st == QUEUED, st == INFLIGHT) for st in s.b_state)
+    closed: dict[Any, Any] = {}
+    for p in PARTITIONS(c):
+        closed.update(close_connection(s, p))
+    return Effect(
+        when=and_(can_fault(s, c), pending),
+        then={"session": s.session + 1, "epoch": 0,
+              "next_seq": [0 for _ in s.next_seq],
+              "conn": [q + 1 for q in s.conn], **closed,
+              "b_state": [ite(or_(st == QUEUED, st == INFLIGHT), LOST, st) for st in s.b_state],
+              **spend_fault(s)})
+
+
+ACTIONS = [producer_send, producer_resend, producer_retry, producer_timeout,
+           producer_receive, producer_restart]

@@ -1,0 +1,105 @@
+"""The state of the produce/consume path: every field, its range, its meaning.
+
+Naming: records are numbered from 0 in the state and called r1, r2, ... in
+stories; a producer *session* (one PID) likewise P1, P2, ...  Batch ids are
+stored plus one so that 0 can mean "empty slot".
+
+One record per batch, one batch per Produce request, and one Produce
+request per partition leader connection at a time on the wire: Kafka packs
+more, but the checks below are per batch, so one record a batch loses no
+behaviour the promises here can observe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deliverycheck.core.ops import or_
+from deliverycheck.core.schema import Field, Schema, flag, num
+
+# Producer-side state of a batch (the Future the application holds).
+UNUSED, QUEUED, INFLIGHT, ACKED, FAILED, LOST = range(6)
+BATCH_STATES = ("unused", "queued", "in flight", "acked", "failed", "lost")
+
+# Produce response codes (Kafka's Errors enum, the ones that matter here).
+OK, DUPLICATE, RETRIABLE, OUT_OF_ORDER, FENCED = range(1, 6)
+RESPONSE_CODES = {OK: "OK", DUPLICATE: "OK (duplicate)", RETRIABLE: "NOT_LEADER_OR_FOLLOWER",
+                  OUT_OF_ORDER: "OUT_OF_ORDER_SEQUENCE_NUMBER", FENCED: "INVALID_PRODUCER_EPOCH"}
+
+# Consumer loop stages.
+IDLE, POLLED, PROCESSED, COMMITTED = range(4)
+CONSUMER_STAGES = ("idle", "polled", "processed, not committed", "committed, not processed")
+
+# Kafka's ProducerStateManager keeps metadata of the last 5 batches per PID.
+DEDUP_WINDOW = 5
+
+
+def sizes(c: Any) -> tuple[int, int, int, int, int, int]:
+    """(records, partitions, batches, log, channel, sessions) for ``c``."""
+    b = c.bounds
+    return b.records, b.partitions, b.batches, b.log, b.channel, b.faults + 1
+
+
+def schema(c: Any) -> Schema:
+    """The state schema for configuration ``c``."""
+    R, P, B, L, C, S = sizes(c)
+    F = max(1, c.bounds.faults)
+    T = max(1, c.retries)
+    fields: list[Field] = [
+        # -- the application and the producer --------------------------------
+        num("handed", R, "records the application has handed to the producer (in order)"),
+        num("session", S - 1 or 1, "current producer session; each restart gets a new PID"),
+        num("epoch", F, "producer epoch of the session (bumped by KIP-360 after an unknown outcome)"),
+        num("next_seq", B, "next sequence number per partition", shape=(P,)),
+        num("conn", 2 * F, "connection generation to each partition leader (new after a timeout)", shape=(P,)),
+        num("nbatches", B, "batches created so far"),
+        num("b_rec", R, "record carried by each batch, plus one (0 = unused)", shape=(B,)),
+        num("b_state", 5, "the batch's future: unused/queued/in flight/acked/failed/lost", shape=(B,)),
+        num("b_tries", T, "retries used by each batch", shape=(B,)),
+        num("b_seq", B, "sequence number of each batch", shape=(B,)),
+        num("b_pid", S - 1 or 1, "producer id (session) of each batch", shape=(B,)),
+        num("b_epoch", F, "producer epoch of each batch", shape=(B,)),
+        # -- the network: requests and responses, per partition leader -------
+        num("rq_batch", B, "produce requests in flight: batch plus one (0 = empty)", shape=(P, C)),
+        num("rq_conn", 2 * F, "connection each request travels on", shape=(P, C)),
+        num("rs_batch", B, "produce responses in flight: batch plus one", shape=(P, C)),
+        num("rs_code", 5, "error code of each response", shape=(P, C)),
+        num("rs_conn", 2 * F, "connection each response travels on", shape=(P, C)),
+        # -- the partition leaders --------------------------------------------
+        num("log", B, "each partition's log: batch plus one per entry", shape=(P, L)),
+        num("log_len", L, "log end offset (= high watermark: one replica)", shape=(P,)),
+        flag("ps_known", "the leader holds producer state for this PID", shape=(P, S)),
+        num("ps_epoch", F, "producer epoch the leader holds for each PID", shape=(P, S)),
+        num("ps_first", B, "first sequence appended in that epoch", shape=(P, S)),
+        num("ps_seq", B, "last sequence appended for each PID", shape=(P, S)),
+        num("expired", max(1, c.bounds.expiries), "producer-state expirations so far"),
+        # -- the consumer and the group coordinator ---------------------------
+        num("pos", L, "consumer position per partition", shape=(P,)),
+        num("committed", L, "committed offset per partition (group coordinator)", shape=(P,)),
+        num("c_stage", 3, "consumer loop stage: idle/polled/processed/committed"),
+        num("c_rec", R, "record in the consumer's hands, plus one"),
+        # -- the environment ---------------------------------------------------
+        num("faults", F, "faults spent from the budget"),
+        # -- history (ghost) ------------------------------------------------
+        num("out", R + F + 1, "times the consumer emitted each record's effect", ghost=True, shape=(R,)),
+        flag("g_dedup", "a leader has discarded a duplicate batch", ghost=True),
+        flag("g_consumer_restarted", "the consumer has crashed and restarted", ghost=True),
+    ]
+    return Schema(fields)
+
+
+def init(c: Any) -> dict[str, Any]:
+    """The initial state: nothing sent, empty logs, consumer at offset 0."""
+    return {}
+
+
+# -- helpers shared by the actors -------------------------------------------
+
+def partition_of(c: Any, r: int) -> int:
+    """The partition record ``r`` is written to (a fixed key per record)."""
+    return r % c.bounds.partitions
+
+
+def batch_in(s: Any, c: Any, k: int, p: int) -> Any:
+    """Batch ``k`` carries a record of partition ``p``."""
+    return or_(*(s.b_rec[k] == r + 1 for r in range(c.bounds.records) if partition_of(c, r) == p))
