@@ -18,10 +18,9 @@ from typing import Any
 from deliverycheck.core.ops import and_, get, implies, ite, ite_list, not_, or_, set_
 from deliverycheck.core.spec import Effect, action
 
-from .environment import (PARTITIONS, SLOTS, can_fault, deliverable, has_room, pushed,
+from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, has_room, pushed,
                           removed, request_update, requests, response_update, responses,
                           spend_fault)
-from .producer import BATCHES
 from .state import DEDUP_WINDOW, DUPLICATE, FENCED, OK, OUT_OF_ORDER, RETRIABLE
 
 

@@ -24,8 +24,8 @@ from typing import Any
 from deliverycheck.core.ops import and_, any_, get, or_
 from deliverycheck.core.spec import Effect, action
 
-from .environment import PARTITIONS, can_fault, spend_fault
-from .producer import BATCHES, RECORDS
+from .environment import BATCHES, PARTITIONS, can_fault, spend_fault
+from .producer import RECORDS
 from .state import COMMITTED, IDLE, POLLED, PROCESSED
 
 

@@ -42,6 +42,11 @@ def SLOTS(c: Any) -> range:
     return range(c.bounds.channel)
 
 
+def BATCHES(c: Any) -> range:
+    """Every batch slot of the producer (a message names the batch it carries)."""
+    return range(c.bounds.batches)
+
+
 # -- the fault budget -----------------------------------------------------------
 
 def can_fault(s: Any, c: Any) -> Any:
@@ -123,22 +128,22 @@ def response_update(p: int, rows: Sequence[Sequence[Any]]) -> dict[Any, Any]:
 
 # -- faults of the network ------------------------------------------------------
 
-@action(fault=True, p=PARTITIONS, i=SLOTS)
-def network_lose_request(s, c, p, i):
-    """The network loses the produce request in slot ``i`` to partition ``p``.
+@action(fault=True, p=PARTITIONS, i=SLOTS, k=BATCHES)
+def network_lose_request(s, c, p, i, k):
+    """The network loses the produce request in slot ``i`` (batch ``k``) to partition ``p``.
 
     The leader never sees it; the producer learns nothing until its request
     timeout fires.  Spends one fault.
     """
     rq = requests(s, p)
     return Effect(
-        when=and_(can_fault(s, c), deliverable(rq, i)),
+        when=and_(can_fault(s, c), deliverable(rq, i), rq[0][i] == k + 1),
         then={**request_update(p, removed(rq, i)), **spend_fault(s)})
 
 
-@action(fault=True, p=PARTITIONS, i=SLOTS)
-def network_lose_response(s, c, p, i):
-    """The network loses the produce response in slot ``i`` from partition ``p``.
+@action(fault=True, p=PARTITIONS, i=SLOTS, k=BATCHES)
+def network_lose_response(s, c, p, i, k):
+    """The network loses the produce response in slot ``i`` (batch ``k``) from partition ``p``.
 
     The leader has already acted on the request (appended it, or not); the
     producer cannot tell, and its request timeout will fire.  Spends one fault.
@@ -147,7 +152,7 @@ def network_lose_response(s, c, p, i):
         return Effect(when=False)
     rs = responses(s, p)
     return Effect(
-        when=and_(can_fault(s, c), deliverable(rs, i)),
+        when=and_(can_fault(s, c), deliverable(rs, i), rs[0][i] == k + 1),
         then={**response_update(p, removed(rs, i)), **spend_fault(s)})
 
 

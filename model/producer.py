@@ -24,7 +24,7 @@ from typing import Any
 from deliverycheck.core.ops import and_, any_, count, ite, not_, or_
 from deliverycheck.core.spec import Effect, action
 
-from .environment import (PARTITIONS, SLOTS, can_fault, deliverable, has_room, kept, pushed,
+from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, has_room, kept, pushed,
                           removed, request_update, requests, response_update, responses,
                           spend_fault)
 from .state import (ACKED, DUPLICATE, FAILED, INFLIGHT, LOST, OK, OUT_OF_ORDER, QUEUED,
@@ -34,11 +34,6 @@ from .state import (ACKED, DUPLICATE, FAILED, INFLIGHT, LOST, OK, OUT_OF_ORDER, 
 def RECORDS(c: Any) -> range:
     """Every record the application will send."""
     return range(c.bounds.records)
-
-
-def BATCHES(c: Any) -> range:
-    """Every batch slot of the producer."""
-    return range(c.bounds.batches)
 
 
 # -- what the producer knows about its batches ---------------------------------

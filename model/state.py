@@ -54,7 +54,8 @@ def schema(c: Any) -> Schema:
         num("conn", 2 * F, "connection generation to each partition leader (new after a timeout)", shape=(P,)),
         num("nbatches", B, "batches created so far"),
         num("b_rec", R, "record carried by each batch, plus one (0 = unused)", shape=(B,)),
-        num("b_state", 5, "the batch's future: unused/queued/in flight/acked/failed/lost", shape=(B,)),
+        num("b_state", 5, "the batch's future: unused/queued/in flight/acked/failed/lost", shape=(B,),
+            labels=BATCH_STATES),
         num("b_tries", T, "retries used by each batch", shape=(B,)),
         num("b_seq", B, "sequence number of each batch", shape=(B,)),
         num("b_pid", S - 1 or 1, "producer id (session) of each batch", shape=(B,)),
@@ -63,7 +64,8 @@ def schema(c: Any) -> Schema:
         num("rq_batch", B, "produce requests in flight: batch plus one (0 = empty)", shape=(P, C)),
         num("rq_conn", 2 * F, "connection each request travels on", shape=(P, C)),
         num("rs_batch", B, "produce responses in flight: batch plus one", shape=(P, C)),
-        num("rs_code", 5, "error code of each response", shape=(P, C)),
+        num("rs_code", 5, "error code of each response", shape=(P, C),
+            labels=("-",) + tuple(RESPONSE_CODES.values())),
         num("rs_conn", 2 * F, "connection each response travels on", shape=(P, C)),
         # -- the partition leaders --------------------------------------------
         num("log", B, "each partition's log: batch plus one per entry", shape=(P, L)),
@@ -76,7 +78,8 @@ def schema(c: Any) -> Schema:
         # -- the consumer and the group coordinator ---------------------------
         num("pos", L, "consumer position per partition", shape=(P,)),
         num("committed", L, "committed offset per partition (group coordinator)", shape=(P,)),
-        num("c_stage", 3, "consumer loop stage: idle/polled/processed/committed"),
+        num("c_stage", 3, "consumer loop stage: idle/polled/processed/committed",
+            labels=CONSUMER_STAGES),
         num("c_rec", R, "record in the consumer's hands, plus one"),
         # -- the environment ---------------------------------------------------
         num("faults", F, "faults spent from the budget"),

@@ -141,15 +141,13 @@ def tell_consumer_restart(a, b, x, c):
 
 @_teller
 def tell_network_lose_request(a, b, x, c):
-    p, i = a["p"], a["i"]
-    k = b["rq_batch"][p][i] - 1
+    p, k = a["p"], a["k"]
     return f"the network loses the request carrying b{k + 1} ({_rec(b, k)}) to partition {p}"
 
 
 @_teller
 def tell_network_lose_response(a, b, x, c):
-    p, i = a["p"], a["i"]
-    k = b["rs_batch"][p][i] - 1
+    p, k = a["p"], a["k"]
     return f"the network loses the response for b{k + 1} ({_rec(b, k)}) from partition {p}"
 
 

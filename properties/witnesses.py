@@ -7,9 +7,9 @@ checker reports the model as too weak.
 
 from __future__ import annotations
 
-from deliverycheck.core.ops import any_
+from deliverycheck.core.ops import and_, any_, or_
 from deliverycheck.core.spec import sometimes
-from deliverycheck.model.state import FAILED
+from deliverycheck.model.state import ACKED, FAILED, INFLIGHT
 
 ALL_MODES = ("at-most-once", "at-least-once", "idempotent")
 
@@ -22,8 +22,11 @@ def witness_processed(s, c):
 
 @sometimes(claims=("at-least-once", "idempotent"))
 def witness_retry(s, c):
-    """The producer retries a batch."""
-    return any_(t >= 1 for t in s.b_tries)
+    """The producer sends a batch again after an error or a timeout.
+
+    A batch that used a retry and is now in flight again or acked.
+    """
+    return any_(and_(t >= 1, or_(st == INFLIGHT, st == ACKED)) for t, st in zip(s.b_tries, s.b_state))
 
 
 @sometimes(claims=("at-least-once", "idempotent"))

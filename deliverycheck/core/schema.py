@@ -30,6 +30,13 @@ class Field:
     ghost: bool = False
     boolean: bool = False
     doc: str = ""
+    labels: tuple[str, ...] = ()  # names of the values, for stories (e.g. batch states)
+
+    def show(self, value: int) -> str:
+        """A value of this field as a reader wants to see it."""
+        if self.boolean:
+            return "true" if value else "false"
+        return self.labels[value] if value < len(self.labels) else str(value)
 
     @property
     def size(self) -> int:
@@ -46,11 +53,12 @@ def flag(name: str, doc: str = "", *, ghost: bool = False, shape: tuple[int, ...
     return Field(name, 1, shape, ghost, True, doc)
 
 
-def num(name: str, hi: int, doc: str = "", *, ghost: bool = False, shape: tuple[int, ...] = ()) -> Field:
-    """An integer field holding ``0..hi``."""
+def num(name: str, hi: int, doc: str = "", *, ghost: bool = False, shape: tuple[int, ...] = (),
+        labels: tuple[str, ...] = ()) -> Field:
+    """An integer field holding ``0..hi`` (``labels`` name the values)."""
     if not 0 < hi <= 255:
         raise ValueError(f"field {name!r}: range 0..{hi} does not fit in a byte; lower the bounds")
-    return Field(name, hi, shape, ghost, False, doc)
+    return Field(name, hi, shape, ghost, False, doc, labels)
 
 
 class Schema:

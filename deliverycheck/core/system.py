@@ -63,6 +63,7 @@ class System:
         self.properties: list[Property] = list(spec.properties)
         self._compiled: list[Callable] | None = None
         self._static_off: list[bool] | None = None
+        self._keys: list[tuple[int, int] | None] = []
         self._preds: dict[str, Callable] = {}
         self._ghost = [f.ghost for f, _ in self.schema.cells]
 
@@ -119,8 +120,33 @@ class System:
             names.append(f"a{j}")
             sources.append(cc.action_source(names[-1], guard, fits, post))
             off.append(guard is False)
+            self._keys.append(_key_conjunct(guard))
         self._compiled = cc.build(sources, names)
         self._static_off = off
+
+    def dispatch(self) -> tuple[list[tuple[int, list[list[int]]]], list[int]]:
+        """An index from state values to the instances that may be enabled.
+
+        Most guards require some cell to equal a constant (``s.handed == r``,
+        a channel slot holding batch ``k``).  Grouping instances by such a
+        cell lets the explorer try only the instances whose key matches:
+        ``keyed`` lists ``(cell, by_value)`` with ``by_value[v]`` the
+        instances to try when the cell holds ``v``; ``unkeyed`` the rest.
+        Instances disabled by the configuration alone are left out.  This is
+        an index only: every candidate still runs its full guard.
+        """
+        self.compiled  # noqa: B018 - compiles and fills _keys
+        groups: dict[int, list[list[int]]] = {}
+        unkeyed: list[int] = []
+        for j, key in enumerate(self._keys):
+            if self.static_off[j]:
+                continue
+            if key is None:
+                unkeyed.append(j)
+                continue
+            cell_, value = key
+            groups.setdefault(cell_, [[] for _ in range(256)])[value].append(j)
+        return sorted(groups.items()), unkeyed
 
     def _check_ghosts(self, inst: Instance, guard, fits, post) -> None:
         """Principle 3: protocol decisions never read history fields.
@@ -183,6 +209,24 @@ class System:
             v = model.eval(c, model_completion=True)
             out.append(1 if z3.is_true(v) else 0 if z3.is_false(v) else v.as_long())
         return bytes(out)
+
+
+def _key_conjunct(guard: Any) -> tuple[int, int] | None:
+    """A top-level conjunct ``cell == constant`` of ``guard``, if there is one."""
+    todo = [guard]
+    while todo:
+        e = todo.pop(0)
+        if not isinstance(e, Expr):
+            continue
+        if e.op == "and":
+            todo.extend(e.args)
+        elif e.op == "==":
+            a, b = e.args
+            if isinstance(b, Expr) and not isinstance(a, Expr):
+                a, b = b, a
+            if isinstance(a, Expr) and a.op == "cell" and isinstance(b, int) and 0 <= int(b) < 256:
+                return a.args[0], int(b)
+    return None
 
 
 def _cells_read(roots: Sequence[Any]) -> set[int]:

@@ -23,6 +23,7 @@ import resource
 import sys
 import time
 from array import array
+from itertools import chain
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -134,6 +135,7 @@ def explore(system: System, properties: Sequence[Property] | None = None,
     finals = [p for p in props if p.kind == "final"]
     check = {p.name: system.predicate(p) for p in props}
     fns = system.compiled
+    keyed, unkeyed = system.dispatch()
     names = [inst.name for inst in system.instances]
     n_inst = len(fns)
 
@@ -175,7 +177,7 @@ def explore(system: System, properties: Sequence[Property] | None = None,
                 idx = seen[state]
                 enabled = False
                 capped = False
-                for j in range(n_inst):
+                for j in chain(*[by_value[state[c]] for c, by_value in keyed], unkeyed):
                     succ = fns[j](state)
                     if succ is None:
                         continue

@@ -1,0 +1,265 @@
+"""The command line: ``deliverycheck verify`` and ``deliverycheck list``.
+
+Exit status: 0 when every verdict matches properties/expected.toml, 1 when
+anything differs (each difference is named, with its trace file), 2 for a
+usage error (one line on stderr saying what is wrong and how to fix it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+from typing import Sequence
+
+from deliverycheck import __version__
+from deliverycheck.catalog import SPEC
+from deliverycheck.engines.explore import Limits
+from deliverycheck.expected import ExpectationError, load
+from deliverycheck.model import MODES, VARIANTS, Bounds, Config
+from deliverycheck.model.bounds import bound_docs
+from deliverycheck.verify import Run, run
+
+JSON_SCHEMA = "deliverycheck.verify/1"
+DEFAULT_OUT = "deliverycheck-out"
+
+
+class UsageError(Exception):
+    """A mistake in the command line; the message says how to fix it."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="deliverycheck", description=(
+        "Check what Kafka's delivery guarantees really give: an exhaustive search of a "
+        "formal model of the producer, partition leader and consumer."))
+    p.add_argument("--version", action="version", version=f"deliverycheck {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    v = sub.add_parser("verify", help="check every mode's promises and compare with the expected verdicts",
+                       description="Explore every bounded history of each mode and check every property.")
+    v.add_argument("--mode", action="append", metavar="M",
+                   help=f"mode to check (repeatable; default all: {', '.join(MODES)})")
+    v.add_argument("--variant", action="append", metavar="V",
+                   help=f"protocol variant (repeatable; default all: {', '.join(VARIANTS)})")
+    v.add_argument("--property", action="append", metavar="P",
+                   help="property to check (repeatable; default all; see 'deliverycheck list')")
+    v.add_argument("--bound", action="append", metavar="NAME=VALUE", default=[],
+                   help="override a bound, e.g. --bound records=3 (see 'deliverycheck list')")
+    v.add_argument("--json", action="store_true", help="print results as JSON (schema in docs/cli.md)")
+    v.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
+                   help=f"where counterexample traces and stories go (default: {DEFAULT_OUT})")
+    v.add_argument("--expected", metavar="FILE", type=Path,
+                   help="expected verdicts (default: the installed properties/expected.toml)")
+    v.add_argument("--max-states", type=_positive_int, metavar="N", help="stop each search after N states")
+    v.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop each search after S seconds")
+    v.add_argument("--max-memory", type=_positive_int, metavar="MB",
+                   help="stop a search when the process uses more than MB MiB")
+    sub.add_parser("list", help="list modes, variants, properties and bounds",
+                   description="List modes, variants, properties and bounds with their descriptions.")
+    return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return n
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not x > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return x
+
+
+def _choose(given: Sequence[str] | None, known: Sequence[str], what: str) -> list[str]:
+    if not given:
+        return list(known)
+    for g in given:
+        if g not in known:
+            raise UsageError(f"unknown {what} {g!r}; choose from: {', '.join(known)}")
+    return list(dict.fromkeys(given))
+
+
+def parse_bounds(items: Sequence[str]) -> Bounds:
+    """``["records=3", ...]`` -> Bounds, with one-line errors."""
+    names = [f.name for f in fields(Bounds)]
+    over: dict[str, int] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--bound expects NAME=VALUE, e.g. --bound records=3; got {item!r}")
+        if name not in names:
+            raise UsageError(f"unknown bound {name!r}; choose from: {', '.join(names)}")
+        try:
+            over[name] = int(value)
+        except ValueError:
+            raise UsageError(f"bound {name} must be an integer, got {value!r}") from None
+    try:
+        return Bounds().with_overrides(over)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Run the checks, print the table (or JSON), return the exit status."""
+    modes = _choose(args.mode, list(MODES), "mode")
+    variants = _choose(args.variant, list(VARIANTS), "variant")
+    prop_names = _choose(args.property, [p.name for p in SPEC.properties], "property")
+    props = [SPEC.property(n) for n in prop_names]
+    bounds = parse_bounds(args.bound)
+    if args.expected is not None and not args.expected.is_file():
+        raise UsageError(f"expected-verdicts file {str(args.expected)!r} does not exist")
+    try:
+        expectations = load(args.expected, modes=list(MODES), variants=list(VARIANTS),
+                            properties=[p.name for p in SPEC.properties])
+    except ExpectationError as e:
+        raise UsageError(str(e)) from None
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {args.out!r} exists and is not a directory")
+    limits = Limits(args.max_states, args.max_seconds, args.max_memory)
+    runs: list[Run] = []
+    for mode in modes:
+        for variant in variants:
+            cfg = Config(MODES[mode], VARIANTS[variant], bounds)
+            runs.append(run(cfg, props, expectations.get((mode, variant)), out, limits,
+                            progress=None if not args.json else False))
+            if runs[-1].exploration.stop_reason == "interrupted":
+                break
+        if runs and runs[-1].exploration.stop_reason == "interrupted":
+            break
+    if args.json:
+        print(json.dumps(to_json(runs, bounds), indent=2))
+    else:
+        print_table(runs, bounds)
+    return 0 if all(r.matches for r in runs) else 1
+
+
+def to_json(runs: Sequence[Run], bounds: Bounds) -> dict:
+    """The stable ``--json`` document (schema ``deliverycheck.verify/1``)."""
+    return {
+        "schema": JSON_SCHEMA,
+        "bounds": dict(vars(bounds)),
+        "ok": all(r.matches for r in runs),
+        "results": [{
+            "mode": r.mode, "variant": r.variant, "property": r.property, "kind": r.kind,
+            "verdict": r.verdict, "expected": r.expected, "matches": r.matches,
+            "problems": r.problems, "states": r.states, "depth": r.depth,
+            "length": r.length, "seconds": round(r.seconds, 3), "trace": r.trace, "story": r.story,
+        } for run_ in runs for r in run_.results],
+        "searches": [{
+            "mode": run_.mode, "variant": run_.variant, "states": e.states, "depth": e.depth,
+            "transitions": e.transitions, "terminal": e.terminal, "truncated": e.truncated,
+            "complete": e.complete, "stop_reason": e.stop_reason, "seconds": round(e.seconds, 3),
+            "peak_memory_mb": round(e.peak_memory_mb, 1), "problems": run_.problems,
+            "warnings": run_.warnings,
+            "coverage": {a: {"fired": e.coverage.fired[a], "new_states": e.coverage.new[a]}
+                         for a in sorted(e.coverage.fired)},
+        } for run_ in runs for e in [run_.exploration]],
+    }
+
+
+def _verdict_text(r) -> str:
+    if r.verdict == "violated" and r.kind == "sometimes":
+        return "unreachable"
+    if r.verdict == "holds" and r.kind == "sometimes":
+        return "reached"
+    return r.verdict
+
+
+def print_table(runs: Sequence[Run], bounds: Bounds) -> None:
+    """The human-readable report."""
+    rows = [("mode", "variant", "property", "verdict", "expected", "states", "depth", "seconds")]
+    for run_ in runs:
+        for r in run_.results:
+            exp = r.expected or "-"
+            if r.kind == "sometimes" and r.expected:
+                exp = {"holds": "reached", "violated": "unreachable"}[r.expected]
+            mark = "" if r.matches else "  <-- differs"
+            rows.append((r.mode, r.variant, r.property, _verdict_text(r), exp,
+                         f"{r.states:,}", str(r.depth), f"{r.seconds:.2f}{mark}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    print()
+    print("Bounds: " + ", ".join(f"{k}={v}" for k, v in vars(bounds).items()))
+    for run_ in runs:
+        e = run_.exploration
+        status = "complete" if e.complete else f"INCOMPLETE ({e.stop_reason})"
+        print(f"{run_.mode}/{run_.variant}: {e.states:,} states, depth {e.depth}, "
+              f"{e.seconds:.2f} s ({e.states / max(e.seconds, 1e-9):,.0f} states/s), {status}")
+        for w in run_.warnings:
+            print(f"  warning: {w}")
+    diffs = [(run_, r) for run_ in runs for r in run_.results if not r.matches]
+    run_problems = [(run_, p) for run_ in runs for p in run_.problems]
+    print()
+    if not diffs and not run_problems:
+        n = sum(len(run_.results) for run_ in runs)
+        print(f"All {n} verdicts match properties/expected.toml.")
+        return
+    print(f"{len(diffs) + len(run_problems)} differences from properties/expected.toml:")
+    for run_, r in diffs:
+        where = f" (trace: {r.trace})" if r.trace else ""
+        for p in r.problems:
+            print(f"  {r.mode}/{r.variant} {r.property}: {p}{where}")
+    for run_, p in run_problems:
+        print(f"  {run_.mode}/{run_.variant}: {p}")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print modes, variants, properties and bounds."""
+    print("Modes (--mode):")
+    for m in MODES.values():
+        print(f"  {m.name:<15} {m.summary}")
+    print("\nVariants (--variant):")
+    for v in VARIANTS.values():
+        print(f"  {v.name:<15} {v.summary}")
+    print("\nProperties (--property):")
+    for p in SPEC.properties:
+        claims = ", ".join(p.claims) or "no mode"
+        print(f"  {p.name:<26} {p.kind:<9} claimed by {claims}")
+        print(f"  {'':<26} {p.summary}")
+    print("\nBounds (--bound NAME=VALUE; defaults shown):")
+    docs = bound_docs()
+    for f in fields(Bounds):
+        print(f"  {f.name + ' = ' + str(getattr(Bounds(), f.name)):<15} {docs.get(f.name, '')}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``deliverycheck`` console script."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "verify":
+            return cmd_verify(args)
+        return cmd_list(args)
+    except UsageError as e:
+        print(f"deliverycheck: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

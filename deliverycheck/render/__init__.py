@@ -1,0 +1,1 @@
+"""Renderers: turn a trace (deliverycheck.trace) into something a person reads."""

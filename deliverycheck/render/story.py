@@ -1,0 +1,68 @@
+"""The text story of a trace: each step told in protocol terms, with what changed.
+
+Example::
+
+    at-least-once / current: no_duplicate_log is violated (5 steps)
+    Promise: No record appears twice in a partition's log.
+
+     1. P1 sends r1 as b1 (r1) to partition 0
+          handed 0 -> 1, b_state[0] unused -> in flight, ...
+"""
+
+from __future__ import annotations
+
+from deliverycheck.trace import Trace
+
+
+def changes(trace: Trace, n: int) -> list[str]:
+    """``field old -> new`` for every cell step ``n`` changed (ghost fields marked)."""
+    schema = trace.system.schema
+    before, after = trace.steps[n - 1].state, trace.steps[n].state
+    out = []
+    for i, (a, b) in enumerate(zip(before, after)):
+        if a != b:
+            f, _ = schema.cells[i]
+            ghost = " (history)" if f.ghost else ""
+            out.append(f"{schema.cell_name(i)} {f.show(a)} -> {f.show(b)}{ghost}")
+    return out
+
+
+def sentence(trace: Trace, n: int) -> str:
+    """Step ``n`` told as one sentence by the model's ``describe``."""
+    system = trace.system
+    step = trace.steps[n]
+    describe = system.spec.describe
+    if describe is None:
+        inner = ", ".join(f"{k}={v}" for k, v in step.params.items())
+        return f"{step.action}({inner})"
+    before = system.schema.decode(trace.steps[n - 1].state)
+    after = system.schema.decode(step.state)
+    return describe(step.action, step.params, before, after, system.cfg)
+
+
+def story(trace: Trace) -> str:
+    """The whole story as plain text."""
+    system = trace.system
+    cfg = system.cfg
+    lines = []
+    head = f"{cfg.mode.name} / {cfg.variant.name}"
+    if trace.property:
+        prop = system.spec.property(trace.property)
+        what = {"violated": "is violated", "holds": "is witnessed"}.get(trace.verdict or "", "")
+        lines.append(f"{head}: {trace.property} {what} ({len(trace)} steps)")
+        lines.append(f"Promise: {prop.summary}")
+    else:
+        lines.append(f"{head}: a run of {len(trace)} steps")
+    bounds = ", ".join(f"{k}={v}" for k, v in vars(cfg.bounds).items())
+    lines.append(f"Bounds: {bounds}")
+    lines.append("")
+    width = len(str(len(trace)))
+    for n in range(1, len(trace.steps)):
+        lines.append(f"{n:>{width}}. {sentence(trace, n)}")
+        lines.append(" " * (width + 2) + "   " + "; ".join(changes(trace, n)))
+    if trace.property and trace.verdict == "violated":
+        prop = system.spec.property(trace.property)
+        where = "this terminal state" if prop.kind == "final" else "the last state"
+        lines.append("")
+        lines.append(f"In {where} the promise is broken: {prop.summary}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,164 @@
+"""The one trace format: steps of (action, parameters, full state), as ITF JSON.
+
+Every engine reports its findings as a :class:`Trace`; every trace is
+replayed through the *interpreted* concrete model (``System.step``, not the
+compiled code the explorer ran) before it is reported, so a trace is
+evidence, not a claim.  Serialisation follows the Informal Trace Format of
+Apalache and Quint (ADR-015): ``vars``, ``states``, integers as
+``{"#bigint": "n"}``; the action and its parameters sit in each state's
+``#meta``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from deliverycheck.core.compile import FULL
+from deliverycheck.core.system import System
+
+ITF_FORMAT = "https://apalache-mc.org/docs/adr/015adr-trace.html"
+
+
+class ReplayError(Exception):
+    """A trace does not replay through the concrete model."""
+
+
+@dataclass
+class Step:
+    """One step: the action instance taken (None for the initial state) and the state after it."""
+
+    action: str | None
+    params: dict[str, int]
+    state: bytes
+
+
+@dataclass
+class Trace:
+    """A run of one system, with what it shows (a violation or a witness)."""
+
+    system: System
+    steps: list[Step]
+    property: str | None = None
+    verdict: str | None = None   # "violated" (counterexample) or "holds" (witness)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        """Number of actions taken (the initial state is not a step)."""
+        return len(self.steps) - 1
+
+    def last_state(self) -> bytes:
+        """The state the trace ends in."""
+        return self.steps[-1].state
+
+
+def from_path(system: System, path: Sequence[int], **kw: Any) -> Trace:
+    """The trace that takes the action instances ``path`` from the initial state."""
+    steps = [Step(None, {}, system.init)]
+    state = system.init
+    for j in path:
+        nxt = system.compiled[j](state)
+        if nxt is None or nxt is FULL:
+            raise ReplayError(f"step {len(steps)}: {system.instances[j].label()} is not enabled")
+        inst = system.instances[j]
+        steps.append(Step(inst.name, inst.args, nxt))
+        state = nxt
+    return replay(Trace(system, steps, **kw))
+
+
+def replay(trace: Trace) -> Trace:
+    """Check ``trace`` step by step with the interpreted model; return it.
+
+    The first state must be the initial state; each step must be an enabled
+    action instance whose successor is exactly the next state.
+    """
+    system = trace.system
+    if trace.steps[0].state != system.init:
+        raise ReplayError("the trace does not start in the initial state")
+    index = {(i.name, tuple(sorted(i.args.items()))): j for j, i in enumerate(system.instances)}
+    for n, (prev, step) in enumerate(zip(trace.steps, trace.steps[1:]), 1):
+        j = index.get((step.action, tuple(sorted(step.params.items()))))
+        if j is None:
+            raise ReplayError(f"step {n}: no action instance {step.action}{step.params}")
+        nxt = system.step(prev.state, j)
+        if nxt is None:
+            raise ReplayError(f"step {n}: {system.instances[j].label()} is not enabled")
+        if nxt is FULL:
+            raise ReplayError(f"step {n}: {system.instances[j].label()} exceeds a capacity bound")
+        if nxt != step.state:
+            diff = [system.schema.cell_name(i) for i, (a, b) in enumerate(zip(nxt, step.state)) if a != b]
+            raise ReplayError(f"step {n}: {system.instances[j].label()} gives a different state "
+                              f"(differs in {', '.join(diff[:5])})")
+    return trace
+
+
+# -- ITF ----------------------------------------------------------------------
+
+def _itf_value(v: Any) -> Any:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return {"#bigint": str(v)}
+    return [_itf_value(x) for x in v]
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, dict) and "#bigint" in v:
+        return int(v["#bigint"])
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    if isinstance(v, (bool, int)):
+        return v
+    raise ValueError(f"unsupported ITF value {v!r}")
+
+
+def to_itf(trace: Trace) -> dict[str, Any]:
+    """The trace as an ITF JSON document (a dict)."""
+    schema = trace.system.schema
+    cfg = trace.system.cfg
+    meta = {
+        "format": "ITF",
+        "format-description": ITF_FORMAT,
+        "source": "deliverycheck",
+        "mode": cfg.mode.name,
+        "variant": cfg.variant.name,
+        "bounds": dict(vars(cfg.bounds)),
+        **({"property": trace.property} if trace.property else {}),
+        **({"verdict": trace.verdict} if trace.verdict else {}),
+        **trace.meta,
+    }
+    states = []
+    for i, step in enumerate(trace.steps):
+        m: dict[str, Any] = {"index": i}
+        if step.action is not None:
+            m["action"] = step.action
+            m["params"] = dict(step.params)
+        values = schema.decode(step.state)
+        states.append({"#meta": m, **{k: _itf_value(v) for k, v in values.items()}})
+    return {"#meta": meta, "vars": [f.name for f in schema.fields], "states": states}
+
+
+def dumps(trace: Trace) -> str:
+    """ITF JSON text, deterministic (sorted meta, fixed layout)."""
+    return json.dumps(to_itf(trace), indent=1, sort_keys=False) + "\n"
+
+
+def from_itf(doc: dict[str, Any], system: System) -> Trace:
+    """Read an ITF document written by :func:`to_itf` for ``system`` (then replay it)."""
+    names = [f.name for f in system.schema.fields]
+    if doc.get("vars") != names:
+        raise ReplayError("the trace's variables do not match this model's state fields")
+    steps = []
+    for st in doc["states"]:
+        m = st.get("#meta", {})
+        values = {k: _plain(st[k]) for k in names}
+        steps.append(Step(m.get("action"), dict(m.get("params", {})), system.schema.encode(values)))
+    meta = doc.get("#meta", {})
+    return replay(Trace(system, steps, meta.get("property"), meta.get("verdict")))
+
+
+def load(path: str | Path, system: System) -> Trace:
+    """Read and replay an ITF file."""
+    return from_itf(json.loads(Path(path).read_text()), system)

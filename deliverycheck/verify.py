@@ -1,0 +1,152 @@
+"""Verification runs: one exhaustive search per mode x variant, all properties at once.
+
+This is the layer between the CLI and the engines: it builds the system,
+runs the explorer, turns what it found into verdicts, rebuilds and replays
+every trace, writes the trace files and compares with expected.toml.
+
+Verdicts (DESIGN.md, principle 7):
+
+* ``always`` / ``final``: ``violated`` with a shortest counterexample, else
+  ``holds`` when the search was complete, else ``incomplete``;
+* ``sometimes``: ``holds`` with a shortest witness, else ``violated``
+  (unreachable) when the search was complete, else ``incomplete``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from deliverycheck import trace as tr
+from deliverycheck.catalog import SPEC
+from deliverycheck.core.spec import Property
+from deliverycheck.core.system import System
+from deliverycheck.engines.explore import Exploration, Limits, explore
+from deliverycheck.expected import Expected
+from deliverycheck.model import Bounds, Config
+from deliverycheck.render.story import story
+
+
+@dataclass
+class Result:
+    """The verdict on one mode x variant x property."""
+
+    mode: str
+    variant: str
+    property: str
+    kind: str
+    verdict: str                 # holds | violated | incomplete
+    expected: str | None
+    states: int
+    depth: int                   # trace length when a trace exists, else search depth
+    seconds: float
+    length: int | None = None    # counterexample / witness length
+    expected_length: int | None = None
+    trace: str | None = None     # ITF file of the counterexample (or witness)
+    story: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def matches(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Run:
+    """One mode x variant: the search and the verdicts it gave."""
+
+    mode: str
+    variant: str
+    exploration: Exploration
+    results: list[Result]
+    problems: list[str]          # differences not tied to one property (state counts)
+    warnings: list[str]
+
+    @property
+    def matches(self) -> bool:
+        return not self.problems and all(r.matches for r in self.results)
+
+
+def run(cfg: Config, properties: Sequence[Property], expected: Expected | None,
+        out: Path | None, limits: Limits | None = None, progress: bool | None = None) -> Run:
+    """Check ``properties`` in ``cfg`` and compare with ``expected``."""
+    system = System(SPEC, cfg)
+    ex = explore(system, properties, limits, progress=progress)
+    pinned = cfg.bounds == Bounds()
+    folder = out / cfg.mode.name / cfg.variant.name if out else None
+    if folder:
+        _clear(folder)
+    results = [_result(system, ex, p, expected, pinned, folder) for p in properties]
+    problems, warnings = [], []
+    if expected and pinned and ex.complete:
+        if expected.states is not None and expected.states != ex.states:
+            problems.append(f"{ex.states:,} distinct states, expected {expected.states:,}")
+        if expected.depth is not None and expected.depth != ex.depth:
+            problems.append(f"search depth {ex.depth}, expected {expected.depth}")
+    if not ex.complete:
+        warnings.append(f"search stopped early: {ex.stop_reason}")
+    never = ex.coverage.never_fired()
+    if never and ex.complete:
+        warnings.append("actions that never fired: " + ", ".join(never))
+    if ex.coverage.blocked:
+        warnings.append("capacity bounds reached (raise them with --bound): " + ", ".join(
+            f"{a} blocked {n:,} times" for a, n in sorted(ex.coverage.blocked.items()))
+            + f"; {ex.truncated:,} states truncated")
+    return Run(cfg.mode.name, cfg.variant.name, ex, results, problems, warnings)
+
+
+def _result(system: System, ex: Exploration, prop: Property, expected: Expected | None,
+            pinned: bool, folder: Path | None) -> Result:
+    cfg = system.cfg
+    idx = ex.violations.get(prop.name)
+    trace = None
+    if idx is not None:
+        verdict = "holds" if prop.kind == "sometimes" else "violated"
+        trace = tr.from_path(system, ex.path(idx), property=prop.name, verdict=verdict)
+        _confirm(system, prop, trace)
+    elif not ex.complete:
+        verdict = "incomplete"
+    else:
+        verdict = "violated" if prop.kind == "sometimes" else "holds"
+    exp = expected.verdicts.get(prop.name) if expected else None
+    exp_len = expected.lengths.get(prop.name) if expected and pinned else None
+    r = Result(cfg.mode.name, cfg.variant.name, prop.name, prop.kind, verdict, exp,
+               ex.states, len(trace) if trace else ex.depth, ex.seconds,
+               length=len(trace) if trace else None, expected_length=exp_len)
+    if trace is not None and folder is not None:
+        sub = folder if verdict == "violated" else folder / "witnesses"
+        sub.mkdir(parents=True, exist_ok=True)
+        itf = sub / f"{prop.name}.itf.json"
+        itf.write_text(tr.dumps(trace))
+        (sub / f"{prop.name}.story.txt").write_text(story(trace))
+        r.trace, r.story = str(itf), str(sub / f"{prop.name}.story.txt")
+    if exp is None:
+        r.problems.append("no expected verdict in expected.toml")
+    elif verdict != exp:
+        r.problems.append(f"{verdict}, expected {exp}")
+    if exp_len is not None and r.length is not None and exp_len != r.length:
+        r.problems.append(f"shortest trace has {r.length} steps, expected {exp_len}")
+    return r
+
+
+def _confirm(system: System, prop: Property, trace: tr.Trace) -> None:
+    """The replayed trace's last state really shows what the explorer claimed."""
+    last = trace.last_state()
+    ok = system.holds(prop, last)
+    if prop.kind == "final":
+        ends = all(system.step(last, j) is None for j in range(len(system.instances)))
+        if ok or not ends:
+            raise tr.ReplayError(f"{prop.name}: the trace does not end in a violating terminal state")
+    elif ok != (prop.kind == "sometimes"):
+        raise tr.ReplayError(f"{prop.name}: the interpreted model disagrees with the explorer "
+                             "on the trace's last state")
+
+
+def _clear(folder: Path) -> None:
+    """Remove trace files of an earlier run, so no stale counterexample survives."""
+    for sub in (folder, folder / "witnesses"):
+        if sub.is_dir():
+            for f in sub.iterdir():
+                if f.name.endswith((".itf.json", ".story.txt")):
+                    f.unlink()
