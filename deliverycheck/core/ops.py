@@ -194,10 +194,15 @@ def ite_list(c: Any, a: Sequence[Any], b: Sequence[Any]) -> list[Any]:
 
 
 def set_(arr: Sequence[Any], i: Any, v: Any) -> list[Any]:
-    """A copy of ``arr`` with element ``i`` (possibly symbolic) set to ``v``."""
+    """A copy of ``arr`` with element ``i`` (possibly symbolic) set to ``v``.
+
+    Out of range, nothing changes (in every interpretation); a capacity
+    condition in ``Effect.fits`` should make that case unreachable.
+    """
     if isinstance(i, int):
         out = list(arr)
-        out[i] = v
+        if 0 <= i < len(out):
+            out[i] = v
         return out
     return [ite(i == k, v, a) for k, a in enumerate(arr)]
 

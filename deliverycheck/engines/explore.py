@@ -119,14 +119,12 @@ class _Progress:
 
 
 def explore(system: System, properties: Sequence[Property] | None = None,
-            limits: Limits | None = None, progress: bool | None = None,
-            stop_when_all_found: bool = False) -> Exploration:
+            limits: Limits | None = None, progress: bool | None = None) -> Exploration:
     """Breadth-first search of every state reachable in ``system``.
 
     Returns the first (shortest) violating state of each ``always`` and
     ``final`` property and the first witness state of each ``sometimes``
-    property, with coverage and counts.  ``stop_when_all_found`` ends the
-    search early (incomplete) once every property has an answer.
+    property, with coverage and counts.
     """
     limits = limits or Limits()
     props = list(system.properties if properties is None else properties)
@@ -169,6 +167,7 @@ def explore(system: System, properties: Sequence[Property] | None = None,
     start = time.perf_counter()
     show = _Progress(progress)
     count = expanded = 1
+    max_states = limits.max_states or float("inf")
     peak = _rss_mb()
     try:
         while frontier:
@@ -209,9 +208,9 @@ def explore(system: System, properties: Sequence[Property] | None = None,
                         if found:
                             pending_fin = [x for x in pending_fin if x[0] not in found]
                 expanded += 1
-                if (expanded & 0xFFF) == 0:
+                if (expanded & 0x3FF) == 0 or count >= max_states:
                     stop = _limit_hit(limits, count, start)
-                    if stop is None and (expanded & 0xFFFF) == 0:
+                    if stop is None and (expanded & 0x1FFF) == 0:
                         peak = max(peak, _rss_mb())
                         if limits.max_memory_mb and peak > limits.max_memory_mb:
                             stop = f"memory limit ({limits.max_memory_mb} MiB)"
@@ -219,13 +218,13 @@ def explore(system: System, properties: Sequence[Property] | None = None,
                         complete, reason = False, stop
                         raise _Stop
                     show.update(count, depth + 1, len(nxt))
-            if stop_when_all_found and not (pending_inv or pending_wit or pending_fin):
-                complete, reason = bool(not nxt), "every property answered"
-                if nxt:
-                    raise _Stop
             frontier = nxt
             if nxt:
                 depth += 1
+                stop = _limit_hit(limits, count, start)
+                if stop:
+                    complete, reason = False, stop
+                    raise _Stop
     except _Stop:
         pass
     except KeyboardInterrupt:

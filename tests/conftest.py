@@ -1,0 +1,74 @@
+"""Shared helpers: build systems and drive them step by step by action label."""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # the toy specs next to the tests
+
+from deliverycheck.catalog import SPEC  # noqa: E402
+from deliverycheck.core.system import FULL, System  # noqa: E402
+from deliverycheck.model import Config  # noqa: E402
+
+
+def system(mode: str, **bounds: int) -> System:
+    """The Kafka model in ``mode`` at default bounds, overridden by ``bounds``."""
+    return System(SPEC, Config.of(mode, **bounds))
+
+
+def instance(sy: System, label: str) -> int:
+    """Index of the action instance labelled like ``producer_send(r=0, k=0)``."""
+    for j, inst in enumerate(sy.instances):
+        if inst.label() == label:
+            return j
+    raise KeyError(f"no action instance {label}")
+
+
+def run(sy: System, labels: list[str], state: bytes | None = None) -> bytes:
+    """Take the labelled steps in order (interpreted model); each must be enabled."""
+    state = sy.init if state is None else state
+    for n, label in enumerate(labels, 1):
+        nxt = sy.step(state, instance(sy, label))
+        assert nxt is not None, f"step {n}: {label} is not enabled"
+        assert nxt is not FULL, f"step {n}: {label} hits a capacity bound"
+        assert sy.compiled[instance(sy, label)](state) == nxt, f"step {n}: compiled step differs"
+        state = nxt
+    return state
+
+
+def enabled(sy: System, state: bytes) -> list[str]:
+    """Labels of the instances enabled in ``state``."""
+    return [i.label() for j, i in enumerate(sy.instances)
+            if sy.step(state, j) not in (None, FULL)]
+
+
+def reachable(sy: System, limit: int | None = None) -> list[bytes]:
+    """Reachable states in breadth-first order (all, or the first ``limit``)."""
+    seen = {sy.init}
+    order = [sy.init]
+    todo = deque(order)
+    while todo and (limit is None or len(order) < limit):
+        s = todo.popleft()
+        for fn in sy.compiled:
+            t = fn(s)
+            if isinstance(t, bytes) and t not in seen:
+                seen.add(t)
+                order.append(t)
+                todo.append(t)
+    return order if limit is None else order[:limit]
+
+
+@pytest.fixture(scope="session")
+def default_runs(tmp_path_factory):
+    """One verification of every mode at the default bounds, shared by tests."""
+    from deliverycheck.expected import load
+    from deliverycheck.model import MODES
+    from deliverycheck.verify import run as verify_run
+    out = tmp_path_factory.mktemp("verify-out")
+    exp = load()
+    return {m: verify_run(Config.of(m), SPEC.properties, exp.get((m, "current")), out)
+            for m in MODES}

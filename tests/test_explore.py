@@ -1,0 +1,108 @@
+"""The explorer on toy models with known answers."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+from deliverycheck.core.ops import and_
+from deliverycheck.core.schema import Schema, num
+from deliverycheck.core.spec import Effect, Spec, action, final, sometimes
+from deliverycheck.core.system import System
+from deliverycheck.engines.explore import Limits, explore
+from deliverycheck.trace import from_path
+
+import twophase
+
+
+def _graph(sy: System) -> nx.DiGraph:
+    """The whole state graph, built independently of the explorer."""
+    g = nx.DiGraph()
+    todo, seen = [sy.init], {sy.init}
+    while todo:
+        s = todo.pop()
+        g.add_node(s)
+        for fn in sy.compiled:
+            t = fn(s)
+            if isinstance(t, bytes):
+                g.add_edge(s, t)
+                if t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+    return g
+
+
+def test_two_phase_commit_has_288_states_and_is_consistent():
+    sy = System(twophase.SPEC, twophase.TPConfig(rms=3))
+    ex = explore(sy)
+    assert ex.complete and ex.states == 288
+    assert "tc_consistent" not in ex.violations           # the invariant holds
+    assert "all_committed" in ex.violations               # ... and commits really happen
+    assert "impossible" not in ex.violations              # an unreachable witness stays unreachable
+    assert ex.states == _graph(sy).number_of_nodes()
+    assert ex.coverage.never_fired() == []
+
+
+def test_broken_two_phase_commit_gives_a_shortest_counterexample():
+    sy = System(twophase.SPEC, twophase.TPConfig(rms=3, broken=True))
+    ex = explore(sy)
+    idx = ex.violations["tc_consistent"]
+    trace = from_path(sy, ex.path(idx), property="tc_consistent", verdict="violated")
+    assert not sy.holds("tc_consistent", trace.last_state())
+    g = _graph(sy)
+    dist = nx.single_source_shortest_path_length(g, sy.init)
+    bad = [s for s in g if not sy.holds("tc_consistent", s)]
+    assert len(trace) == min(dist[s] for s in bad) == 3
+
+
+@pytest.mark.parametrize("limits,reason", [
+    (Limits(max_states=50), "state limit"),
+    (Limits(max_seconds=1e-9), "time limit"),
+])
+def test_limits_end_in_incomplete(limits, reason):
+    sy = System(twophase.SPEC, twophase.TPConfig(rms=3))
+    ex = explore(sy, limits=limits)
+    assert not ex.complete and reason in ex.stop_reason
+    assert ex.states < 288
+
+
+def test_memory_limit_ends_in_incomplete():
+    # Needs enough states to reach the periodic memory check.
+    sy = System(twophase.SPEC, twophase.TPConfig(rms=6))
+    ex = explore(sy, limits=Limits(max_memory_mb=1))
+    assert not ex.complete and "memory limit" in ex.stop_reason
+
+
+def _counter(stop_at: int):
+    schema = Schema([num("n", 5)])
+
+    @action()
+    def tick(s, c):
+        """Count up to stop_at."""
+        return Effect(when=s.n < stop_at, then={"n": s.n + 1})
+
+    @action()
+    def never(s, c):
+        """Enabled in no reachable state."""
+        return Effect(when=s.n == 5, then={"n": 0})
+
+    @final()
+    def reached_three(s, c):
+        """Every terminal state has n = 3."""
+        return s.n == 3
+
+    @sometimes()
+    def two(s, c):
+        """n reaches 2."""
+        return and_(s.n == 2)
+
+    return Spec("counter", lambda c: schema, lambda c: {}, [tick, never], [reached_three, two])
+
+
+def test_terminal_states_stuck_detection_and_coverage():
+    ok = explore(System(_counter(3), None))
+    assert ok.terminal == 1 and "reached_three" not in ok.violations
+    stuck = explore(System(_counter(2), None))
+    assert stuck.violations["reached_three"] == 2          # the terminal state n = 2
+    assert stuck.coverage.never_fired() == ["never"]       # warned about
+    assert stuck.coverage.fired["tick"] == 2 and stuck.coverage.new["tick"] == 2
