@@ -150,12 +150,21 @@ def from_itf(doc: dict[str, Any], system: System) -> Trace:
     names = [f.name for f in system.schema.fields]
     if doc.get("vars") != names:
         raise ReplayError("the trace's variables do not match this model's state fields")
-    steps = []
-    for st in doc["states"]:
-        m = st.get("#meta", {})
-        values = {k: _plain(st[k]) for k in names}
-        steps.append(Step(m.get("action"), dict(m.get("params", {})), system.schema.encode(values)))
     meta = doc.get("#meta", {})
+    cfg = system.cfg
+    for key, mine in (("mode", cfg.mode.name), ("variant", cfg.variant.name),
+                      ("bounds", dict(vars(cfg.bounds)))):
+        if key in meta and meta[key] != mine:
+            raise ReplayError(f"the trace was made with {key} {meta[key]}, not {mine}; "
+                              "replay it in the configuration it was made in")
+    steps = []
+    try:
+        for st in doc["states"]:
+            m = st.get("#meta", {})
+            values = {k: _plain(st[k]) for k in names}
+            steps.append(Step(m.get("action"), dict(m.get("params", {})), system.schema.encode(values)))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ReplayError(f"state {len(steps)} does not fit this model's state: {e}") from None
     return replay(Trace(system, steps, meta.get("property"), meta.get("verdict")))
 
 

@@ -66,18 +66,22 @@ class System:
         self._keys: list[tuple[int, int] | None] = []
         self._preds: dict[str, Callable] = {}
         self._ghost = [f.ghost for f, _ in self.schema.cells]
+        self._last_view: tuple[Any, ...] = (None,)
 
     # -- interpreted concrete semantics ------------------------------------
 
-    def effect(self, flat: Sequence[Any], j: int) -> tuple[Any, Any, list[Any]]:
+    def effect(self, flat: Sequence[Any], j: int, view: View | None = None) -> tuple[Any, Any, list[Any]]:
         """Guard, capacity and successor cells of instance ``j`` on ``flat``."""
         inst = self.instances[j]
-        eff = inst.action.fn(View(self.schema, flat), self.cfg, *inst.params)
+        eff = inst.action.fn(view or View(self.schema, flat), self.cfg, *inst.params)
         return eff.when, eff.fits, apply(self.schema, flat, eff.then)
 
     def step(self, state: bytes, j: int) -> bytes | str | None:
         """Instance ``j`` on a concrete state: successor, ``FULL`` or None."""
-        guard, fits, post = self.effect(list(state), j)
+        if self._last_view[0] != state:  # callers often try every instance on one state
+            self._last_view = (state, list(state), View(self.schema, list(state)))
+        _, flat, view = self._last_view
+        guard, fits, post = self.effect(flat, j, view)
         if not guard:
             return None
         if not fits:

@@ -1,0 +1,123 @@
+"""The command line: output, files, exit codes and errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deliverycheck.cli import main
+
+AMO = ["verify", "--mode", "at-most-once"]
+
+
+def _run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_verify_prints_the_table_and_matches(capsys, tmp_path):
+    code, out, err = _run(capsys, *AMO, "--out", str(tmp_path))
+    assert code == 0, out
+    assert "All 13 verdicts match properties/expected.toml." in out
+    row = next(line for line in out.splitlines() if "acked_in_log" in line).split()
+    assert row[:5] == ["at-most-once", "current", "acked_in_log", "violated", "violated"]
+    assert (tmp_path / "at-most-once/current/acked_in_log.itf.json").is_file()
+    assert (tmp_path / "at-most-once/current/acked_in_log.story.txt").is_file()
+    assert not (tmp_path / "at-most-once/current/no_duplicate_log.itf.json").exists()
+
+
+def test_verify_json_schema(capsys, tmp_path):
+    code, out, _ = _run(capsys, *AMO, "--json", "--out", str(tmp_path))
+    doc = json.loads(out)
+    assert code == 0 and doc["schema"] == "deliverycheck.verify/1" and doc["ok"] is True
+    r = {x["property"]: x for x in doc["results"]}
+    for key in ("mode", "variant", "property", "verdict", "expected", "states", "depth", "seconds", "trace"):
+        assert key in r["no_loss"]
+    assert r["no_loss"]["verdict"] == "violated" and r["no_loss"]["trace"].endswith("no_loss.itf.json")
+    assert r["no_duplicate_log"]["trace"] is None
+    assert doc["searches"][0]["complete"] is True and doc["searches"][0]["states"] == 84
+
+
+def test_a_difference_exits_1_and_names_the_trace(capsys, tmp_path):
+    exp = tmp_path / "expected.toml"
+    exp.write_text('["at-most-once".current.verdicts]\nno_loss = "holds"\n')
+    code, out, _ = _run(capsys, *AMO, "--property", "no_loss", "--expected", str(exp),
+                        "--out", str(tmp_path / "o"))
+    assert code == 1
+    assert "at-most-once/current no_loss: violated, expected holds (trace: " in out
+    assert "no_loss.itf.json" in out
+
+
+def test_a_limit_gives_incomplete_never_holds(capsys, tmp_path):
+    code, out, _ = _run(capsys, "verify", "--mode", "at-least-once", "--max-states", "100",
+                        "--out", str(tmp_path))
+    assert code == 1
+    assert "INCOMPLETE (state limit (100))" in out
+    row = next(line for line in out.splitlines() if "acked_in_log" in line).split()
+    assert row[3:5] == ["incomplete", "holds"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["verify", "--mode", "exactly-twice"], "unknown mode 'exactly-twice'; choose from: at-most-once"),
+    (["verify", "--property", "nope"], "unknown property 'nope'"),
+    (["verify", "--variant", "old"], "unknown variant 'old'"),
+    (["verify", "--bound", "records"], "--bound expects NAME=VALUE"),
+    (["verify", "--bound", "recs=2"], "unknown bound 'recs'; choose from: records"),
+    (["verify", "--bound", "records=two"], "bound records must be an integer"),
+    (["verify", "--bound", "records=0"], "bound records must be an integer in 1..60"),
+    (["verify", "--max-states", "-3"], "expected a positive integer"),
+    (["verify", "--expected", "/no/such/file.toml"], "does not exist"),
+    (["verify", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+    (["frob"], "invalid choice: 'frob'"),
+    ([], "required: COMMAND"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, args, message):
+    code, out, err = _run(capsys, *args)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_broken_expected_file_is_a_usage_error(capsys, tmp_path):
+    bad = tmp_path / "e.toml"
+    bad.write_text("[[[")
+    code, _, err = _run(capsys, *AMO, "--expected", str(bad))
+    assert code == 2 and "cannot read" in err
+
+
+def test_out_that_is_a_file_is_refused(capsys, tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    code, _, err = _run(capsys, *AMO, "--out", str(f))
+    assert code == 2 and "is not a directory" in err
+
+
+def test_list_names_modes_properties_and_bounds(capsys):
+    code, out, _ = _run(capsys, "list")
+    assert code == 0
+    for word in ("at-most-once", "idempotent", "no_duplicate_send", "witness_dedup", "records = 2",
+                 "channel = 6"):
+        assert word in out
+
+
+def test_output_files_are_byte_identical_across_runs(capsys, tmp_path):
+    for d in ("a", "b"):
+        assert _run(capsys, "verify", "--mode", "idempotent", "--out", str(tmp_path / d))[0] == 0
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert files
+    for f in files:
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+
+
+def test_console_script_runs(tmp_path):
+    exe = Path(sys.executable).with_name("deliverycheck")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "deliverycheck.cli"]
+    p = subprocess.run(cmd + ["verify", "--mode", "at-most-once", "--out", str(tmp_path)],
+                       capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stderr == ""  # no progress line when stderr is not a terminal

@@ -1,0 +1,114 @@
+"""Properties and expectations: the promises, the manifest, and what the checker finds."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run, system
+
+from deliverycheck.catalog import SPEC
+from deliverycheck.core.spec import KINDS
+from deliverycheck.expected import ExpectationError, load
+from deliverycheck.model import MODES, VARIANTS
+
+
+def test_every_property_is_documented_and_named_stably():
+    names = [p.name for p in SPEC.properties]
+    assert len(set(names)) == len(names)
+    for p in SPEC.properties:
+        assert p.kind in KINDS and p.doc and p.name.islower()
+        assert set(p.claims) <= set(MODES), p.name
+
+
+def test_expected_covers_every_mode_variant_and_property():
+    exp = load(modes=list(MODES), variants=list(VARIANTS), properties=[p.name for p in SPEC.properties])
+    for mode in MODES:
+        for variant in VARIANTS:
+            e = exp[(mode, variant)]
+            assert set(e.verdicts) == {p.name for p in SPEC.properties}, (mode, variant)
+            assert e.states and e.depth
+            # every counterexample and witness has a pinned length
+            for p in SPEC.properties:
+                found = (e.verdicts[p.name] == "violated") != (p.kind == "sometimes")
+                assert (p.name in e.lengths) == found, (mode, p.name)
+
+
+def test_claimed_promises_are_expected_to_hold():
+    """A mode that claims a promise is expected to keep it (else the claim is a lie)."""
+    exp = load()
+    for p in SPEC.properties:
+        for mode in p.claims:
+            assert exp[(mode, "current")].verdicts[p.name] == "holds", (mode, p.name)
+
+
+def test_every_promise_has_a_reachability_witness():
+    """No promise holds vacuously: each claiming mode reaches a processed record."""
+    exp = load()
+    for mode in MODES:
+        assert exp[(mode, "current")].verdicts["witness_processed"] == "holds"
+
+
+def test_malformed_expectations_are_reported(tmp_path):
+    bad = tmp_path / "e.toml"
+    bad.write_text('["idempotent".current.verdicts]\nno_loss = "maybe"\n')
+    with pytest.raises(ExpectationError, match="use one of holds, violated"):
+        load(bad)
+    bad.write_text('["idempotent".current.verdicts]\nno_such = "holds"\n')
+    with pytest.raises(ExpectationError, match="unknown property"):
+        load(bad, properties=["no_loss"])
+    bad.write_text("not toml [")
+    with pytest.raises(ExpectationError, match="cannot read"):
+        load(bad)
+
+
+def test_default_bounds_match_the_manifest(default_runs):
+    """The whole verification at the default bounds agrees with expected.toml."""
+    for mode, r in default_runs.items():
+        assert r.exploration.complete, mode
+        assert r.matches, [(x.property, x.problems) for x in r.results if x.problems] + r.problems
+        assert not r.exploration.coverage.blocked, "default bounds must not truncate the search"
+        assert r.exploration.coverage.never_fired() == [], mode
+
+
+def test_acked_in_log_is_checked_at_every_step_not_only_at_the_end():
+    sy = system("at-least-once")
+    s = run(sy, ["producer_send(r=0, k=0)", "broker_append(p=0, i=0, k=0)",
+                 "producer_receive(p=0, i=0, k=0)"])
+    assert sy.holds("acked_in_log", s)
+    # an acked batch missing from the log (a state only a broken model reaches)
+    d = sy.schema.decode(s)
+    d["log"], d["log_len"] = [[0] * 6], [0]
+    assert not sy.holds("acked_in_log", sy.schema.encode(d))
+
+
+def test_in_order_compares_only_one_producer_session():
+    sy = system("idempotent")
+    d = sy.schema.decode(sy.init)
+    d.update(b_rec=[1, 2, 0, 0, 0, 0], b_pid=[1, 0, 0, 0, 0, 0], log=[[1, 2, 0, 0, 0, 0]], log_len=[2])
+    assert sy.holds("in_order", sy.schema.encode(d))             # different PIDs: no order promised
+    d.update(b_pid=[0, 0, 0, 0, 0, 0], log=[[2, 1, 0, 0, 0, 0]])
+    assert not sy.holds("in_order", sy.schema.encode(d))         # same PID, b2 before b1
+
+
+@pytest.mark.parametrize("bounds,prop", [
+    ({"faults": 0}, "no_duplicate_log"),
+    ({"faults": 0}, "no_duplicate_output"),
+])
+def test_without_faults_at_least_once_keeps_what_faults_break(bounds, prop):
+    from deliverycheck.core.system import System
+    from deliverycheck.engines.explore import explore
+    from deliverycheck.model import Config
+    sy = System(SPEC, Config.of("at-least-once", **bounds))
+    ex = explore(sy, [SPEC.property(prop)])
+    assert ex.complete and prop not in ex.violations
+
+
+def test_producer_state_expiry_breaks_idempotent_deduplication():
+    """PROTOCOL.md §6: once the leader forgot the PID, a late retry is appended twice."""
+    from deliverycheck.core.system import System
+    from deliverycheck.engines.explore import explore
+    from deliverycheck.model import Config
+    sy = System(SPEC, Config.of("idempotent", expiries=1, faults=1))
+    ex = explore(sy, [SPEC.property("no_duplicate_send")])
+    assert "no_duplicate_send" in ex.violations
+    assert len(ex.path(ex.violations["no_duplicate_send"])) == 6
