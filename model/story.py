@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .state import ACKED, BATCH_STATES, FAILED, QUEUED, RESPONSE_CODES
+from .state import ACKED, BATCH_STATES, DUPLICATE, FAILED, QUEUED, RESPONSE_CODES
 
 Tell = Callable[[dict, dict, dict, Any], str]
 _TELLERS: dict[str, Tell] = {}
@@ -86,13 +86,14 @@ def tell_producer_restart(a, b, x, c):
 @_teller
 def tell_broker_append(a, b, x, c):
     p, i, k = a["p"], a["i"], a["k"]
+    via = f" from connection {b['rq_conn'][p][i]}"
     if x["log_len"][p] > b["log_len"][p]:
-        return (f"the leader of partition {p} appends {_batch(x, k, c)} at offset "
+        return (f"the leader of partition {p} appends {_batch(x, k, c)}{via} at offset "
                 f"{b['log_len'][p]}")
-    if x["g_dedup"] and not b["g_dedup"] or _code(x, p, k) == "OK (duplicate)":
-        return f"the leader of partition {p} recognises b{k + 1} as a duplicate and does not append it"
     code = _code(x, p, k)
-    return f"the leader of partition {p} rejects {_batch(x, k, c)} with {code}"
+    if code == RESPONSE_CODES[DUPLICATE]:
+        return f"the leader of partition {p} recognises b{k + 1}{via} as a duplicate and does not append it"
+    return f"the leader of partition {p} rejects {_batch(x, k, c)}{via} with {code}"
 
 
 def _code(x: dict, p: int, k: int) -> str:
@@ -100,7 +101,7 @@ def _code(x: dict, p: int, k: int) -> str:
     for slot in reversed(range(len(x["rs_batch"][p]))):
         if x["rs_batch"][p][slot] == k + 1:
             return RESPONSE_CODES[x["rs_code"][p][slot]]
-    return "no response (acks=0)"
+    return "a response the closed connection drops"
 
 
 @_teller

@@ -44,6 +44,7 @@ def _value(m, t):
     return int(v)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", list(MODES))
 def test_z3_step_agrees_with_concrete_step(mode):
     sy = system(mode, **WIDER.get(mode, {}))
@@ -93,6 +94,7 @@ def _bool(t):
     return t if isinstance(t, z3.ExprRef) else z3.BoolVal(bool(t))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", list(MODES))
 def test_compiled_code_agrees_with_interpreted_model(mode):
     sy = system(mode, **WIDER.get(mode, {}))
