@@ -210,6 +210,12 @@ def print_table(runs: Sequence[Run], bounds: Bounds) -> None:
               f"{e.seconds:.2f} s ({e.states / max(e.seconds, 1e-9):,.0f} states/s), {status}")
         for w in run_.warnings:
             print(f"  warning: {w}")
+    broken = [r for run_ in runs for r in run_.results
+              if r.verdict == "violated" and r.kind != "sometimes" and r.story]
+    if broken:
+        print("\nCounterexamples (shortest; story and ITF trace side by side):")
+        for r in broken:
+            print(f"  {r.mode}/{r.variant} {r.property} ({r.length} step{'s' if r.length != 1 else ''}): {r.story}")
     diffs = [(run_, r) for run_ in runs for r in run_.results if not r.matches]
     run_problems = [(run_, p) for run_ in runs for p in run_.problems]
     print()

@@ -77,7 +77,7 @@ def story(trace: Trace) -> str:
     if trace.property:
         prop = system.spec.property(trace.property)
         what = {"violated": "is violated", "holds": "is witnessed"}.get(trace.verdict or "", "")
-        lines.append(f"{head}: {trace.property} {what} ({len(trace)} steps)")
+        lines.append(f"{head}: {trace.property} {what} ({len(trace)} step{'s' if len(trace) != 1 else ''})")
         lines.append(f"Promise: {prop.summary}")
     else:
         lines.append(f"{head}: a run of {len(trace)} steps")
