@@ -121,3 +121,14 @@ def test_console_script_runs(tmp_path):
                        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     assert p.returncode == 0, p.stdout + p.stderr
     assert p.stderr == ""  # no progress line when stderr is not a terminal
+
+
+def test_every_package_is_installed():
+    """pyproject.toml lists packages by hand (model/ and properties/ are mapped): none forgotten."""
+    import tomllib
+    root = Path(__file__).parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {"deliverycheck." + ".".join(p.parent.relative_to(root / "deliverycheck").parts)
+             for p in (root / "deliverycheck").rglob("__init__.py")}
+    found = {f.rstrip(".") for f in found} | {"deliverycheck.model", "deliverycheck.properties"}
+    assert found <= listed, found - listed
