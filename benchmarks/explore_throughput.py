@@ -110,7 +110,7 @@ def main() -> None:
     bounds.update({k: int(v) for k, v in (b.split("=") for b in args.bound)})
     jobs = [("kafka", {"mode": args.mode, "bounds": bounds})]
     if args.baseline:
-        jobs.append(("twophase", {"rms": 9}))
+        jobs.append(("twophase", {"rms": 8}))
     for kind, spec in jobs:
         runs = []
         for _ in range(args.runs):

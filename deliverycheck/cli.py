@@ -64,29 +64,27 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop each search after S seconds")
     v.add_argument("--max-memory", type=_positive_int, metavar="MB",
                    help="stop a search when the process uses more than MB MiB")
-    sub.add_parser("list", help="list modes, variants, properties and bounds",
-                   description="List modes, variants, properties and bounds with their descriptions.")
+    sub.add_parser("list", help="list modes, variants, actions, properties and bounds",
+                   description="List modes, variants, actions, properties and bounds with their "
+                               "descriptions.")
     return p
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return n
+def _positive(kind: type, noun: str):
+    """An argparse type: a positive ``kind`` (int or float), with a clear error."""
+    def parse(text: str):
+        try:
+            x = kind(text)
+        except ValueError:
+            x = None
+        if x is None or not x > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive {noun}, got {text!r}")
+        return x
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return x
+_positive_int = _positive(int, "integer")
+_positive_float = _positive(float, "number")
 
 
 def _choose(given: Sequence[str] | None, known: Sequence[str], what: str) -> list[str]:
@@ -233,13 +231,18 @@ def print_table(runs: Sequence[Run], bounds: Bounds) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print modes, variants, properties and bounds."""
+    """Print modes, variants, actions, properties and bounds."""
     print("Modes (--mode):")
     for m in MODES.values():
         print(f"  {m.name:<15} {m.summary}")
     print("\nVariants (--variant):")
     for v in VARIANTS.values():
         print(f"  {v.name:<15} {v.summary}")
+    print("\nActions (* the environment's faults, which spend the fault budget):")
+    for a in SPEC.actions:
+        params = ", ".join(a.param_names)
+        print(f"  {'*' if a.fault else ' '} {a.name}({params})")
+        print(f"  {'':<3}{a.summary}")
     print("\nProperties (--property):")
     for p in SPEC.properties:
         claims = ", ".join(p.claims) or "no mode"

@@ -5,7 +5,7 @@ in a batch, sends a Produce request to the partition leader, and completes
 the batch's future as *acked* or *failed* (the outcome the application is
 told).  A batch lost in a crash was never reported: its outcome is unknown.
 
-Simplifications, each losing no behaviour the promises can observe:
+Simplifications:
 
 * ``send()`` and the sender thread's first transmission are one step; a
   record waits in the application while in-flight requests are at the limit.
@@ -14,7 +14,8 @@ Simplifications, each losing no behaviour the promises can observe:
   batch outstanding is not modelled (it only renames later PIDs).
 * After a KIP-360 epoch bump, batches still queued keep their old epoch and
   are fenced by the leader, where the Java client would re-sequence them;
-  the application then resends them as new batches.
+  the application then resends them as new batches.  This changes how such
+  a record gets written, not whether: no promise here depends on it.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from typing import Any
 from deliverycheck.core.ops import and_, any_, count, ite, not_, or_
 from deliverycheck.core.spec import Effect, action
 
-from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, has_room, kept, pushed,
-                          removed, request_update, requests, response_update, responses,
-                          spend_fault)
+from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, has_room, kept,
+                          pushed, removed, request_update, requests, response_update,
+                          responses, spend_fault)
 from .state import (ACKED, DUPLICATE, FAILED, INFLIGHT, LOST, OK, OUT_OF_ORDER, QUEUED,
                     RETRIABLE, batch_in, partition_of)
 

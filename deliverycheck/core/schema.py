@@ -103,7 +103,7 @@ class Schema:
         f = self.by_name[name]
         if not f.shape:
             return [value]
-        cells = _flat(value, f.shape)
+        cells = flat_cells(value, f.shape)
         if len(cells) != f.size:
             raise ValueError(f"field {name!r} expects shape {f.shape}")
         return cells
@@ -151,12 +151,13 @@ def _nest(cells: list[Any], shape: tuple[int, ...]) -> list[Any]:
     return [_nest(cells[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
-def _flat(value: Any, shape: tuple[int, ...]) -> list[Any]:
+def flat_cells(value: Any, shape: tuple[int, ...]) -> list[Any]:
+    """The cells of a (nested) value of ``shape``, row-major."""
     if not shape:
         return [value]
     if len(value) != shape[0]:
         raise ValueError(f"expected {shape[0]} elements, got {len(value)}")
-    return [c for v in value for c in _flat(v, shape[1:])]
+    return [c for v in value for c in flat_cells(v, shape[1:])]
 
 
 def _map(fn, value):

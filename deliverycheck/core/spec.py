@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from .schema import Schema
+from .schema import Schema, flat_cells
 
 KINDS = ("always", "sometimes", "final")
 
@@ -58,6 +58,11 @@ class Action:
         return inspect.getdoc(self.fn) or ""
 
     @property
+    def summary(self) -> str:
+        """The docstring's first sentence block, as plain text."""
+        return _plain(self.doc)
+
+    @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(n for n, _ in self.domains)
 
@@ -70,8 +75,9 @@ def action(fault: bool = False, **domains: Callable[[Any], Iterable[int]]):
     """Declare a protocol action; keyword arguments give parameter domains.
 
     The function's parameters after ``(s, c)`` must be exactly the domains,
-    in the same order.  ``fault=True`` marks steps that spend the fault
-    budget (they are what the environment does to the protocol).
+    in the same order.  ``fault=True`` marks what the environment does to
+    the protocol (losses, crashes, premature timeouts, errors), the steps
+    that may spend the fault budget; ``deliverycheck list`` shows the mark.
     """
 
     def wrap(fn: Callable[..., Effect]) -> Action:
@@ -102,7 +108,13 @@ class Property:
 
     @property
     def summary(self) -> str:
-        return self.doc.split("\n\n")[0].replace("\n", " ")
+        """The docstring's first paragraph, as plain text."""
+        return _plain(self.doc)
+
+
+def _plain(doc: str) -> str:
+    """First paragraph of a docstring on one line, without reST literals."""
+    return doc.split("\n\n")[0].replace("\n", " ").replace("``", "")
 
 
 def _property(kind: str):
@@ -155,18 +167,10 @@ def apply(schema: Schema, flat: Sequence[Any], then: Mapping[Any, Any]) -> list[
             if not 0 <= k < n:
                 raise ValueError(f"update of {name!r}: index {k} out of range 0..{n - 1}")
             start += k * stride
-        cells = schema.flatten(name, value) if not idx else _flat_sub(value, sub_shape)
+        cells = flat_cells(value, sub_shape)
         o = schema.offset[name] + start
         out[o:o + len(cells)] = cells
     return out
-
-
-def _flat_sub(value: Any, shape: tuple[int, ...]) -> list[Any]:
-    if not shape:
-        return [value]
-    if len(value) != shape[0]:
-        raise ValueError(f"expected {shape[0]} elements, got {len(value)}")
-    return [c for v in value for c in _flat_sub(v, shape[1:])]
 
 
 @dataclass
