@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--bound", action="append", metavar="NAME=VALUE", default=[],
                    help="override a bound, e.g. --bound records=3 (see 'deliverycheck list')")
     v.add_argument("--json", action="store_true", help="print results as JSON (schema in docs/cli.md)")
+    v.add_argument("--coverage", action="store_true",
+                   help="also print, per search, how often each action fired and the new states it produced")
     v.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                    help=f"where counterexample traces and stories go (default: {DEFAULT_OUT})")
     v.add_argument("--expected", metavar="FILE", type=Path,
@@ -148,6 +150,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(json.dumps(to_json(runs, bounds), indent=2))
     else:
         print_table(runs, bounds)
+        if args.coverage:
+            print_coverage(runs)
     return 0 if all(r.matches for r in runs) else 1
 
 
@@ -228,6 +232,19 @@ def print_table(runs: Sequence[Run], bounds: Bounds) -> None:
             print(f"  {r.mode}/{r.variant} {r.property}: {p}{where}")
     for run_, p in run_problems:
         print(f"  {run_.mode}/{run_.variant}: {p}")
+
+
+def print_coverage(runs: Sequence[Run]) -> None:
+    """Per search and action: times fired, new states, capacity blocks."""
+    for run_ in runs:
+        cov = run_.exploration.coverage
+        print(f"\nCoverage of {run_.mode}/{run_.variant}:")
+        print(f"  {'action':<24} {'fired':>12} {'new states':>12} {'blocked':>9}")
+        for a in cov.fired:
+            if a in cov.static_off:
+                print(f"  {a:<24} {'off in this mode':>35}")
+                continue
+            print(f"  {a:<24} {cov.fired[a]:>12,} {cov.new[a]:>12,} {cov.blocked.get(a, 0):>9,}")
 
 
 def cmd_list(args: argparse.Namespace) -> int:

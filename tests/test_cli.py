@@ -132,3 +132,12 @@ def test_every_package_is_installed():
              for p in (root / "deliverycheck").rglob("__init__.py")}
     found = {f.rstrip(".") for f in found} | {"deliverycheck.model", "deliverycheck.properties"}
     assert found <= listed, found - listed
+
+
+def test_coverage_table(capsys, tmp_path):
+    code, out, _ = _run(capsys, *AMO, "--coverage", "--out", str(tmp_path))
+    assert code == 0
+    cov = out.split("Coverage of at-most-once/current:")[1]
+    assert "producer_retry" in cov and "off in this mode" in cov
+    send = next(line for line in cov.splitlines() if line.split()[:1] == ["producer_send"]).split()
+    assert int(send[1]) > 0 and int(send[2]) > 0
