@@ -29,11 +29,11 @@ def one_run(mode: str, bounds: dict[str, int]) -> dict:
     """Explore once in this process and return the figures."""
     from deliverycheck.catalog import SPEC
     from deliverycheck.core.system import System
-    from deliverycheck.engines.explore import _rss_mb, explore
+    from deliverycheck.engines.explore import explore, rss_mb
     from deliverycheck.model import Config
     sy = System(SPEC, Config.of(mode, **bounds))
     sy.compiled  # compile outside the timed search
-    base = _rss_mb()
+    base = rss_mb()
     ex = explore(sy, progress=False)
     return {"states": ex.states, "depth": ex.depth, "seconds": ex.seconds,
             "states_per_s": ex.states / ex.seconds, "peak_mb": ex.peak_memory_mb,

@@ -54,6 +54,20 @@ def no_loss(s, c):
     return all_(implies(r < s.handed, s.out[r] >= 1) for r in range(c.bounds.records))
 
 
+@final(claims=("at-least-once", "idempotent"))
+def no_skip(s, c):
+    """The consumer skips nothing: every record that reached a log is processed.
+
+    In every terminal state, each record with an entry in its partition's
+    log has had its effect emitted at least once.  This is the consumer's
+    half of no loss: committing offsets before processing breaks it when the
+    consumer crashes in between.
+    """
+    return all_(implies(and_(i < s.log_len[p], s.log[p][i] != 0),
+                        get(s.out, _record(s, s.log[p][i]) - 1) >= 1)
+                for p in range(c.bounds.partitions) for i in range(c.bounds.log))
+
+
 @always(claims=("at-most-once",))
 def no_duplicate_log(s, c):
     """No record appears twice in a partition's log.
@@ -107,5 +121,5 @@ def no_stuck(s, c):
     return settled(s, c)
 
 
-PROPERTIES = [acked_in_log, no_loss, no_duplicate_log, no_duplicate_send, in_order,
+PROPERTIES = [acked_in_log, no_loss, no_skip, no_duplicate_log, no_duplicate_send, in_order,
               no_duplicate_output, no_stuck]

@@ -84,7 +84,7 @@ class Exploration:
         return steps[::-1]
 
 
-def _rss_mb() -> float:
+def rss_mb() -> float:
     """Current resident memory of this process, in MiB."""
     try:
         with open("/proc/self/statm") as f:
@@ -168,7 +168,7 @@ def explore(system: System, properties: Sequence[Property] | None = None,
     show = _Progress(progress)
     count = expanded = 1
     max_states = limits.max_states or float("inf")
-    peak = _rss_mb()
+    peak = rss_mb()
     try:
         while frontier:
             nxt: list[bytes] = []
@@ -211,7 +211,7 @@ def explore(system: System, properties: Sequence[Property] | None = None,
                 if (expanded & 0x3FF) == 0 or count >= max_states:
                     stop = _limit_hit(limits, count, start)
                     if stop is None and (expanded & 0x1FFF) == 0:
-                        peak = max(peak, _rss_mb())
+                        peak = max(peak, rss_mb())
                         if limits.max_memory_mb and peak > limits.max_memory_mb:
                             stop = f"memory limit ({limits.max_memory_mb} MiB)"
                     if stop:
@@ -231,7 +231,7 @@ def explore(system: System, properties: Sequence[Property] | None = None,
         complete, reason = False, "interrupted"
     finally:
         show.done()
-    peak = max(peak, _rss_mb())
+    peak = max(peak, rss_mb())
     static = {names[j] for j in range(n_inst)} - {
         names[j] for j in range(n_inst) if not system.static_off[j]}
     cov = Coverage(fired=_by_name(names, fired), new=_by_name(names, new),
