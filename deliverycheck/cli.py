@@ -135,6 +135,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {args.out!r} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"cannot create --out directory {args.out!r}: {e.strerror}; "
+                         "choose a writable place") from None
     limits = Limits(args.max_states, args.max_seconds, args.max_memory)
     runs: list[Run] = []
     for mode in modes:

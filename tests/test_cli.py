@@ -97,6 +97,13 @@ def test_out_that_is_a_file_is_refused(capsys, tmp_path):
     assert code == 2 and "is not a directory" in err
 
 
+def test_out_that_cannot_be_created_is_refused(capsys, tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    code, _, err = _run(capsys, *AMO, "--out", str(f / "sub"))
+    assert code == 2 and "cannot create --out directory" in err
+
+
 def test_list_names_modes_properties_and_bounds(capsys):
     code, out, _ = _run(capsys, "list")
     assert code == 0
