@@ -15,4 +15,5 @@ SPEC = Spec(
     properties=PROPERTIES,
     finished=settled,
     describe=describe,
+    fault_fields=("faults", "expired"),
 )

@@ -138,9 +138,32 @@ def _confirm(system: System, prop: Property, trace: tr.Trace) -> None:
         ends = all(system.step(last, j) is None for j in range(len(system.instances)))
         if ok or not ends:
             raise tr.ReplayError(f"{prop.name}: the trace does not end in a violating terminal state")
+    elif prop.kind == "progress":
+        if _fault_free_reach(system, last, system.predicate(prop)):
+            raise tr.ReplayError(f"{prop.name}: a good state is reachable from the trace's last "
+                                 "state after all")
     elif ok != (prop.kind == "sometimes"):
         raise tr.ReplayError(f"{prop.name}: the interpreted model disagrees with the explorer "
                              "on the trace's last state")
+
+
+def _fault_free_reach(system: System, start: bytes, goal) -> bool:
+    """Whether ``goal`` holds somewhere reachable from ``start`` without faults.
+
+    An independent forward search, to confirm a progress counterexample.
+    """
+    seen, todo = {start}, [start]
+    cells = system.fault_cells
+    while todo:
+        s = todo.pop()
+        if goal(s):
+            return True
+        for fn in system.compiled:
+            t = fn(s)
+            if isinstance(t, bytes) and t not in seen and all(s[c] == t[c] for c in cells):
+                seen.add(t)
+                todo.append(t)
+    return False
 
 
 def _clear(folder: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from deliverycheck.core.ops import all_, and_, any_, get, implies
-from deliverycheck.core.spec import always, final
+from deliverycheck.core.spec import always, final, progress
 from deliverycheck.model import settled
 from deliverycheck.model.state import ACKED
 
@@ -110,6 +110,18 @@ def no_duplicate_output(s, c):
     return all_(s.out[r] <= 1 for r in range(c.bounds.records))
 
 
+@progress(claims=("at-most-once", "at-least-once", "idempotent"))
+def can_settle(s, c):
+    """Whatever the faults did, once they stop the run can still end properly.
+
+    From every reachable state, some settled state (every record handed
+    over, nothing in flight, the consumer idle at the end of every log) is
+    reachable by steps that spend no fault.  Unlike ``no_stuck`` this also
+    rules out runs that go round in circles without ending.
+    """
+    return settled(s, c)
+
+
 @final(claims=("at-most-once", "at-least-once", "idempotent"))
 def no_stuck(s, c):
     """Every run that can make no more steps has properly ended.
@@ -122,4 +134,4 @@ def no_stuck(s, c):
 
 
 PROPERTIES = [acked_in_log, no_loss, no_skip, no_duplicate_log, no_duplicate_send, in_order,
-              no_duplicate_output, no_stuck]
+              no_duplicate_output, no_stuck, can_settle]

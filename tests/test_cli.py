@@ -24,7 +24,7 @@ def _run(capsys, *args):
 def test_verify_prints_the_table_and_matches(capsys, tmp_path):
     code, out, err = _run(capsys, *AMO, "--out", str(tmp_path))
     assert code == 0, out
-    assert "All 14 verdicts match properties/expected.toml." in out
+    assert "All 15 verdicts match properties/expected.toml." in out
     row = next(line for line in out.splitlines() if "acked_in_log" in line).split()
     assert row[:5] == ["at-most-once", "current", "acked_in_log", "violated", "violated"]
     assert (tmp_path / "at-most-once/current/acked_in_log.itf.json").is_file()

@@ -7,7 +7,7 @@ import pytest
 
 from deliverycheck.core.ops import and_
 from deliverycheck.core.schema import Schema, num
-from deliverycheck.core.spec import Effect, Spec, action, final, sometimes
+from deliverycheck.core.spec import Effect, Spec, action, final, progress, sometimes
 from deliverycheck.core.system import System
 from deliverycheck.engines.explore import Limits, explore
 from deliverycheck.trace import from_path
@@ -106,3 +106,75 @@ def test_terminal_states_stuck_detection_and_coverage():
     assert stuck.violations["reached_three"] == 2          # the terminal state n = 2
     assert stuck.coverage.never_fired() == ["never"]       # warned about
     assert stuck.coverage.fired["tick"] == 2 and stuck.coverage.new["tick"] == 2
+
+
+def _fragile(heals: bool):
+    """A sender whose message can be lost; without ``heals`` nothing resends it."""
+    schema = Schema([num("sent", 1), num("wire", 1), num("got", 1), num("faults", 1)])
+
+    @action()
+    def send(s, c):
+        """Put the message on the wire."""
+        return Effect(when=s.sent == 0, then={"sent": 1, "wire": 1})
+
+    @action()
+    def deliver(s, c):
+        """The message arrives."""
+        return Effect(when=s.wire == 1, then={"wire": 0, "got": 1})
+
+    @action(fault=True)
+    def lose(s, c):
+        """The network loses the message (a fault)."""
+        return Effect(when=and_(s.wire == 1, s.faults == 0), then={"wire": 0, "faults": 1})
+
+    @action()
+    def resend(s, c):
+        """A timeout after a loss resends (healing, not a fault)."""
+        ok = and_(s.sent == 1, s.wire == 0, s.got == 0) if heals else False
+        return Effect(when=ok, then={"wire": 1})
+
+    @progress()
+    def delivered(s, c):
+        """Once faults stop, the message can still arrive."""
+        return s.got == 1
+
+    return Spec("fragile", lambda c: schema, lambda c: {}, [send, deliver, lose, resend],
+                [delivered], fault_fields=("faults",))
+
+
+def test_progress_needs_recovery_without_faults():
+    healing = explore(System(_fragile(heals=True), None))
+    assert "delivered" not in healing.violations
+    broken = System(_fragile(heals=False), None)
+    ex = explore(broken)
+    bad = ex.violations["delivered"]
+    trace = from_path(broken, ex.path(bad))
+    assert [s.action for s in trace.steps[1:]] == ["send", "lose"]
+
+
+@pytest.mark.parametrize("mode,records", [("at-most-once", 2), ("at-least-once", 1)])
+def test_progress_agrees_with_networkx(mode, records):
+    """co_reachable against networkx's ancestors, on the Kafka model's real graph."""
+    from conftest import system
+    from deliverycheck.engines.graph import co_reachable, to_networkx
+    sy = system(mode, records=records)
+    ex = explore(sy, [sy.spec.property("can_settle")])
+    src, dst, fault = ex.edges
+    g = to_networkx(ex.states, src, dst, fault)
+    free = g.edge_subgraph([(u, v, k) for u, v, k, f in g.edges(keys=True, data="fault") if not f])
+    states = list(_index_order(sy, ex))
+    goal = [sy.predicate("can_settle")(s) for s in states]
+    want = set(v for v in range(ex.states) if goal[v])
+    for v in list(want):
+        if v in free:
+            want |= nx.ancestors(free, v)
+    got = co_reachable(ex.states, src, dst, fault, bytearray(goal))
+    assert {v for v in range(ex.states) if got[v]} == want
+    assert ex.states > 50 and any(fault) and not all(fault)
+
+
+def _index_order(sy, ex):
+    """States by explorer index, rebuilt from the parent pointers."""
+    from deliverycheck.trace import from_path
+    for i in range(ex.states):
+        yield from_path(sy, ex.path(i)).last_state()

@@ -15,7 +15,12 @@ A *property* is a named predicate over one state with a kind:
 * ``always``    - an invariant, checked in every reachable state;
 * ``sometimes`` - a reachability witness: some reachable state satisfies it
   (so no promise holds only because nothing interesting is reachable);
-* ``final``     - holds in every terminal state (no action enabled).
+* ``final``     - holds in every terminal state (no action enabled);
+* ``progress``  - from every reachable state, once faults stop, some state
+  satisfying it is still reachable (AG EF without faults): nothing the
+  faults did leaves the system unable to recover.  Checked on the state
+  graph; a transition is a fault when it changes one of the spec's
+  ``fault_fields`` (the fault budgets).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .schema import Schema, flat_cells
 
-KINDS = ("always", "sometimes", "final")
+KINDS = ("always", "sometimes", "final", "progress")
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,7 @@ def _property(kind: str):
 always = _property("always")
 sometimes = _property("sometimes")
 final = _property("final")
+progress = _property("progress")
 
 
 class View:
@@ -180,7 +186,9 @@ class Spec:
     ``schema(cfg)`` and ``init(cfg)`` build the state shape and the initial
     field values for a configuration; ``finished(s, c)`` says when a terminal
     state is a proper end (everything delivered and settled) rather than a
-    stuck one; ``describe`` tells a step as a sentence for stories.
+    stuck one; ``describe`` tells a step as a sentence for stories;
+    ``fault_fields`` names the fault-budget counters: a step that changes one
+    of them is a fault (what ``progress`` properties switch off).
     """
 
     name: str
@@ -190,6 +198,7 @@ class Spec:
     properties: Sequence[Property]
     finished: Callable[[Any, Any], Any] | None = None
     describe: Callable[[str, dict[str, int], Any, Any, Any], str] | None = None
+    fault_fields: tuple[str, ...] = ()
 
     def property(self, name: str) -> Property:
         """The property called ``name``."""

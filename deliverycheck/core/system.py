@@ -64,9 +64,13 @@ class System:
         self._compiled: list[Callable] | None = None
         self._static_off: list[bool] | None = None
         self._keys: list[tuple[int, int] | None] = []
+        self.may_spend: list[bool] = []  # per instance: may change a fault budget
         self._preds: dict[str, Callable] = {}
         self._ghost = [f.ghost for f, _ in self.schema.cells]
         self._last_view: tuple[Any, ...] = (None,)
+        # flat cells of the fault budgets: a step that changes one is a fault
+        self.fault_cells: list[int] = [
+            i for i, (f, _) in enumerate(self.schema.cells) if f.name in spec.fault_fields]
 
     # -- interpreted concrete semantics ------------------------------------
 
@@ -125,6 +129,9 @@ class System:
             sources.append(cc.action_source(names[-1], guard, fits, post))
             off.append(guard is False)
             self._keys.append(_key_conjunct(guard))
+            self.may_spend.append(any(
+                not (isinstance(post[i], Expr) and post[i].op == "cell" and post[i].args[0] == i)
+                for i in self.fault_cells))
         self._compiled = cc.build(sources, names)
         self._static_off = off
 

@@ -30,6 +30,7 @@ from typing import Sequence
 from deliverycheck.core.compile import FULL
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
+from deliverycheck.engines.graph import co_reachable
 
 
 @dataclass
@@ -74,6 +75,7 @@ class Exploration:
     parents: array
     via: array
     system: System
+    edges: tuple[array, array, bytearray] | None = None  # (source, target, fault), if recorded
 
     def path(self, index: int) -> list[int]:
         """Action-instance indices leading from the initial state to ``index``."""
@@ -98,15 +100,17 @@ class _Progress:
 
     def __init__(self, enabled: bool | None = None):
         self.on = sys.stderr.isatty() if enabled is None else enabled
-        self.start = time.perf_counter()
+        self.start = self.last = time.perf_counter()
         self.shown = False
 
     def update(self, states: int, depth: int, queue: int) -> None:
         if not self.on:
             return
-        t = time.perf_counter() - self.start
-        if t < 2:
+        now = time.perf_counter()
+        t = now - self.start
+        if t < 2 or now - self.last < 0.25:  # quiet for short runs; no flicker
             return
+        self.last = now
         sys.stderr.write(f"\r  {states:,} states  depth {depth}  queue {queue:,}  "
                          f"{states / t:,.0f} states/s ")
         sys.stderr.flush()
@@ -122,9 +126,11 @@ def explore(system: System, properties: Sequence[Property] | None = None,
             limits: Limits | None = None, progress: bool | None = None) -> Exploration:
     """Breadth-first search of every state reachable in ``system``.
 
-    Returns the first (shortest) violating state of each ``always`` and
-    ``final`` property and the first witness state of each ``sometimes``
-    property, with coverage and counts.
+    Returns the first (shortest) violating state of each ``always``,
+    ``final`` and ``progress`` property and the first witness state of each
+    ``sometimes`` property, with coverage and counts.  ``progress``
+    properties are decided on the recorded transition graph once the search
+    is complete (:mod:`deliverycheck.engines.graph`).
     """
     limits = limits or Limits()
     props = list(system.properties if properties is None else properties)
@@ -144,6 +150,13 @@ def explore(system: System, properties: Sequence[Property] | None = None,
     pending_inv = [(p.name, check[p.name]) for p in invariants]
     pending_wit = [(p.name, check[p.name]) for p in witnesses]
     pending_fin = [(p.name, check[p.name]) for p in finals]
+    progress = [p for p in props if p.kind == "progress"]
+    # the transitions, with whether each spent a fault budget: only recorded
+    # when a progress property needs the graph
+    edges = bool(progress)
+    esrc, edst, efault = array("l"), array("l"), bytearray()
+    fault_cells = system.fault_cells
+    may_spend = system.may_spend
 
     def scan(state: bytes, idx: int) -> None:
         nonlocal pending_inv, pending_wit
@@ -187,16 +200,20 @@ def explore(system: System, properties: Sequence[Property] | None = None,
                     enabled = True
                     fired[j] += 1
                     transitions += 1
-                    if succ in seen:
-                        continue
-                    seen[succ] = count
-                    parents.append(idx)
-                    via.append(j)
-                    new[j] += 1
-                    if pending_inv or pending_wit:
-                        scan(succ, count)
-                    count += 1
-                    nxt.append(succ)
+                    t = seen.get(succ)
+                    if t is None:
+                        t = seen[succ] = count
+                        parents.append(idx)
+                        via.append(j)
+                        new[j] += 1
+                        if pending_inv or pending_wit:
+                            scan(succ, count)
+                        count += 1
+                        nxt.append(succ)
+                    if edges:
+                        esrc.append(idx)
+                        edst.append(t)
+                        efault.append(may_spend[j] and any(state[c] != succ[c] for c in fault_cells))
                 if not enabled:
                     if capped:
                         truncated += 1
@@ -231,6 +248,8 @@ def explore(system: System, properties: Sequence[Property] | None = None,
         complete, reason = False, "interrupted"
     finally:
         show.done()
+    if progress and complete:
+        _check_progress(system, seen, progress, esrc, edst, efault, found)
     peak = max(peak, rss_mb())
     static = {names[j] for j in range(n_inst)} - {
         names[j] for j in range(n_inst) if not system.static_off[j]}
@@ -242,7 +261,21 @@ def explore(system: System, properties: Sequence[Property] | None = None,
         seconds=time.perf_counter() - start, complete=complete, stop_reason=reason,
         terminal=terminal, truncated=truncated, coverage=cov, violations=found,
         checked=[p.name for p in props], peak_memory_mb=peak,
-        parents=parents, via=via, system=system)
+        parents=parents, via=via, system=system,
+        edges=(esrc, edst, efault) if edges else None)
+
+
+def _check_progress(system: System, seen: dict[bytes, int], progress: Sequence[Property],
+                    esrc: array, edst: array, efault: bytearray, found: dict[str, int]) -> None:
+    """The first state (in BFS order) from which no fault-free path reaches the goal."""
+    n = len(seen)
+    for p in progress:
+        pred = system.predicate(p)
+        goal = bytearray(1 if pred(s) else 0 for s in seen)  # dict order = index order
+        ok = co_reachable(n, esrc, edst, efault, goal)
+        bad = ok.find(0)
+        if bad >= 0:
+            found[p.name] = bad
 
 
 class _Stop(Exception):

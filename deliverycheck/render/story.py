@@ -90,7 +90,11 @@ def story(trace: Trace) -> str:
         lines.append(" " * (width + 2) + "   " + "; ".join(changes(trace, n)))
     if trace.property and trace.verdict == "violated":
         prop = system.spec.property(trace.property)
-        where = "this terminal state" if prop.kind == "final" else "the last state"
         lines.append("")
-        lines.append(f"In {where} the promise is broken: {prop.summary}")
+        if prop.kind == "progress":
+            lines.append(f"From the last state, once faults stop, no run can make this true: "
+                         f"{prop.summary}")
+        else:
+            where = "this terminal state" if prop.kind == "final" else "the last state"
+            lines.append(f"In {where} the promise is broken: {prop.summary}")
     return "\n".join(lines) + "\n"
