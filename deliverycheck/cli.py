@@ -20,6 +20,8 @@ from deliverycheck.engines.explore import Limits
 from deliverycheck.expected import ExpectationError, load
 from deliverycheck.model import MODES, VARIANTS, Bounds, Config
 from deliverycheck.model.bounds import bound_docs
+from deliverycheck.core.system import ModelError
+from deliverycheck.trace import ReplayError
 from deliverycheck.verify import Run, run
 
 JSON_SCHEMA = "deliverycheck.verify/1"
@@ -288,6 +290,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f"deliverycheck: error: {e}", file=sys.stderr)
         return 2
+    except ModelError as e:  # a protocol change that breaks the model's rules
+        print(f"deliverycheck: error in the model: {e}", file=sys.stderr)
+        return 2
+    except ReplayError as e:  # the engines disagree: a bug in deliverycheck itself
+        print(f"deliverycheck: internal error, a trace did not replay: {e}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # e.g. piped into head
         return 0
 

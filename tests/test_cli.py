@@ -148,3 +148,20 @@ def test_coverage_table(capsys, tmp_path):
     assert "producer_retry" in cov and "off in this mode" in cov
     send = next(line for line in cov.splitlines() if line.split()[:1] == ["producer_send"]).split()
     assert int(send[1]) > 0 and int(send[2]) > 0
+
+
+def test_a_model_that_breaks_the_rules_is_reported_in_one_line(capsys, tmp_path, monkeypatch):
+    """A protocol designer's edit that uses `if` on a state value gets a clear message."""
+    from deliverycheck.catalog import SPEC
+    from deliverycheck.core.spec import Effect, action
+
+    @action()
+    def consumer_commit(s, c):
+        """A broken edit: Python's `and` on state values."""
+        return Effect(when=s.c_stage == 1 and s.pos[0] > 0)
+
+    actions = [consumer_commit if a.name == "consumer_commit" else a for a in SPEC.actions]
+    monkeypatch.setattr(SPEC, "actions", actions)
+    code, out, err = _run(capsys, *AMO, "--out", str(tmp_path))
+    assert code == 2 and err.count("\n") == 1
+    assert "error in the model: consumer_commit(): a state value was used as a Python truth value" in err

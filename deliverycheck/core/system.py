@@ -123,7 +123,10 @@ class System:
         leaves = [cell(i) for i in range(self.schema.width)]
         sources, names, off = [], [], []
         for j, inst in enumerate(self.instances):
-            guard, fits, post = self.effect(leaves, j)
+            try:
+                guard, fits, post = self.effect(leaves, j)
+            except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
+                raise ModelError(f"{inst.label()}: {e}") from e
             self._check_ghosts(inst, guard, fits, post)
             names.append(f"a{j}")
             sources.append(cc.action_source(names[-1], guard, fits, post))
@@ -181,7 +184,10 @@ class System:
                 fn = self.spec.finished or (lambda s, c: True)
             else:
                 fn = self.spec.property(name).fn
-            value = fn(leaves, self.cfg)
+            try:
+                value = fn(leaves, self.cfg)
+            except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
+                raise ModelError(f"property {name}: {e}") from e
             self._preds[name] = cc.build([cc.predicate_source("p", value)], ["p"])[0]
         return self._preds[name]
 
