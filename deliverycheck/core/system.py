@@ -64,7 +64,7 @@ class System:
         self._compiled: list[Callable] | None = None
         self._static_off: list[bool] | None = None
         self._keys: list[tuple[int, int] | None] = []
-        self.may_spend: list[bool] = []  # per instance: may change a fault budget
+        self._may_spend: list[bool] = []
         self._preds: dict[str, Callable] = {}
         self._ghost = [f.ghost for f, _ in self.schema.cells]
         self._last_view: tuple[Any, ...] = (None,)
@@ -119,6 +119,12 @@ class System:
             self._compile()
         return self._static_off  # type: ignore[return-value]
 
+    @property
+    def may_spend(self) -> list[bool]:
+        """Per instance: whether it can change a fault budget at all."""
+        self.compiled  # noqa: B018 - compiles and fills _may_spend
+        return self._may_spend
+
     def _compile(self) -> None:
         leaves = [cell(i) for i in range(self.schema.width)]
         sources, names, off = [], [], []
@@ -132,7 +138,7 @@ class System:
             sources.append(cc.action_source(names[-1], guard, fits, post))
             off.append(guard is False)
             self._keys.append(_key_conjunct(guard))
-            self.may_spend.append(any(
+            self._may_spend.append(any(
                 not (isinstance(post[i], Expr) and post[i].op == "cell" and post[i].args[0] == i)
                 for i in self.fault_cells))
         self._compiled = cc.build(sources, names)
