@@ -86,6 +86,9 @@ def run(cfg: Config, properties: Sequence[Property], expected: Expected | None,
             problems.append(f"search depth {ex.depth}, expected {expected.depth}")
     if not ex.complete:
         warnings.append(f"search stopped early: {ex.stop_reason}")
+    for name in ex.undecided:
+        warnings.append(f"{name} is incomplete: it fails only where a capacity bound cut the "
+                        "search short; raise the capacities to decide it")
     never = ex.coverage.never_fired()
     if never and ex.complete:
         warnings.append("actions that never fired: " + ", ".join(never))
@@ -105,7 +108,7 @@ def _result(system: System, ex: Exploration, prop: Property, expected: Expected 
         verdict = "holds" if prop.kind == "sometimes" else "violated"
         trace = tr.from_path(system, ex.path(idx), property=prop.name, verdict=verdict)
         _confirm(system, prop, trace)
-    elif not ex.complete:
+    elif not ex.complete or prop.name in ex.undecided:
         verdict = "incomplete"
     else:
         verdict = "violated" if prop.kind == "sometimes" else "holds"

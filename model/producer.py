@@ -22,14 +22,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.ops import and_, any_, count, ite, not_, or_
+from deliverycheck.core.ops import all_, and_, any_, count, ite, not_, or_
 from deliverycheck.core.spec import Effect, action
 
 from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, has_room, kept,
                           pushed, removed, request_update, requests, response_update,
                           responses, spend_fault)
 from .state import (ACKED, DUPLICATE, FAILED, INFLIGHT, LOST, OK, OUT_OF_ORDER, QUEUED,
-                    RETRIABLE, batch_in, partition_of)
+                    RETRIABLE, batch_in, max_conn, partition_of)
 
 
 def RECORDS(c: Any) -> range:
@@ -76,9 +76,20 @@ def epoch_fits(s: Any, c: Any, gave_up: Any) -> Any:
     return or_(not_(gave_up), s.epoch < max(1, c.bounds.faults)) if c.mode.idempotence else True
 
 
+def NEW_BATCH(c: Any) -> range:
+    """Batch slots a new batch can take, plus one past the end.
+
+    The extra slot stands for "the batch table is full": taking it is
+    reported as a capacity block, never silently impossible.
+    """
+    return range(c.bounds.batches + 1)
+
+
 def _new_batch(s: Any, c: Any, r: int, k: int) -> tuple[Any, Any, dict[Any, Any]]:
     """Guard, capacity and updates for sending record ``r`` as new batch ``k``."""
     p = partition_of(c, r)
+    if k == c.bounds.batches:  # the table is full: enabled by the protocol, blocked by the bound
+        return and_(s.nbatches == k, may_transmit(s, c, p, k)), False, {}
     seq = s.next_seq[p] if c.mode.idempotence else 0
     fire_and_forget = c.mode.acks == 0
     then = {
@@ -98,7 +109,7 @@ def _new_batch(s: Any, c: Any, r: int, k: int) -> tuple[Any, Any, dict[Any, Any]
     return guard, fits, then
 
 
-@action(r=RECORDS, k=BATCHES)
+@action(r=RECORDS, k=NEW_BATCH)
 def producer_send(s, c, r, k):
     """The application calls ``send(r)``; the producer sends it as batch ``k``.
 
@@ -114,7 +125,7 @@ def producer_send(s, c, r, k):
                   then={**then, "handed": s.handed + 1})
 
 
-@action(r=RECORDS, k=BATCHES)
+@action(r=RECORDS, k=NEW_BATCH)
 def producer_resend(s, c, r, k):
     """The application sends record ``r`` again, as new batch ``k``.
 
@@ -188,7 +199,7 @@ def producer_timeout(s, c, p):
     premature = on_the_wire(s, p)
     return Effect(
         when=and_(any_(flying), or_(not_(premature), can_fault(s, c))),
-        fits=epoch_fits(s, c, gave_up),
+        fits=and_(epoch_fits(s, c, gave_up), s.conn[p] < max_conn(c)),
         then={"b_state": [ite(f, ite(retry[k], QUEUED, FAILED), s.b_state[k])
                           for k, f in enumerate(flying)],
               "b_tries": [ite(retry[k], s.b_tries[k] + 1, s.b_tries[k]) for k in BATCHES(c)],
@@ -245,6 +256,7 @@ def producer_restart(s, c):
         closed.update(close_connection(s, p))
     return Effect(
         when=and_(can_fault(s, c), pending),
+        fits=all_(q < max_conn(c) for q in s.conn),
         then={"session": s.session + 1, "epoch": 0,
               "next_seq": [0 for _ in s.next_seq],
               "conn": [q + 1 for q in s.conn], **closed,

@@ -40,6 +40,16 @@ def sizes(c: Any) -> tuple[int, int, int, int, int, int]:
     return b.records, b.partitions, b.batches, b.log, b.channel, b.faults + 1
 
 
+def max_conn(c: Any) -> int:
+    """Largest connection generation: a new connection needs a loss, a fault or a crash.
+
+    Each premature timeout and each crash spends a fault, and a timeout is
+    free only after a loss, which spends one: at most two new connections a
+    fault.  The producer checks it anyway (``Effect.fits``).
+    """
+    return 2 * max(1, c.bounds.faults)
+
+
 def schema(c: Any) -> Schema:
     """The state schema for configuration ``c``."""
     R, P, B, L, C, S = sizes(c)
@@ -51,7 +61,8 @@ def schema(c: Any) -> Schema:
         num("session", S - 1 or 1, "current producer session; each restart gets a new PID"),
         num("epoch", F, "producer epoch of the session (bumped by KIP-360 after an unknown outcome)"),
         num("next_seq", B, "next sequence number per partition", shape=(P,)),
-        num("conn", 2 * F, "connection generation to each partition leader (new after a timeout)", shape=(P,)),
+        num("conn", max_conn(c), "connection generation to each partition leader (new after a timeout)",
+            shape=(P,)),
         num("nbatches", B, "batches created so far"),
         num("b_rec", R, "record carried by each batch, plus one (0 = unused)", shape=(B,)),
         num("b_state", 5, "the batch's future: unused/queued/in flight/acked/failed/lost", shape=(B,),
@@ -62,11 +73,11 @@ def schema(c: Any) -> Schema:
         num("b_epoch", F, "producer epoch of each batch", shape=(B,)),
         # -- the network: requests and responses, per partition leader -------
         num("rq_batch", B, "produce requests in flight: batch plus one (0 = empty)", shape=(P, C)),
-        num("rq_conn", 2 * F, "connection each request travels on", shape=(P, C)),
+        num("rq_conn", max_conn(c), "connection each request travels on", shape=(P, C)),
         num("rs_batch", B, "produce responses in flight: batch plus one", shape=(P, C)),
         num("rs_code", 5, "error code of each response", shape=(P, C),
             labels=("-",) + tuple(RESPONSE_CODES.values())),
-        num("rs_conn", 2 * F, "connection each response travels on", shape=(P, C)),
+        num("rs_conn", max_conn(c), "connection each response travels on", shape=(P, C)),
         # -- the partition leaders --------------------------------------------
         num("log", B, "each partition's log: batch plus one per entry", shape=(P, L)),
         num("log_len", L, "log end offset (= high watermark: one replica)", shape=(P,)),

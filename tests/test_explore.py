@@ -178,3 +178,12 @@ def _index_order(sy, ex):
     from deliverycheck.trace import from_path
     for i in range(ex.states):
         yield from_path(sy, ex.path(i)).last_state()
+
+
+def test_progress_cut_short_by_capacity_is_undecided_not_violated():
+    """A full batch table dead-ends runs; that is no evidence the protocol cannot recover."""
+    from conftest import system
+    sy = system("at-least-once", batches=1, faults=0)
+    ex = explore(sy, [sy.spec.property("can_settle")])
+    assert ex.complete and ex.truncated > 0
+    assert "can_settle" not in ex.violations and ex.undecided == ["can_settle"]

@@ -171,3 +171,14 @@ def test_configuration_switches_actions_off_statically():
     assert {"producer_receive", "producer_retry", "producer_timeout", "producer_resend",
             "broker_fail_transient", "broker_expire_producer", "network_lose_response"} <= off
     assert "producer_send" not in off
+
+
+def test_a_full_batch_table_is_reported_not_a_silent_end():
+    """Capacity never hides behaviour: the step is blocked and counted."""
+    from deliverycheck.engines.explore import explore
+    sy = system("at-least-once", batches=1, faults=0)
+    s = run(sy, ["producer_send(r=0, k=0)"])
+    assert sy.step(s, instance(sy, "producer_send(r=1, k=1)")) == "FULL"
+    ex = explore(sy)
+    assert ex.coverage.blocked.get("producer_send", 0) > 0 and ex.truncated > 0
+    assert "no_loss" not in ex.violations and "no_stuck" not in ex.violations

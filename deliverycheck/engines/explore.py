@@ -76,6 +76,7 @@ class Exploration:
     via: array
     system: System
     edges: tuple[array, array, bytearray] | None = None  # (source, target, fault), if recorded
+    undecided: list[str] = field(default_factory=list)  # progress properties a capacity bound hid
 
     def path(self, index: int) -> list[int]:
         """Action-instance indices leading from the initial state to ``index``."""
@@ -155,6 +156,7 @@ def explore(system: System, properties: Sequence[Property] | None = None,
     # when a progress property needs the graph
     edges = bool(progress)
     esrc, edst, efault = array("l"), array("l"), bytearray()
+    capped_at = array("l")  # states where a capacity bound blocked some step
     fault_cells = system.fault_cells
     may_spend = system.may_spend
 
@@ -214,6 +216,8 @@ def explore(system: System, properties: Sequence[Property] | None = None,
                         esrc.append(idx)
                         edst.append(t)
                         efault.append(may_spend[j] and any(state[c] != succ[c] for c in fault_cells))
+                if capped and edges:
+                    capped_at.append(idx)
                 if not enabled:
                     if capped:
                         truncated += 1
@@ -248,8 +252,9 @@ def explore(system: System, properties: Sequence[Property] | None = None,
         complete, reason = False, "interrupted"
     finally:
         show.done()
+    undecided: list[str] = []
     if progress and complete:
-        _check_progress(system, seen, progress, esrc, edst, efault, found)
+        undecided = _check_progress(system, seen, progress, esrc, edst, efault, capped_at, found)
     peak = max(peak, rss_mb())
     static = {names[j] for j in range(n_inst)} - {
         names[j] for j in range(n_inst) if not system.static_off[j]}
@@ -262,20 +267,36 @@ def explore(system: System, properties: Sequence[Property] | None = None,
         terminal=terminal, truncated=truncated, coverage=cov, violations=found,
         checked=[p.name for p in props], peak_memory_mb=peak,
         parents=parents, via=via, system=system,
-        edges=(esrc, edst, efault) if edges else None)
+        edges=(esrc, edst, efault) if edges else None, undecided=undecided)
 
 
 def _check_progress(system: System, seen: dict[bytes, int], progress: Sequence[Property],
-                    esrc: array, edst: array, efault: bytearray, found: dict[str, int]) -> None:
-    """The first state (in BFS order) from which no fault-free path reaches the goal."""
+                    esrc: array, edst: array, efault: bytearray, capped_at: array,
+                    found: dict[str, int]) -> list[str]:
+    """Decide each progress property on the graph; return those a capacity bound hides.
+
+    A violation is the first state (in BFS order) from which no fault-free
+    path reaches the goal.  Where a capacity bound blocked a step, the graph
+    is cut short, so those states count as "might still recover": a
+    violation is reported only if it stands even then.  A property that
+    fails only because of such cuts is undecided at these bounds.
+    """
     n = len(seen)
+    undecided = []
     for p in progress:
         pred = system.predicate(p)
         goal = bytearray(1 if pred(s) else 0 for s in seen)  # dict order = index order
-        ok = co_reachable(n, esrc, edst, efault, goal)
-        bad = ok.find(0)
-        if bad >= 0:
-            found[p.name] = bad
+        bad = co_reachable(n, esrc, edst, efault, goal).find(0)
+        if bad < 0:
+            continue
+        for i in capped_at:
+            goal[i] = 1
+        sure = co_reachable(n, esrc, edst, efault, goal).find(0)
+        if sure >= 0:
+            found[p.name] = sure
+        else:
+            undecided.append(p.name)
+    return undecided
 
 
 class _Stop(Exception):
