@@ -3,7 +3,10 @@
 Bounds are separate from modes (what Kafka is configured to do) so the same
 promise can be checked in a larger world with ``--bound name=value``.
 Capacities (batches, log, channel) only size tables: when one fills up the
-step that needs it is disabled and reported, never silently dropped.
+step that needs it is disabled and reported, never silently dropped.  The
+defaults are large enough that nothing is blocked; when you raise
+``records`` or ``faults``, raise the capacities too (about records + 2 x
+faults each) - the report says when one was reached.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ class Bounds:
     records: int = 2      # records the application sends (r1, r2, ...)
     partitions: int = 1   # partitions of the topic; record r goes to r mod partitions
     retries: int = 1      # retries per batch before the producer gives up (delivery timeout)
-    faults: int = 2       # budget shared by all faults: losses, timeouts, errors, crashes
+    faults: int = 2       # budget shared by losses, premature timeouts, errors and crashes
     expiries: int = 0     # producer-state expirations at the leader (off unless asked for)
     batches: int = 6      # capacity: batches the producer can create (first sends and resends)
     log: int = 6          # capacity: entries per partition log

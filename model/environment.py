@@ -16,10 +16,12 @@ Network assumptions (PROTOCOL.md §1, issue 2):
 * Delay is implicit: any other step may happen while a message is in the
   channel.
 
-Faults (losses, timeouts, transient errors, crashes) all spend one shared
-budget, ``bounds.faults``; what heals (delivery, retries, restarts'
-recovery) is never bounded.  Producer-state expiry has its own budget,
-``bounds.expiries``, off by default.
+Faults (losses, premature timeouts, transient errors, crashes) all spend
+one shared budget, ``bounds.faults``; what heals (delivery, retries, a
+timeout after a loss, recovery after a restart) is never bounded.
+Producer-state expiry has its own budget, ``bounds.expiries``, off by
+default.  Connections, channels and responses live here because both ends
+use them.
 """
 
 from __future__ import annotations
