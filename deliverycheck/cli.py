@@ -144,14 +144,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
                          "choose a writable place") from None
     limits = Limits(args.max_states, args.max_seconds, args.max_memory)
     runs: list[Run] = []
-    for mode in modes:
-        for variant in variants:
-            cfg = Config(MODES[mode], VARIANTS[variant], bounds)
-            runs.append(run(cfg, props, expectations.get((mode, variant)), out, limits,
-                            progress=None if not args.json else False))
-            if runs[-1].exploration.stop_reason == "interrupted":
-                break
-        if runs and runs[-1].exploration.stop_reason == "interrupted":
+    for mode, variant in [(m, v) for m in modes for v in variants]:
+        cfg = Config(MODES[mode], VARIANTS[variant], bounds)
+        runs.append(run(cfg, props, expectations.get((mode, variant)), out, limits,
+                        progress=None if not args.json else False))
+        if runs[-1].exploration.stop_reason == "interrupted":  # Ctrl-C: report what we have
             break
     if args.json:
         print(json.dumps(to_json(runs, bounds), indent=2))
@@ -186,12 +183,13 @@ def to_json(runs: Sequence[Run], bounds: Bounds) -> dict:
     }
 
 
-def _verdict_text(r) -> str:
-    if r.verdict == "violated" and r.kind == "sometimes":
-        return "unreachable"
-    if r.verdict == "holds" and r.kind == "sometimes":
-        return "reached"
-    return r.verdict
+def _shown(kind: str, verdict: str | None) -> str:
+    """A verdict as the table shows it: witnesses are reached or unreachable."""
+    if verdict is None:
+        return "-"
+    if kind == "sometimes":
+        return {"holds": "reached", "violated": "unreachable"}.get(verdict, verdict)
+    return verdict
 
 
 def print_table(runs: Sequence[Run], bounds: Bounds) -> None:
@@ -199,11 +197,9 @@ def print_table(runs: Sequence[Run], bounds: Bounds) -> None:
     rows = [("mode", "variant", "property", "verdict", "expected", "states", "depth", "seconds")]
     for run_ in runs:
         for r in run_.results:
-            exp = r.expected or "-"
-            if r.kind == "sometimes" and r.expected:
-                exp = {"holds": "reached", "violated": "unreachable"}[r.expected]
             mark = "" if r.matches else "  <-- differs"
-            rows.append((r.mode, r.variant, r.property, _verdict_text(r), exp,
+            rows.append((r.mode, r.variant, r.property, _shown(r.kind, r.verdict),
+                         _shown(r.kind, r.expected),
                          f"{r.states:,}", str(r.depth), f"{r.seconds:.2f}{mark}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
