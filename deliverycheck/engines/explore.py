@@ -75,7 +75,7 @@ class Exploration:
     parents: array
     via: array
     system: System
-    edges: tuple[array, array, bytearray] | None = None  # (source, target, fault), if recorded
+    edges: tuple[array, array] | None = None  # fault-free (sources, targets), if recorded
     undecided: list[str] = field(default_factory=list)  # progress properties a capacity bound hid
 
     def path(self, index: int) -> list[int]:
@@ -152,10 +152,10 @@ def explore(system: System, properties: Sequence[Property] | None = None,
     pending_wit = [(p.name, check[p.name]) for p in witnesses]
     pending_fin = [(p.name, check[p.name]) for p in finals]
     progress = [p for p in props if p.kind == "progress"]
-    # the transitions, with whether each spent a fault budget: only recorded
-    # when a progress property needs the graph
+    # the transitions that spend no fault: only recorded when a progress
+    # property needs the graph
     edges = bool(progress)
-    esrc, edst, efault = array("l"), array("l"), bytearray()
+    esrc, edst = array("l"), array("l")
     capped_at = array("l")  # states where a capacity bound blocked some step
     fault_cells = system.fault_cells
     may_spend = system.may_spend
@@ -212,10 +212,9 @@ def explore(system: System, properties: Sequence[Property] | None = None,
                             scan(succ, count)
                         count += 1
                         nxt.append(succ)
-                    if edges:
+                    if edges and not (may_spend[j] and any(state[c] != succ[c] for c in fault_cells)):
                         esrc.append(idx)
                         edst.append(t)
-                        efault.append(may_spend[j] and any(state[c] != succ[c] for c in fault_cells))
                 if capped and edges:
                     capped_at.append(idx)
                 if not enabled:
@@ -254,7 +253,7 @@ def explore(system: System, properties: Sequence[Property] | None = None,
         show.done()
     undecided: list[str] = []
     if progress and complete:
-        undecided = _check_progress(system, seen, progress, esrc, edst, efault, capped_at, found)
+        undecided = _check_progress(system, seen, progress, esrc, edst, capped_at, found)
     peak = max(peak, rss_mb())
     static = {names[j] for j in range(n_inst)} - {
         names[j] for j in range(n_inst) if not system.static_off[j]}
@@ -267,11 +266,11 @@ def explore(system: System, properties: Sequence[Property] | None = None,
         terminal=terminal, truncated=truncated, coverage=cov, violations=found,
         checked=[p.name for p in props], peak_memory_mb=peak,
         parents=parents, via=via, system=system,
-        edges=(esrc, edst, efault) if edges else None, undecided=undecided)
+        edges=(esrc, edst) if edges else None, undecided=undecided)
 
 
 def _check_progress(system: System, seen: dict[bytes, int], progress: Sequence[Property],
-                    esrc: array, edst: array, efault: bytearray, capped_at: array,
+                    esrc: array, edst: array, capped_at: array,
                     found: dict[str, int]) -> list[str]:
     """Decide each progress property on the graph; return those a capacity bound hides.
 
@@ -286,12 +285,12 @@ def _check_progress(system: System, seen: dict[bytes, int], progress: Sequence[P
     for p in progress:
         pred = system.predicate(p)
         goal = bytearray(1 if pred(s) else 0 for s in seen)  # dict order = index order
-        bad = co_reachable(n, esrc, edst, efault, goal).find(0)
+        bad = co_reachable(n, esrc, edst, goal).find(0)
         if bad < 0:
             continue
         for i in capped_at:
             goal[i] = 1
-        sure = co_reachable(n, esrc, edst, efault, goal).find(0)
+        sure = co_reachable(n, esrc, edst, goal).find(0)
         if sure >= 0:
             found[p.name] = sure
         else:

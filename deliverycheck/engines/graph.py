@@ -1,11 +1,11 @@
 """Questions about the explored state graph: can the system still recover?
 
-The explorer records every transition as (source, target, fault) when a
-``progress`` property is checked.  :func:`co_reachable` answers, for every
-state at once, whether some goal state is reachable from it through
-transitions that are not faults: a backward breadth-first search over the
-reversed fault-free edges, in compressed sparse rows (arrays, not Python
-lists of lists, so millions of edges fit).  :func:`to_networkx` exports the
+When a ``progress`` property is checked the explorer records every
+transition that spends no fault as (source, target).  :func:`co_reachable`
+answers, for every state at once, whether some goal state is reachable from
+it along those edges: a backward breadth-first search over the reversed
+edges, in compressed sparse rows (arrays, not Python lists of lists, so
+millions of edges fit).  :func:`to_networkx` exports the
 same graph for tests and small analyses; the search never runs on networkx.
 """
 
@@ -15,23 +15,19 @@ from array import array
 from typing import Sequence
 
 
-def co_reachable(n: int, src: Sequence[int], dst: Sequence[int], fault: Sequence[int],
-                 goal: Sequence[int]) -> bytearray:
-    """``out[i] == 1`` iff a goal state is reachable from state ``i`` without faults."""
-    # reverse adjacency of the fault-free edges, as CSR: preds of v are
-    # pred[start[v]:start[v + 1]]
+def co_reachable(n: int, src: Sequence[int], dst: Sequence[int], goal: Sequence[int]) -> bytearray:
+    """``out[i] == 1`` iff a goal state is reachable from state ``i`` along the edges."""
+    # reverse adjacency as CSR: the predecessors of v are pred[start[v]:start[v + 1]]
     start = array("l", bytes(8 * (n + 1)))
-    for d, f in zip(dst, fault):
-        if not f:
-            start[d + 1] += 1
+    for d in dst:
+        start[d + 1] += 1
     for v in range(n):
         start[v + 1] += start[v]
     fill = array("l", start)
     pred = array("l", bytes(8 * start[n]))
-    for s, d, f in zip(src, dst, fault):
-        if not f:
-            pred[fill[d]] = s
-            fill[d] += 1
+    for s, d in zip(src, dst):
+        pred[fill[d]] = s
+        fill[d] += 1
     out = bytearray(n)
     todo = [v for v in range(n) if goal[v]]
     for v in todo:
@@ -48,10 +44,10 @@ def co_reachable(n: int, src: Sequence[int], dst: Sequence[int], fault: Sequence
     return out
 
 
-def to_networkx(n: int, src: Sequence[int], dst: Sequence[int], fault: Sequence[int]):
-    """The graph as a ``networkx.MultiDiGraph`` with a ``fault`` flag on each edge."""
+def to_networkx(n: int, src: Sequence[int], dst: Sequence[int]):
+    """The graph as a ``networkx.DiGraph``."""
     import networkx as nx
-    g = nx.MultiDiGraph()
+    g = nx.DiGraph()
     g.add_nodes_from(range(n))
-    g.add_edges_from((s, d, {"fault": bool(f)}) for s, d, f in zip(src, dst, fault))
+    g.add_edges_from(zip(src, dst))
     return g
