@@ -77,6 +77,7 @@ class Exploration:
     system: System
     edges: tuple[array, array] | None = None  # fault-free (sources, targets), if recorded
     undecided: list[str] = field(default_factory=list)  # progress properties a capacity bound hid
+    graph_seconds: float = 0.0   # of ``seconds``, spent deciding progress properties
 
     def path(self, index: int) -> list[int]:
         """Action-instance indices leading from the initial state to ``index``."""
@@ -252,8 +253,10 @@ def explore(system: System, properties: Sequence[Property] | None = None,
     finally:
         show.done()
     undecided: list[str] = []
+    graph_start = time.perf_counter()
     if progress and complete:
         undecided = _check_progress(system, seen, progress, esrc, edst, capped_at, found)
+    graph_seconds = time.perf_counter() - graph_start
     peak = max(peak, rss_mb())
     static = {names[j] for j in range(n_inst)} - {
         names[j] for j in range(n_inst) if not system.static_off[j]}
@@ -266,7 +269,8 @@ def explore(system: System, properties: Sequence[Property] | None = None,
         terminal=terminal, truncated=truncated, coverage=cov, violations=found,
         checked=[p.name for p in props], peak_memory_mb=peak,
         parents=parents, via=via, system=system,
-        edges=(esrc, edst) if edges else None, undecided=undecided)
+        edges=(esrc, edst) if edges else None, undecided=undecided,
+        graph_seconds=graph_seconds)
 
 
 def _check_progress(system: System, seen: dict[bytes, int], progress: Sequence[Property],
