@@ -156,14 +156,13 @@ def _fault_free_reach(system: System, start: bytes, goal) -> bool:
     An independent forward search, to confirm a progress counterexample.
     """
     seen, todo = {start}, [start]
-    cells = system.fault_cells
     while todo:
         s = todo.pop()
         if goal(s):
             return True
         for fn in system.compiled:
             t = fn(s)
-            if isinstance(t, bytes) and t not in seen and all(s[c] == t[c] for c in cells):
+            if isinstance(t, bytes) and t not in seen and not system.spends_fault(s, t):
                 seen.add(t)
                 todo.append(t)
     return False

@@ -119,6 +119,10 @@ class System:
             self._compile()
         return self._static_off  # type: ignore[return-value]
 
+    def spends_fault(self, state: bytes, succ: bytes) -> bool:
+        """Whether the step from ``state`` to ``succ`` spent a fault budget."""
+        return any(state[c] != succ[c] for c in self.fault_cells)
+
     @property
     def may_spend(self) -> list[bool]:
         """Per instance: whether it can change a fault budget at all."""

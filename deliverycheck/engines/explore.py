@@ -158,8 +158,7 @@ def explore(system: System, properties: Sequence[Property] | None = None,
     edges = bool(progress)
     esrc, edst = array("l"), array("l")
     capped_at = array("l")  # states where a capacity bound blocked some step
-    fault_cells = system.fault_cells
-    may_spend = system.may_spend
+    may_spend, spends_fault = system.may_spend, system.spends_fault
 
     def scan(state: bytes, idx: int) -> None:
         nonlocal pending_inv, pending_wit
@@ -213,7 +212,7 @@ def explore(system: System, properties: Sequence[Property] | None = None,
                             scan(succ, count)
                         count += 1
                         nxt.append(succ)
-                    if edges and not (may_spend[j] and any(state[c] != succ[c] for c in fault_cells)):
+                    if edges and not (may_spend[j] and spends_fault(state, succ)):
                         esrc.append(idx)
                         edst.append(t)
                 if capped and edges:
