@@ -115,7 +115,7 @@ def parse_bounds(items: Sequence[str]) -> Bounds:
         except ValueError:
             raise UsageError(f"bound {name} must be an integer, got {value!r}") from None
     try:
-        return Bounds().with_overrides(over)
+        return Bounds(**over)
     except ValueError as e:
         raise UsageError(str(e)) from None
 

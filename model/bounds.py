@@ -3,17 +3,17 @@
 Bounds are separate from modes (what Kafka is configured to do) so the same
 promise can be checked in a larger world with ``--bound name=value``.
 Capacities (batches, log, channel) only size tables: when one fills up the
-step that needs it is disabled and reported, never silently dropped.  The
-defaults are large enough that nothing is blocked; when you raise
-``records`` or ``faults``, raise the capacities too (about records + 2 x
-faults each) - the report says when one was reached.
+step that needs it is disabled and reported, never silently dropped.
+Unless given, each is ``records + 2 x faults``: every record once, plus at
+most two more copies per fault (a lost ack and its retry, a crash and the
+application's resend), which at the defaults blocks nothing.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -25,30 +25,34 @@ class Bounds:
     retries: int = 1      # retries per batch before the producer gives up (delivery timeout)
     faults: int = 2       # budget shared by losses, premature timeouts, errors and crashes
     expiries: int = 0     # producer-state expirations at the leader (off unless asked for)
-    batches: int = 6      # capacity: batches the producer can create (first sends and resends)
-    log: int = 6          # capacity: entries per partition log
-    channel: int = 6      # capacity: messages in flight per direction per partition
+    batches: int | None = None  # capacity: batches the producer can create (first sends and resends)
+    log: int | None = None      # capacity: entries per partition log
+    channel: int | None = None  # capacity: messages in flight per direction per partition
 
     def __post_init__(self):
+        for name in CAPACITIES:
+            if getattr(self, name) is None and isinstance(self.records, int) \
+                    and isinstance(self.faults, int):
+                object.__setattr__(self, name, min(_MAXIMUM, self.records + 2 * self.faults))
         for f in fields(self):
             v = getattr(self, f.name)
             lo = _MINIMUM.get(f.name, 0)
             if not isinstance(v, int) or not lo <= v <= _MAXIMUM:
                 raise ValueError(f"bound {f.name} must be an integer in {lo}..{_MAXIMUM}, got {v!r}")
 
-    def with_overrides(self, overrides: dict[str, int]) -> "Bounds":
-        """A copy with some bounds changed (names checked by the caller)."""
-        return replace(self, **overrides)
 
 
+CAPACITIES = ("batches", "log", "channel")
 _MINIMUM = {"records": 1, "partitions": 1, "batches": 1, "log": 1, "channel": 1}
 _MAXIMUM = 60  # keeps every derived field range within one byte
+
 
 def bound_docs() -> dict[str, str]:
     """Each bound's one-line description, read from the comments above."""
     out = {}
     for line in inspect.getsource(Bounds).splitlines():
-        m = re.match(r"\s+(\w+): int = (\d+)\s+# (.*)", line)
+        m = re.match(r"\s+(\w+): [^=]+= \S+\s+# (.*)", line)
         if m:
-            out[m.group(1)] = m.group(3)
+            extra = " (default: records + 2 x faults)" if m.group(1) in CAPACITIES else ""
+            out[m.group(1)] = m.group(2) + extra
     return out
