@@ -4,9 +4,10 @@ Bounds are separate from modes (what Kafka is configured to do) so the same
 promise can be checked in a larger world with ``--bound name=value``.
 Capacities (batches, log, channel) only size tables: when one fills up the
 step that needs it is disabled and reported, never silently dropped.
-Unless given, each is ``records + 2 x faults``: every record once, plus at
-most two more copies per fault (a lost ack and its retry, a crash and the
-application's resend), which at the defaults blocks nothing.
+Unless given, each is ``records x (faults + 1)``: every record once, and
+once more for each fault (one crash can make the application send every
+record again).  At the defaults that blocks nothing; in bigger worlds the
+report still says when a capacity was reached.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Bounds:
         for name in CAPACITIES:
             if getattr(self, name) is None and isinstance(self.records, int) \
                     and isinstance(self.faults, int):
-                object.__setattr__(self, name, min(_MAXIMUM, self.records + 2 * self.faults))
+                object.__setattr__(self, name, min(_MAXIMUM, self.records * (self.faults + 1)))
         for f in fields(self):
             v = getattr(self, f.name)
             lo = _MINIMUM.get(f.name, 0)
@@ -53,6 +54,6 @@ def bound_docs() -> dict[str, str]:
     for line in inspect.getsource(Bounds).splitlines():
         m = re.match(r"\s+(\w+): [^=]+= \S+\s+# (.*)", line)
         if m:
-            extra = " (default: records + 2 x faults)" if m.group(1) in CAPACITIES else ""
+            extra = " (default: records x (faults + 1))" if m.group(1) in CAPACITIES else ""
             out[m.group(1)] = m.group(2) + extra
     return out
