@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deliverycheck.core.spec import Spec
-from deliverycheck.model import ACTIONS, init, schema, settled
+from deliverycheck.model import ACTIONS, FAULT_FIELDS, init, schema, settled
 from deliverycheck.model.story import describe
 from deliverycheck.properties import PROPERTIES
 
@@ -15,5 +15,5 @@ SPEC = Spec(
     properties=PROPERTIES,
     finished=settled,
     describe=describe,
-    fault_fields=("faults", "expired"),
+    fault_fields=FAULT_FIELDS,
 )

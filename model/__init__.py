@@ -20,6 +20,9 @@ from .variants import DEFAULT_VARIANT, VARIANTS, Variant
 
 ACTIONS = [*producer.ACTIONS, *broker.ACTIONS, *consumer.ACTIONS, *environment.ACTIONS]
 
+# The fault budgets: a step that changes one of these fields is a fault.
+FAULT_FIELDS = ("faults", "expired")
+
 
 def settled(s: Any, c: Any) -> Any:
     """A run has properly ended: nothing is pending anywhere.
@@ -37,5 +40,6 @@ def settled(s: Any, c: Any) -> Any:
         all_(q == n for q, n in zip(s.pos, s.log_len)))
 
 
-__all__ = ["ACTIONS", "Bounds", "Config", "DEFAULT_VARIANT", "MODES", "Mode", "VARIANTS",
+__all__ = ["ACTIONS", "FAULT_FIELDS", "Bounds", "Config", "DEFAULT_VARIANT", "MODES", "Mode",
+           "VARIANTS",
            "Variant", "init", "schema", "settled"]

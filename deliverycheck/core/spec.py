@@ -49,23 +49,30 @@ class Effect:
     fits: Any = True
 
 
+class _Documented:
+    """Actions and properties are documented by their function's docstring."""
+
+    fn: Callable[..., Any]
+
+    @property
+    def doc(self) -> str:
+        """The function's docstring."""
+        return inspect.getdoc(self.fn) or ""
+
+    @property
+    def summary(self) -> str:
+        """The docstring's first paragraph, as plain text."""
+        return _plain(self.doc)
+
+
 @dataclass(frozen=True)
-class Action:
+class Action(_Documented):
     """A protocol step: its function and the domains of its parameters."""
 
     name: str
     fn: Callable[..., Effect]
     domains: tuple[tuple[str, Callable[[Any], Iterable[int]]], ...]
     fault: bool = False
-
-    @property
-    def doc(self) -> str:
-        return inspect.getdoc(self.fn) or ""
-
-    @property
-    def summary(self) -> str:
-        """The docstring's first sentence block, as plain text."""
-        return _plain(self.doc)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -99,7 +106,7 @@ def action(fault: bool = False, **domains: Callable[[Any], Iterable[int]]):
 
 
 @dataclass(frozen=True)
-class Property:
+class Property(_Documented):
     """A named promise (or witness) over a single state."""
 
     name: str
@@ -107,14 +114,6 @@ class Property:
     fn: Callable[[Any, Any], Any]
     claims: tuple[str, ...] = ()
 
-    @property
-    def doc(self) -> str:
-        return inspect.getdoc(self.fn) or ""
-
-    @property
-    def summary(self) -> str:
-        """The docstring's first paragraph, as plain text."""
-        return _plain(self.doc)
 
 
 def _plain(doc: str) -> str:
