@@ -19,7 +19,8 @@ from deliverycheck.catalog import SPEC
 from deliverycheck.engines.explore import Limits
 from deliverycheck.expected import ExpectationError, load
 from deliverycheck.model import MODES, VARIANTS, Bounds, Config
-from deliverycheck.model.bounds import bound_docs
+from deliverycheck.model.bounds import bound_docs, for_mode
+from deliverycheck.model.variants import DEFAULT_VARIANT, relevant
 from deliverycheck.core.system import ModelError
 from deliverycheck.trace import ReplayError
 from deliverycheck.verify import Run, run
@@ -100,8 +101,11 @@ def _choose(given: Sequence[str] | None, known: Sequence[str], what: str) -> lis
     return list(dict.fromkeys(given))
 
 
-def parse_bounds(items: Sequence[str]) -> Bounds:
-    """``["records=3", ...]`` -> Bounds, with one-line errors."""
+def parse_bounds(items: Sequence[str]) -> dict[str, int]:
+    """``["records=3", ...]`` -> the bounds given, checked, with one-line errors.
+
+    Bounds not given take each mode's defaults (``deliverycheck list``).
+    """
     names = [f.name for f in fields(Bounds)]
     over: dict[str, int] = {}
     for item in items:
@@ -114,10 +118,35 @@ def parse_bounds(items: Sequence[str]) -> Bounds:
             over[name] = int(value)
         except ValueError:
             raise UsageError(f"bound {name} must be an integer, got {value!r}") from None
-    try:
-        return Bounds(**over)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    for mode in MODES.values():
+        try:
+            for_mode(mode, **over)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    return over
+
+
+def plan(modes: Sequence[str], variants: Sequence[str], variants_given: bool) -> list[tuple[str, str]]:
+    """The (mode, variant) pairs to check.
+
+    By default each mode runs with the variants that list it (the default
+    variant with every mode, the protocol variants with the exactly-once
+    modes they change); ``--variant`` runs the given ones with every chosen
+    mode they apply to.
+    """
+    pairs = []
+    for m in modes:
+        for v in variants:
+            var = VARIANTS[v]
+            if variants_given:
+                if relevant(var, MODES[m].transactional):
+                    pairs.append((m, v))
+            elif m in var.checked_with or var.name == DEFAULT_VARIANT:
+                pairs.append((m, v))
+    if not pairs:
+        raise UsageError(f"variant {', '.join(variants)} changes only the transactional protocol, "
+                         f"which mode {', '.join(modes)} does not use; choose an exactly-once mode")
+    return pairs
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -126,7 +155,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     variants = _choose(args.variant, list(VARIANTS), "variant")
     prop_names = _choose(args.property, [p.name for p in SPEC.properties], "property")
     props = [SPEC.property(n) for n in prop_names]
-    bounds = parse_bounds(args.bound)
+    overrides = parse_bounds(args.bound)
+    pairs = [(m, v) for m, v in plan(modes, variants, bool(args.variant))
+             if any(p.applies(Config(MODES[m], VARIANTS[v])) for p in props)]
+    if not pairs:
+        raise UsageError(f"property {', '.join(prop_names)} is not about mode {', '.join(modes)}; "
+                         "see `deliverycheck list` for which properties each mode has")
     if args.expected is not None and not args.expected.is_file():
         raise UsageError(f"expected-verdicts file {str(args.expected)!r} does not exist")
     try:
@@ -144,26 +178,26 @@ def cmd_verify(args: argparse.Namespace) -> int:
                          "choose a writable place") from None
     limits = Limits(args.max_states, args.max_seconds, args.max_memory)
     runs: list[Run] = []
-    for mode, variant in [(m, v) for m in modes for v in variants]:
-        cfg = Config(MODES[mode], VARIANTS[variant], bounds)
+    for mode, variant in pairs:
+        cfg = Config(MODES[mode], VARIANTS[variant], for_mode(MODES[mode], **overrides))
         runs.append(run(cfg, props, expectations.get((mode, variant)), out, limits,
                         progress=None if not args.json else False))
         if runs[-1].exploration.stop_reason == "interrupted":  # Ctrl-C: report what we have
             break
     if args.json:
-        print(json.dumps(to_json(runs, bounds), indent=2))
+        print(json.dumps(to_json(runs, overrides), indent=2))
     else:
-        print_table(runs, bounds)
+        print_table(runs, overrides)
         if args.coverage:
             print_coverage(runs)
     return 0 if all(r.matches for r in runs) else 1
 
 
-def to_json(runs: Sequence[Run], bounds: Bounds) -> dict:
+def to_json(runs: Sequence[Run], overrides: dict[str, int]) -> dict:
     """The stable ``--json`` document (schema ``deliverycheck.verify/1``)."""
     return {
         "schema": JSON_SCHEMA,
-        "bounds": dict(vars(bounds)),
+        "bounds": dict(overrides),
         "ok": all(r.matches for r in runs),
         "results": [{
             "mode": r.mode, "variant": r.variant, "property": r.property, "kind": r.kind,
@@ -172,7 +206,8 @@ def to_json(runs: Sequence[Run], bounds: Bounds) -> dict:
             "length": r.length, "seconds": round(r.seconds, 3), "trace": r.trace, "story": r.story,
         } for run_ in runs for r in run_.results],
         "searches": [{
-            "mode": run_.mode, "variant": run_.variant, "states": e.states, "depth": e.depth,
+            "mode": run_.mode, "variant": run_.variant, "bounds": dict(vars(run_.bounds)),
+            "states": e.states, "depth": e.depth,
             "transitions": e.transitions, "terminal": e.terminal, "truncated": e.truncated,
             "complete": e.complete, "stop_reason": e.stop_reason, "seconds": round(e.seconds, 3),
             "peak_memory_mb": round(e.peak_memory_mb, 1), "problems": run_.problems,
@@ -192,7 +227,7 @@ def _shown(kind: str, verdict: str | None) -> str:
     return verdict
 
 
-def print_table(runs: Sequence[Run], bounds: Bounds) -> None:
+def print_table(runs: Sequence[Run], overrides: dict[str, int]) -> None:
     """The human-readable report."""
     rows = [("mode", "variant", "property", "verdict", "expected", "states", "depth", "seconds")]
     for run_ in runs:
@@ -207,11 +242,15 @@ def print_table(runs: Sequence[Run], bounds: Bounds) -> None:
         if n == 0:
             print("  ".join("-" * w for w in widths))
     print()
-    print("Bounds: " + ", ".join(f"{k}={v}" for k, v in vars(bounds).items()))
+    given = ", ".join(f"{k}={v}" for k, v in overrides.items())
+    print(f"Bounds: each mode's defaults{' with ' + given if given else ''} "
+          "(deliverycheck list shows them)")
     for run_ in runs:
         e = run_.exploration
         status = "complete" if e.complete else f"INCOMPLETE ({e.stop_reason})"
-        print(f"{run_.mode}/{run_.variant}: {e.states:,} states, depth {e.depth}, "
+        b = run_.bounds
+        print(f"{run_.mode}/{run_.variant} (records={b.records}, faults={b.faults}): "
+              f"{e.states:,} states, depth {e.depth}, "
               f"{e.seconds:.2f} s ({e.states / max(e.seconds, 1e-9):,.0f} states/s), {status}")
         for w in run_.warnings:
             print(f"  warning: {w}")

@@ -1,36 +1,62 @@
 """What Kafka does: the delivery path as protocol actions over one state.
 
-Read in this order: ``state`` (the fields), ``producer``, ``broker``,
-``consumer`` (one module per actor), ``environment`` (network and faults),
-``modes`` / ``variants`` / ``bounds`` (the configuration knobs).
+Two worlds share the vocabulary, chosen by the mode:
+
+* the delivery path (issue 2's modes): ``state`` (the fields), ``producer``,
+  ``broker``, ``consumer``, ``environment`` (network and faults);
+* exactly-once, consume-transform-produce: ``txn_state`` (the fields),
+  ``processor``, ``coordinator`` (transaction coordinator), ``broker_txn``
+  (the partition leader's transactional side), ``groups`` (group
+  coordinator);
+
+and ``modes`` / ``variants`` / ``bounds`` (the configuration knobs).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.ops import all_, and_
+from deliverycheck.core.ops import all_, and_, or_
 
-from . import broker, consumer, environment, producer
+from deliverycheck.core.schema import Schema
+
+from . import (broker, broker_txn, consumer, coordinator, environment, groups, processor, producer,
+               state, txn_state)
 from .bounds import Bounds
 from .config import Config
 from .modes import MODES, Mode
-from .state import IDLE, INFLIGHT, QUEUED, init, schema
+from .state import IDLE, INFLIGHT, QUEUED
 from .variants import DEFAULT_VARIANT, VARIANTS, Variant
 
-ACTIONS = [*producer.ACTIONS, *broker.ACTIONS, *consumer.ACTIONS, *environment.ACTIONS]
+ACTIONS = [*producer.ACTIONS, *broker.ACTIONS, *consumer.ACTIONS, *environment.ACTIONS,
+           *processor.ACTIONS, *coordinator.ACTIONS, *broker_txn.ACTIONS, *groups.ACTIONS]
 
 # The fault budgets: a step that changes one of these fields is a fault.
 FAULT_FIELDS = ("faults", "expired")
 
 
+def schema(c: Any) -> Schema:
+    """The state schema of configuration ``c``'s world."""
+    return txn_state.schema(c) if c.mode.transactional else state.schema(c)
+
+
+def init(c: Any) -> dict[str, Any]:
+    """The initial field values of configuration ``c``'s world."""
+    return txn_state.init(c) if c.mode.transactional else state.init(c)
+
+
 def settled(s: Any, c: Any) -> Any:
     """A run has properly ended: nothing is pending anywhere.
 
-    Every record was handed to the producer, no batch waits for a send or a
-    response, every channel is empty, and the consumer is idle at the end of
-    every log.  A terminal state that is not settled is *stuck*.
+    Delivery path: every record was handed to the producer, no batch waits
+    for a send or a response, every channel is empty, and the consumer is
+    idle at the end of every log.  Exactly-once: every transaction has
+    completed, no partition holds an open transaction, nothing is in the
+    network, and every instance has stopped or is idle with the whole input
+    read.  A terminal state that is not settled is *stuck*.
     """
+    if c.mode.transactional:
+        return txn_settled(s, c)
     return and_(
         s.handed == c.bounds.records,
         all_(and_(st != QUEUED, st != INFLIGHT) for st in s.b_state),
@@ -38,6 +64,24 @@ def settled(s: Any, c: Any) -> Any:
         all_(slot == 0 for row in s.rs_batch for slot in row),
         s.c_stage == IDLE,
         all_(q == n for q, n in zip(s.pos, s.log_len)))
+
+
+def txn_settled(s: Any, c: Any) -> Any:
+    """The exactly-once world has properly ended (see :func:`settled`)."""
+    T = txn_state.txn_ids(c)
+    return and_(
+        all_(coordinator.completed(s, t) for t in range(T)),
+        all_(first == 0 for row in s.pst_first for first in row),
+        all_(k == 0 for rows in (s.rq_rec, s.mk_kind) for row in rows for k in _cells(row)),
+        all_(k == 0 for row in s.et_kind for k in row),
+        all_(or_(st == txn_state.STOPPED, st == txn_state.OFF,
+                 and_(st == txn_state.READY, pos == c.bounds.records))
+             for st, pos in zip(s.ps_stage, s.ps_pos)))
+
+
+def _cells(row: Any) -> list[Any]:
+    """The scalars of a (nested) list."""
+    return [x for r in row for x in _cells(r)] if isinstance(row, list) else [row]
 
 
 __all__ = ["ACTIONS", "FAULT_FIELDS", "Bounds", "Config", "DEFAULT_VARIANT", "MODES", "Mode",

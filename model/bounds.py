@@ -43,6 +43,11 @@ class Bounds:
 
 
 
+def for_mode(mode, **overrides: int) -> Bounds:
+    """The bounds of a run of ``mode``: the mode's defaults, then ``overrides``."""
+    return Bounds(**{**dict(mode.bounds), **overrides})
+
+
 CAPACITIES = ("batches", "log", "channel")
 _MINIMUM = {"records": 1, "partitions": 1, "batches": 1, "log": 1, "channel": 1}
 _MAXIMUM = 60  # keeps every derived field range within one byte

@@ -18,6 +18,7 @@ from typing import Any
 from deliverycheck.core.ops import and_, get, implies, ite, ite_list, not_, or_, set_
 from deliverycheck.core.spec import Effect, action
 
+from .modes import pipeline
 from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, has_room, pushed,
                           removed, request_update, requests, response_update, responses,
                           spend_fault)
@@ -57,7 +58,7 @@ def produce_check(s: Any, c: Any, p: int, k: int) -> Any:
     return ite(cached, DUPLICATE, ite(fenced, FENCED, ite(in_sequence, OK, OUT_OF_ORDER)))
 
 
-@action(p=PARTITIONS, i=SLOTS, k=BATCHES)
+@action(scope=pipeline, p=PARTITIONS, i=SLOTS, k=BATCHES)
 def broker_append(s, c, p, i, k):
     """The leader of partition ``p`` handles the Produce request in slot ``i`` (batch ``k``).
 
@@ -94,7 +95,7 @@ def broker_append(s, c, p, i, k):
     return Effect(when=and_(deliverable(rq, i), s.rq_batch[p][i] == k + 1), fits=fits, then=then)
 
 
-@action(fault=True, p=PARTITIONS, i=SLOTS, k=BATCHES)
+@action(scope=pipeline, fault=True, p=PARTITIONS, i=SLOTS, k=BATCHES)
 def broker_fail_transient(s, c, p, i, k):
     """The leader of ``p`` answers the request in slot ``i`` with a retriable error.
 
@@ -115,7 +116,7 @@ def broker_fail_transient(s, c, p, i, k):
               **spend_fault(s)})
 
 
-@action(fault=True, p=PARTITIONS, q=SESSIONS)
+@action(scope=pipeline, fault=True, p=PARTITIONS, q=SESSIONS)
 def broker_expire_producer(s, c, p, q):
     """Partition ``p`` forgets the state of producer ``q``.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .bounds import Bounds
+from .bounds import Bounds, for_mode
 from .modes import MODES, Mode
 from .variants import DEFAULT_VARIANT, VARIANTS, Variant
 
@@ -15,7 +15,16 @@ class Config:
 
     mode: Mode
     variant: Variant = field(default_factory=lambda: VARIANTS[DEFAULT_VARIANT])
-    bounds: Bounds = field(default_factory=Bounds)
+    bounds: Bounds = None  # type: ignore[assignment]  # None: the mode's default bounds
+
+    def __post_init__(self):
+        if self.bounds is None:
+            object.__setattr__(self, "bounds", for_mode(self.mode))
+
+    @property
+    def default_bounds(self) -> bool:
+        """Whether the run uses its mode's default bounds (where counts are pinned)."""
+        return self.bounds == for_mode(self.mode)
 
     @property
     def retries(self) -> int:
@@ -25,4 +34,4 @@ class Config:
     @classmethod
     def of(cls, mode: str, variant: str = DEFAULT_VARIANT, **bounds: int) -> "Config":
         """Build a configuration from names, e.g. ``Config.of("idempotent", records=3)``."""
-        return cls(MODES[mode], VARIANTS[variant], Bounds(**bounds))
+        return cls(MODES[mode], VARIANTS[variant], for_mode(MODES[mode], **bounds))

@@ -24,6 +24,7 @@ from typing import Any
 from deliverycheck.core.ops import and_, any_, get, or_
 from deliverycheck.core.spec import Effect, action
 
+from .modes import pipeline
 from .environment import BATCHES, PARTITIONS, can_fault, spend_fault
 from .producer import RECORDS
 from .state import COMMITTED, IDLE, POLLED, PROCESSED
@@ -34,7 +35,7 @@ def _after_poll(c: Any) -> int:
     return COMMITTED if c.mode.commit_before_processing else POLLED
 
 
-@action(p=PARTITIONS, k=BATCHES)
+@action(scope=pipeline, p=PARTITIONS, k=BATCHES)
 def consumer_poll(s, c, p, k):
     """``poll()`` returns the record at the consumer's position in partition ``p``.
 
@@ -46,7 +47,7 @@ def consumer_poll(s, c, p, k):
         then={"c_stage": POLLED, "c_rec": s.b_rec[k], ("pos", p): s.pos[p] + 1})
 
 
-@action(r=RECORDS)
+@action(scope=pipeline, r=RECORDS)
 def consumer_process(s, c, r):
     """The application processes record ``r``: it emits the record's effect.
 
@@ -60,7 +61,7 @@ def consumer_process(s, c, r):
               "c_stage": IDLE if c.mode.commit_before_processing else PROCESSED})
 
 
-@action()
+@action(scope=pipeline)
 def consumer_commit(s, c):
     """``commitSync()``: the group coordinator stores the consumer's positions.
 
@@ -73,7 +74,7 @@ def consumer_commit(s, c):
         then={"committed": list(s.pos), "c_stage": COMMITTED if before else IDLE})
 
 
-@action(fault=True)
+@action(scope=pipeline, fault=True)
 def consumer_restart(s, c):
     """The consumer crashes and restarts from the committed offsets.
 

@@ -31,6 +31,8 @@ from typing import Any, Sequence
 from deliverycheck.core.ops import and_, count, ite
 from deliverycheck.core.spec import Effect, action
 
+from .modes import pipeline
+
 # -- parameter domains --------------------------------------------------------
 
 
@@ -130,7 +132,7 @@ def response_update(p: int, rows: Sequence[Sequence[Any]]) -> dict[Any, Any]:
 
 # -- faults of the network ------------------------------------------------------
 
-@action(fault=True, p=PARTITIONS, i=SLOTS, k=BATCHES)
+@action(scope=pipeline, fault=True, p=PARTITIONS, i=SLOTS, k=BATCHES)
 def network_lose_request(s, c, p, i, k):
     """The network loses the produce request in slot ``i`` (batch ``k``) to partition ``p``.
 
@@ -143,7 +145,7 @@ def network_lose_request(s, c, p, i, k):
         then={**request_update(p, removed(rq, i)), **spend_fault(s)})
 
 
-@action(fault=True, p=PARTITIONS, i=SLOTS, k=BATCHES)
+@action(scope=pipeline, fault=True, p=PARTITIONS, i=SLOTS, k=BATCHES)
 def network_lose_response(s, c, p, i, k):
     """The network loses the produce response in slot ``i`` (batch ``k``) from partition ``p``.
 

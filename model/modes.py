@@ -26,6 +26,14 @@ class Mode:
     max_in_flight: int        # max.in.flight.requests.per.connection
     commit_before_processing: bool  # consumer commits offsets before processing
     app_resends: bool         # the application sends again what it was not told was written
+    # -- the exactly-once world (consume-transform-produce, PROTOCOL.md §3-§6) --
+    transactional: bool = False       # a transactional processor instead of producer + consumer
+    isolation: str = "read_committed"  # the downstream reader's isolation.level
+    offsets_in_txn: bool = True       # sendOffsetsToTransaction (else commitSync after the commit)
+    rewind: bool = True               # the application seeks to the committed offsets after an abort
+    txn_id_per_instance: bool = False  # each instance has its own transactional.id (KIP-447 style)
+    # default bounds where this mode's world needs other ones than Bounds' defaults
+    bounds: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self):
         if self.idempotence and (self.acks != -1 or not self.retries
@@ -34,6 +42,34 @@ class Mode:
             # together with a conflicting setting (PROTOCOL.md §1).
             raise ValueError(f"mode {self.name}: idempotence needs acks=all, retries and "
                              f"max.in.flight <= {IDEMPOTENCE_MAX_IN_FLIGHT}")
+        if self.transactional and not self.idempotence:
+            raise ValueError(f"mode {self.name}: transactional.id requires idempotence")
+        if self.isolation not in ("read_committed", "read_uncommitted"):
+            raise ValueError(f"mode {self.name}: isolation must be read_committed or read_uncommitted")
+
+
+def pipeline(c) -> bool:
+    """The configuration is a producer -> log -> consumer path (issue 2's modes)."""
+    return not c.mode.transactional
+
+
+def transactional(c) -> bool:
+    """The configuration is the consume-transform-produce world of exactly-once."""
+    return c.mode.transactional
+
+
+# The exactly-once world has many more steps per record than the delivery
+# path, so its default world is two records and one fault (one record with
+# two transactional ids): every counterexample expected.toml lists exists
+# there; `--bound` explores bigger worlds.
+EOS_BOUNDS = (("records", 2), ("faults", 1))
+
+
+def _eos(name: str, summary: str, **knobs) -> Mode:
+    """An exactly-once configuration: a transactional processor (idempotent, acks=all)."""
+    knobs.setdefault("bounds", EOS_BOUNDS)
+    return Mode(name, summary, acks=-1, retries=True, idempotence=True, max_in_flight=5,
+                commit_before_processing=False, app_resends=False, transactional=True, **knobs)
 
 
 MODES: dict[str, Mode] = {m.name: m for m in (
@@ -50,4 +86,20 @@ MODES: dict[str, Mode] = {m.name: m for m in (
          "the application resends what failed",
          acks=-1, retries=True, idempotence=True, max_in_flight=5,
          commit_before_processing=False, app_resends=True),
+    _eos("exactly-once",
+         "transactional consume-transform-produce: offsets in the transaction, rewind after an "
+         "abort, read_committed downstream; instances share one transactional.id"),
+    _eos("eos-read-uncommitted",
+         "as exactly-once, but the downstream reader keeps the default isolation.level="
+         "read_uncommitted", isolation="read_uncommitted"),
+    _eos("eos-no-rewind",
+         "as exactly-once, but after an abort the application does not seek back to the "
+         "committed offsets", rewind=False),
+    _eos("eos-offsets-outside-txn",
+         "as exactly-once, but the input offsets are committed with commitSync after "
+         "commitTransaction, not sent to the transaction", offsets_in_txn=False),
+    _eos("eos-per-instance-id",
+         "as exactly-once, but each instance has its own transactional.id (as Kafka Streams' "
+         "exactly_once_v2): only the group generation fences a zombie", txn_id_per_instance=True,
+         bounds=(("records", 1), ("faults", 1))),
 )}

@@ -25,6 +25,7 @@ from typing import Any
 from deliverycheck.core.ops import all_, and_, any_, count, ite, not_, or_
 from deliverycheck.core.spec import Effect, action
 
+from .modes import pipeline
 from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, has_room, kept,
                           pushed, removed, request_update, requests, response_update,
                           responses, spend_fault)
@@ -109,7 +110,7 @@ def _new_batch(s: Any, c: Any, r: int, k: int) -> tuple[Any, Any, dict[Any, Any]
     return guard, fits, then
 
 
-@action(r=RECORDS, k=NEW_BATCH)
+@action(scope=pipeline, r=RECORDS, k=NEW_BATCH)
 def producer_send(s, c, r, k):
     """The application calls ``send(r)``; the producer sends it as batch ``k``.
 
@@ -125,7 +126,7 @@ def producer_send(s, c, r, k):
                   then={**then, "handed": s.handed + 1})
 
 
-@action(r=RECORDS, k=NEW_BATCH)
+@action(scope=pipeline, r=RECORDS, k=NEW_BATCH)
 def producer_resend(s, c, r, k):
     """The application sends record ``r`` again, as new batch ``k``.
 
@@ -143,7 +144,7 @@ def producer_resend(s, c, r, k):
     return Effect(when=and_(r < s.handed, unresolved, guard), fits=fits, then=then)
 
 
-@action(k=BATCHES, p=PARTITIONS)
+@action(scope=pipeline, k=BATCHES, p=PARTITIONS)
 def producer_retry(s, c, k, p):
     """The producer resends batch ``k`` (to partition ``p``) after an error or timeout.
 
@@ -175,7 +176,7 @@ def close_connection(s: Any, p: int) -> dict[Any, Any]:
     return response_update(p, kept(rs, [conn != s.conn[p] for conn in rs[-1]]))
 
 
-@action(fault=True, p=PARTITIONS)
+@action(scope=pipeline, fault=True, p=PARTITIONS)
 def producer_timeout(s, c, p):
     """``request.timeout.ms`` fires on the connection to partition ``p``'s leader.
 
@@ -209,7 +210,7 @@ def producer_timeout(s, c, p):
               **give_up_updates(s, c, gave_up)})
 
 
-@action(p=PARTITIONS, i=SLOTS, k=BATCHES)
+@action(scope=pipeline, p=PARTITIONS, i=SLOTS, k=BATCHES)
 def producer_receive(s, c, p, i, k):
     """The producer reads the Produce response in slot ``i`` (for batch ``k``).
 
@@ -236,7 +237,7 @@ def producer_receive(s, c, p, i, k):
               **give_up_updates(s, c, gave_up)})
 
 
-@action(fault=True)
+@action(scope=pipeline, fault=True)
 def producer_restart(s, c):
     """The producer process crashes and restarts with a new producer id.
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import delivery, witnesses
+from . import delivery, exactly_once, witnesses
 
-PROPERTIES = [*delivery.PROPERTIES, *witnesses.PROPERTIES]
+PROPERTIES = [*delivery.PROPERTIES, *exactly_once.PROPERTIES, *witnesses.PROPERTIES]
 
 __all__ = ["PROPERTIES"]

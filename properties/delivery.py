@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from deliverycheck.core.ops import all_, and_, any_, get, implies
+from deliverycheck.model.modes import pipeline
 from deliverycheck.core.spec import always, final, progress
 from deliverycheck.model import settled
 from deliverycheck.model.state import ACKED
@@ -29,7 +30,7 @@ def _record(s: Any, entry: Any) -> Any:
     return get(s.b_rec, entry - 1)
 
 
-@always(claims=("at-least-once", "idempotent"))
+@always(scope=pipeline, claims=("at-least-once", "idempotent"))
 def acked_in_log(s, c):
     """Every record whose send was acknowledged to the application is in the log.
 
@@ -43,7 +44,7 @@ def acked_in_log(s, c):
                 for k in range(c.bounds.batches))
 
 
-@final(claims=("at-least-once", "idempotent"))
+@final(scope=pipeline, claims=("at-least-once", "idempotent"))
 def no_loss(s, c):
     """End to end, nothing is lost: every record handed to the producer is processed.
 
@@ -54,7 +55,7 @@ def no_loss(s, c):
     return all_(implies(r < s.handed, s.out[r] >= 1) for r in range(c.bounds.records))
 
 
-@final(claims=("at-least-once", "idempotent"))
+@final(scope=pipeline, claims=("at-least-once", "idempotent"))
 def no_skip(s, c):
     """The consumer skips nothing: every record that reached a log is processed.
 
@@ -68,7 +69,7 @@ def no_skip(s, c):
                 for p in range(c.bounds.partitions) for i in range(c.bounds.log))
 
 
-@always(claims=("at-most-once",))
+@always(scope=pipeline, claims=("at-most-once",))
 def no_duplicate_log(s, c):
     """No record appears twice in a partition's log.
 
@@ -79,7 +80,7 @@ def no_duplicate_log(s, c):
                 for p, i, j, written in _pairs(s, c))
 
 
-@always(claims=("at-most-once", "idempotent"))
+@always(scope=pipeline, claims=("at-most-once", "idempotent"))
 def no_duplicate_send(s, c):
     """No single ``send()`` is written twice: the producer's own retries are deduplicated.
 
@@ -90,7 +91,7 @@ def no_duplicate_send(s, c):
     return all_(implies(written, s.log[p][i] != s.log[p][j]) for p, i, j, written in _pairs(s, c))
 
 
-@always(claims=("at-most-once", "idempotent"))
+@always(scope=pipeline, claims=("at-most-once", "idempotent"))
 def in_order(s, c):
     """Within a producer session and partition, records appear in send order.
 
@@ -104,13 +105,13 @@ def in_order(s, c):
                 for p, i, j, written in _pairs(s, c))
 
 
-@always(claims=("at-most-once",))
+@always(scope=pipeline, claims=("at-most-once",))
 def no_duplicate_output(s, c):
     """No record's effect is emitted twice by the consumer (end to end)."""
     return all_(s.out[r] <= 1 for r in range(c.bounds.records))
 
 
-@progress(claims=("at-most-once", "at-least-once", "idempotent"))
+@progress(scope=pipeline, claims=("at-most-once", "at-least-once", "idempotent"))
 def can_settle(s, c):
     """Whatever the faults did, once they stop the run can still end properly.
 
@@ -122,7 +123,7 @@ def can_settle(s, c):
     return settled(s, c)
 
 
-@final(claims=("at-most-once", "at-least-once", "idempotent"))
+@final(scope=pipeline, claims=("at-most-once", "at-least-once", "idempotent"))
 def no_stuck(s, c):
     """Every run that can make no more steps has properly ended.
 

@@ -8,19 +8,22 @@ checker reports the model as too weak.
 from __future__ import annotations
 
 from deliverycheck.core.ops import and_, any_, or_
+from deliverycheck.model.modes import pipeline
 from deliverycheck.core.spec import sometimes
 from deliverycheck.model.state import ACKED, FAILED, INFLIGHT
+from deliverycheck.model.txn_state import COMPLETE_ABORT, COMPLETE_COMMIT
+from deliverycheck.model.modes import transactional
 
 ALL_MODES = ("at-most-once", "at-least-once", "idempotent")
 
 
-@sometimes(claims=ALL_MODES)
+@sometimes(scope=pipeline, claims=ALL_MODES)
 def witness_processed(s, c):
     """Some record is processed by the consumer."""
     return any_(n >= 1 for n in s.out)
 
 
-@sometimes(claims=("at-least-once", "idempotent"))
+@sometimes(scope=pipeline, claims=("at-least-once", "idempotent"))
 def witness_retry(s, c):
     """The producer sends a batch again after an error or a timeout.
 
@@ -29,29 +32,63 @@ def witness_retry(s, c):
     return any_(and_(t >= 1, or_(st == INFLIGHT, st == ACKED)) for t, st in zip(s.b_tries, s.b_state))
 
 
-@sometimes(claims=("at-least-once", "idempotent"))
+@sometimes(scope=pipeline, claims=("at-least-once", "idempotent"))
 def witness_send_failed(s, c):
     """The producer gives up on a batch and tells the application it failed."""
     return any_(st == FAILED for st in s.b_state)
 
 
-@sometimes(claims=("idempotent",))
+@sometimes(scope=pipeline, claims=("idempotent",))
 def witness_dedup(s, c):
     """A partition leader recognises a retried batch and discards the duplicate."""
     return s.g_dedup
 
 
-@sometimes(claims=("at-least-once", "idempotent"))
+@sometimes(scope=pipeline, claims=("at-least-once", "idempotent"))
 def witness_producer_restart(s, c):
     """The producer crashes and restarts with a new producer id."""
     return s.session >= 1
 
 
-@sometimes(claims=ALL_MODES)
+@sometimes(scope=pipeline, claims=ALL_MODES)
 def witness_consumer_restart(s, c):
     """The consumer crashes and restarts from its committed offsets."""
     return s.g_consumer_restarted
 
 
+EOS = ("exactly-once",)
+
+
+@sometimes(scope=transactional, claims=EOS)
+def witness_commit(s, c):
+    """A transaction commits: the coordinator reaches CompleteCommit."""
+    return any_(st == COMPLETE_COMMIT for st in s.tc_state)
+
+
+@sometimes(scope=transactional, claims=EOS)
+def witness_abort(s, c):
+    """A transaction aborts: the coordinator reaches CompleteAbort."""
+    return any_(st == COMPLETE_ABORT for st in s.tc_state)
+
+
+@sometimes(scope=transactional, claims=EOS)
+def witness_fence(s, c):
+    """A request is rejected for a stale producer epoch or group generation (a zombie is fenced)."""
+    return s.g_fenced
+
+
+@sometimes(scope=transactional, claims=EOS)
+def witness_failover_resend(s, c):
+    """A coordinator fails over and the new one resends the markers of a prepared transaction."""
+    return s.g_resent
+
+
+@sometimes(scope=transactional, claims=EOS)
+def witness_late_request(s, c):
+    """A produce or EndTxn request arrives after its sender gave up on it."""
+    return s.g_late
+
+
 PROPERTIES = [witness_processed, witness_retry, witness_send_failed, witness_dedup,
-              witness_producer_restart, witness_consumer_restart]
+              witness_producer_restart, witness_consumer_restart, witness_commit, witness_abort,
+              witness_fence, witness_failover_resend, witness_late_request]

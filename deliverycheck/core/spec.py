@@ -73,23 +73,34 @@ class Action(_Documented):
     fn: Callable[..., Effect]
     domains: tuple[tuple[str, Callable[[Any], Iterable[int]]], ...]
     fault: bool = False
+    scope: Callable[[Any], bool] | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(n for n, _ in self.domains)
 
+    def applies(self, cfg: Any) -> bool:
+        """Whether the action belongs to the world of configuration ``cfg``."""
+        return self.scope is None or bool(self.scope(cfg))
+
     def instances(self, cfg: Any) -> list[tuple[int, ...]]:
-        """Every parameter tuple of this action under ``cfg``."""
+        """Every parameter tuple of this action under ``cfg`` (none outside its scope)."""
+        if not self.applies(cfg):
+            return []
         return list(product(*(list(d(cfg)) for _, d in self.domains)))
 
 
-def action(fault: bool = False, **domains: Callable[[Any], Iterable[int]]):
+def action(fault: bool = False, scope: Callable[[Any], bool] | None = None,
+           **domains: Callable[[Any], Iterable[int]]):
     """Declare a protocol action; keyword arguments give parameter domains.
 
     The function's parameters after ``(s, c)`` must be exactly the domains,
     in the same order.  ``fault=True`` marks what the environment does to
     the protocol (losses, crashes, premature timeouts, errors), the steps
     that may spend the fault budget; ``deliverycheck list`` shows the mark.
+    ``scope(cfg)`` says which configurations the action exists in (for
+    example only the transactional ones); outside it the action has no
+    instances and never reads the state.
     """
 
     def wrap(fn: Callable[..., Effect]) -> Action:
@@ -100,7 +111,7 @@ def action(fault: bool = False, **domains: Callable[[Any], Iterable[int]]):
                 f"declared domains {list(domains)}, in order")
         if not inspect.getdoc(fn):
             raise TypeError(f"action {fn.__name__} needs a docstring describing the protocol step")
-        return Action(fn.__name__, fn, tuple(domains.items()), fault)
+        return Action(fn.__name__, fn, tuple(domains.items()), fault, scope)
 
     return wrap
 
@@ -113,7 +124,11 @@ class Property(_Documented):
     kind: str
     fn: Callable[[Any, Any], Any]
     claims: tuple[str, ...] = ()
+    scope: Callable[[Any], bool] | None = None
 
+    def applies(self, cfg: Any) -> bool:
+        """Whether the property is about the world of configuration ``cfg``."""
+        return self.scope is None or bool(self.scope(cfg))
 
 
 def _plain(doc: str) -> str:
@@ -122,11 +137,11 @@ def _plain(doc: str) -> str:
 
 
 def _property(kind: str):
-    def deco(*, claims: Sequence[str] = ()):
+    def deco(*, claims: Sequence[str] = (), scope: Callable[[Any], bool] | None = None):
         def wrap(fn: Callable[[Any, Any], Any]) -> Property:
             if not inspect.getdoc(fn):
                 raise TypeError(f"property {fn.__name__} needs a docstring stating the promise")
-            return Property(fn.__name__, kind, fn, tuple(claims))
+            return Property(fn.__name__, kind, fn, tuple(claims), scope)
         return wrap
     return deco
 

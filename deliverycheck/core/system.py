@@ -60,7 +60,7 @@ class System:
         self.init: bytes = self.schema.make(**spec.init(cfg))
         self.instances: list[Instance] = [
             Instance(a, p) for a in spec.actions for p in a.instances(cfg)]
-        self.properties: list[Property] = list(spec.properties)
+        self.properties: list[Property] = [p for p in spec.properties if p.applies(cfg)]
         self._compiled: list[Callable] | None = None
         self._static_off: list[bool] | None = None
         self._keys: list[tuple[int, int] | None] = []

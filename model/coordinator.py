@@ -1,0 +1,343 @@
+"""The transaction coordinator (TC): one per transactional id (PROTOCOL.md §3, KIP-98).
+
+Per transactional id the TC keeps the producer epoch, the state (one of the
+eight of ``TransactionState``), the partitions of the current transaction
+and, in memory, the markers it has sent and had acknowledged.  Every state
+change is first written to the ``__transaction_state`` log; the durable copy
+(``tl_*``) is what a new coordinator rebuilds from after a failover.
+
+Two kinds of step here:
+
+* *request handlers* (``add_partition``, ``init_producer_id``) that a
+  client's synchronous request runs at the coordinator: they return the
+  answer and the coordinator's updates, and the client's action applies
+  both in one step (see ``processor.py``);
+* the coordinator's own actions: handling an EndTxn request from the
+  network, writing a pending transition to the log, sending
+  WriteTxnMarkers, completing a transaction, timing one out, failing over.
+
+Simplifications:
+
+* A transition the client's synchronous request causes (AddPartitionsToTxn,
+  AddOffsetsToTxn, InitProducerId from Empty/Complete*) is written to the
+  log and takes effect in the same step.  The transitions that matter for
+  failures, Prepare*, Complete* and the epoch fence, are *pending* first
+  (``tc_pending``): any request meanwhile gets ``CONCURRENT_TRANSACTIONS``
+  and is retried (the requesting step waits).
+* WriteTxnMarkers is retried by the TC until acknowledged, so a lost marker
+  request is the same as a delayed one and is not modelled separately.
+* ``Dead`` (transactional-id expiration) is never entered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deliverycheck.core.ops import all_, and_, any_, implies, ite, not_, or_, set_
+from deliverycheck.core.spec import Effect, action
+
+from . import processor as client
+from .environment import can_fault, has_room, pushed, spend_fault
+from .modes import transactional
+from .txn_state import (ABORT, ABORTED, COMMIT, COMMITTED, COMPLETE_ABORT, COMPLETE_COMMIT, EMPTY,
+                        INSTANCES, OFFSETS, ONGOING, OUTPUTS, PREP_ABORT, PREP_COMMIT, PREP_FENCE,
+                        max_epoch, tid, txn_ids, INSTANCE, SLOT, TXN_IDS)
+
+PARTS = OUTPUTS + 1  # o0, o1 and the group's offsets partition
+
+
+# -- what the coordinator's state says ------------------------------------------
+
+def preparing(s: Any, t: int) -> Any:
+    """Transaction ``t`` is between EndTxn and its markers (PrepareCommit/Abort/EpochFence)."""
+    st = s.tc_state[t]
+    return or_(st == PREP_COMMIT, st == PREP_ABORT, st == PREP_FENCE)
+
+
+def busy(s: Any, t: int) -> Any:
+    """A request for ``t`` now would get ``CONCURRENT_TRANSACTIONS``: a transition is in flight."""
+    return or_(s.tc_pending[t], preparing(s, t))
+
+
+def completed(s: Any, t: int) -> Any:
+    """No transaction of ``t`` is open or completing (Empty or Complete*, nothing pending)."""
+    st = s.tc_state[t]
+    return and_(not_(s.tc_pending[t]), or_(st == EMPTY, st == COMPLETE_COMMIT, st == COMPLETE_ABORT))
+
+
+def fence_updates(s: Any, c: Any, t: int) -> dict[Any, Any]:
+    """Fence an Ongoing transaction: bump the epoch and abort it (PrepareEpochFence).
+
+    Used by InitProducerId from a new instance and by the transaction
+    timeout.  The bumped epoch is written with PrepareAbort (pending until
+    the log write completes); its abort markers carry the bumped epoch, so
+    every partition fences the old one.
+    """
+    return {("tc_state", t): PREP_FENCE, ("tc_epoch", t): s.tc_epoch[t] + 1,
+            ("tc_pending", t): True, ("tc_reply", t): 0}
+
+
+# -- request handlers run by the clients' synchronous requests -----------------
+
+def add_partitions(s: Any, c: Any, t: int, parts: Any, epoch: Any, tag: Any) -> tuple[Any, Any, dict]:
+    """AddPartitionsToTxn / AddOffsetsToTxn for ``parts`` with producer epoch ``epoch``.
+
+    Returns ``(ok, fenced, updates)``: any other epoch than the current one
+    is answered ``PRODUCER_FENCED``; while a transition is in flight the
+    request waits (neither ok nor fenced); otherwise the partitions join
+    the transaction, which becomes Ongoing, and the change is written to
+    the log.
+    """
+    fenced = epoch != s.tc_epoch[t]
+    ok = and_(not_(fenced), not_(busy(s, t)))
+    starts = s.tc_state[t] != ONGOING
+    upd = {("tc_state", t): ite(ok, ONGOING, s.tc_state[t]),
+           ("tl_state", t): ite(ok, ONGOING, s.tl_state[t]),
+           ("tl_epoch", t): ite(ok, s.tc_epoch[t], s.tl_epoch[t]),
+           ("tc_tag", t): ite(and_(ok, starts), tag, s.tc_tag[t])}
+    for part in parts:
+        upd[("tc_parts", t, part)] = or_(s.tc_parts[t][part], ok)
+        upd[("tl_parts", t, part)] = or_(s.tl_parts[t][part], ok)
+    return ok, fenced, upd
+
+
+def init_producer_id(s: Any, c: Any, t: int) -> tuple[Any, Any, dict]:
+    """InitProducerId(transactional.id): the new instance takes the id over (KIP-98).
+
+    Returns ``(granted, waits, updates)``.  From Empty or Complete* the epoch
+    is bumped, written to the log and returned: every older instance is now
+    a fenced zombie.  From Ongoing the TC first fences the open transaction
+    (:func:`fence_updates`) and answers ``CONCURRENT_TRANSACTIONS``; the
+    client retries once the abort has completed and gets a second bump.
+    While a transition is in flight the request waits.
+    """
+    ongoing = s.tc_state[t] == ONGOING
+    free = completed(s, t)
+    new_epoch = s.tc_epoch[t] + 1
+    fence = fence_updates(s, c, t)
+    upd: dict[Any, Any] = {
+        ("tc_state", t): ite(free, EMPTY, ite(ongoing, PREP_FENCE, s.tc_state[t])),
+        ("tc_epoch", t): ite(or_(free, ongoing), new_epoch, s.tc_epoch[t]),
+        ("tc_pending", t): or_(s.tc_pending[t], ongoing),
+        ("tc_parts", t): [and_(p, not_(free)) for p in s.tc_parts[t]],
+        ("tl_state", t): ite(free, EMPTY, s.tl_state[t]),
+        ("tl_epoch", t): ite(free, new_epoch, s.tl_epoch[t]),
+        ("tl_parts", t): [and_(p, not_(free)) for p in s.tl_parts[t]],
+        ("tc_tag", t): ite(free, 0, s.tc_tag[t]),
+    }
+    assert set(fence) <= set(upd) | {("tc_reply", t)}
+    upd[("tc_reply", t)] = ite(ongoing, 0, s.tc_reply[t])
+    return free, and_(not_(free), not_(ongoing)), upd
+
+
+def end_txn_answer(s: Any, c: Any, t: int, kind: int, epoch: Any) -> tuple[Any, Any, Any, Any]:
+    """The TC's answer to EndTxn(``kind``, ``epoch``): ``(prepare, ok, error, fenced)``.
+
+    Exactly one holds, unless the request must wait (a transition in
+    flight: ``CONCURRENT_TRANSACTIONS``):
+
+    * ``prepare``: start PrepareCommit/PrepareAbort (answered once durable):
+      the current epoch and an Ongoing transaction; under TV2 also an abort
+      with nothing open, which still bumps the epoch so that a produce
+      request of the aborted attempt still in flight is fenced (KIP-890
+      part 2, KAFKA-14562);
+    * ``ok``: a retry of the EndTxn that completed the last transaction
+      (same epoch under TV1; the epoch before the bump under TV2), or,
+      under TV1, an abort with nothing open (the client aborts locally);
+    * ``error``: ``INVALID_TXN_STATE``, a commit with no transaction open;
+    * ``fenced``: any other epoch (``PRODUCER_FENCED``).
+    """
+    st, e = s.tc_state[t], s.tc_epoch[t]
+    done = COMPLETE_COMMIT if kind == COMMIT else COMPLETE_ABORT
+    idle = completed(s, t)
+    current = epoch == e
+    if c.variant.tv2:
+        retry = and_(idle, st == done, epoch + 1 == e)
+        prepare = and_(current, or_(and_(not_(s.tc_pending[t]), st == ONGOING),
+                                    and_(idle, kind == ABORT)))
+        ok = retry
+    else:
+        retry = and_(idle, current, st == done)
+        prepare = and_(current, not_(s.tc_pending[t]), st == ONGOING)
+        ok = or_(retry, and_(idle, current, kind == ABORT))
+    error = and_(idle, current, not_(prepare), not_(ok), kind == COMMIT)
+    fenced = and_(not_(busy(s, t)), not_(prepare), not_(ok), not_(error))
+    return prepare, ok, error, fenced
+
+
+# -- the coordinator's own steps ------------------------------------------------
+
+@action(scope=transactional, i=INSTANCE, k=SLOT)
+def coordinator_end_txn(s, c, i, k):
+    """The TC handles the EndTxn request in slot ``k`` from instance ``i``.
+
+    With the current epoch and an Ongoing transaction it starts writing
+    PrepareCommit or PrepareAbort (under TV2 with the epoch bumped, KIP-890
+    part 2: every marker and every later request of this producer carries
+    the new epoch), and answers the client once that is durable
+    (:func:`coordinator_log_written`), *before* any marker is written.
+    Retries, aborts with nothing open, commits with nothing open and
+    stale epochs are answered at once (:func:`end_txn_answer`); while a
+    transition is in flight the request waits in the network (the client's
+    retry of ``CONCURRENT_TRANSACTIONS``).  A request whose sender has given
+    up on it is still handled: a *late* EndTxn.
+    """
+    t = tid(c, i)
+    kind, epoch, live = s.et_kind[i][k], s.et_epoch[i][k], s.et_live[i][k]
+    updates: dict[Any, Any] = {}
+    ands = []
+    for want in (COMMIT, ABORT):
+        prepare, ok, error, fenced = end_txn_answer(s, c, t, want, epoch)
+        ands.append((kind == want, prepare, ok, error, fenced))
+    is_commit = kind == COMMIT
+
+    def pick(n: int) -> Any:
+        return or_(*(and_(w[0], w[n]) for w in ands))
+
+    prepare, ok, error, fenced = pick(1), pick(2), pick(3), pick(4)
+    bump = c.variant.tv2
+    new_epoch = ite(and_(prepare, bump), s.tc_epoch[t] + 1, s.tc_epoch[t])
+    updates.update({
+        ("tc_state", t): ite(prepare, ite(is_commit, PREP_COMMIT, PREP_ABORT), s.tc_state[t]),
+        ("tc_epoch", t): new_epoch,
+        ("tc_pending", t): or_(s.tc_pending[t], prepare),
+        ("tc_reply", t): ite(prepare, ite(live, i + 1, 0), s.tc_reply[t]),
+        ("et_kind", i): _removed(s.et_kind[i], k), ("et_epoch", i): _removed(s.et_epoch[i], k),
+        ("et_live", i): _removed(s.et_live[i], k),
+        "g_late": or_(s.g_late, not_(live)),
+    })
+    answer = client.end_txn_answered(s, c, i, kind, and_(live, ok), and_(live, error),
+                                     and_(live, fenced), s.tc_epoch[t])
+    updates.update(answer)
+    return Effect(when=and_(kind != 0, or_(prepare, ok, error, fenced)),
+                  fits=implies(prepare, new_epoch <= max_epoch(c)), then=updates)
+
+
+def _removed(row: list[Any], k: int) -> list[Any]:
+    """A sender's request slots with slot ``k`` taken out (later ones move up)."""
+    return list(row[:k]) + list(row[k + 1:]) + [0]
+
+
+@action(scope=transactional, t=TXN_IDS)
+def coordinator_log_written(s, c, t):
+    """The TC's pending transition for ``t`` becomes durable in ``__transaction_state``.
+
+    Only now does it take effect: PrepareEpochFence is written as
+    PrepareAbort with the bumped epoch; a Prepare* state answers the client
+    waiting on EndTxn (before any marker is written); Complete* ends the
+    transaction and empties its partition set.
+    """
+    st = s.tc_state[t]
+    new = ite(st == PREP_FENCE, PREP_ABORT, st)
+    complete = or_(st == COMPLETE_COMMIT, st == COMPLETE_ABORT)
+    prepared = or_(new == PREP_COMMIT, new == PREP_ABORT)
+    parts = [and_(p, not_(complete)) for p in s.tc_parts[t]]
+    waiting = s.tc_reply[t]
+    then: dict[Any, Any] = {
+        ("tc_state", t): new, ("tc_pending", t): False, ("tc_parts", t): parts,
+        ("tc_tag", t): ite(complete, 0, s.tc_tag[t]),
+        ("tc_sent", t): False, ("tc_marked", t): [False] * PARTS, ("tc_reply", t): 0,
+        ("tl_state", t): new, ("tl_epoch", t): s.tc_epoch[t], ("tl_parts", t): parts,
+        # history: the attempt this transaction belongs to is now decided
+        "outcome": set_(s.outcome, s.tc_tag[t],
+                        ite(prepared, ite(new == PREP_COMMIT, COMMITTED, ABORTED),
+                            _get_outcome(s, t))),
+    }
+    for i in range(INSTANCES):
+        if tid(c, i) != t:
+            continue
+        told = and_(prepared, waiting == i + 1)
+        for key, v in client.end_txn_answered(s, c, i, ite(new == PREP_COMMIT, COMMIT, ABORT),
+                                              told, False, False, s.tc_epoch[t]).items():
+            then[key] = v
+    return Effect(when=s.tc_pending[t], then=then)
+
+
+def _get_outcome(s: Any, t: int) -> Any:
+    from deliverycheck.core.ops import get
+    return get(s.outcome, s.tc_tag[t])
+
+
+@action(scope=transactional, t=TXN_IDS)
+def coordinator_send_markers(s, c, t):
+    """The TC sends WriteTxnMarkers for the prepared transaction of ``t``.
+
+    One COMMIT or ABORT marker to every partition in the transaction
+    (including the group's offsets partition), carrying the producer id,
+    the producer epoch and the coordinator epoch.  A coordinator that took
+    over after a failover resends the markers of every transaction it found
+    prepared in the log.
+    """
+    st = s.tc_state[t]
+    kind = ite(st == PREP_COMMIT, COMMIT, ABORT)
+    then: dict[Any, Any] = {("tc_sent", t): True, "g_resent": or_(s.g_resent, s.g_reloaded[t])}
+    room = []
+    for p in range(PARTS):
+        rows = [s.mk_kind[p], s.mk_pid[p], s.mk_epoch[p], s.mk_cepoch[p]]
+        new = pushed(rows, [kind, t, s.tc_epoch[t], s.tc_cepoch])
+        part = s.tc_parts[t][p]
+        for name, old, row in zip(("mk_kind", "mk_pid", "mk_epoch", "mk_cepoch"), rows, new):
+            then[(name, p)] = [ite(part, v, o) for v, o in zip(row, old)]
+        room.append(implies(part, has_room(rows)))
+    return Effect(when=and_(not_(s.tc_pending[t]), or_(st == PREP_COMMIT, st == PREP_ABORT),
+                            not_(s.tc_sent[t])),
+                  fits=all_(room), then=then)
+
+
+@action(scope=transactional, t=TXN_IDS)
+def coordinator_complete(s, c, t):
+    """Every partition has written its marker: the TC writes CompleteCommit/CompleteAbort.
+
+    Pending until durable (:func:`coordinator_log_written`); then ``t`` may
+    start its next transaction.
+    """
+    st = s.tc_state[t]
+    all_marked = all_(implies(p, m) for p, m in zip(s.tc_parts[t], s.tc_marked[t]))
+    return Effect(
+        when=and_(not_(s.tc_pending[t]), or_(st == PREP_COMMIT, st == PREP_ABORT), s.tc_sent[t],
+                  all_marked),
+        then={("tc_state", t): ite(st == PREP_COMMIT, COMPLETE_COMMIT, COMPLETE_ABORT),
+              ("tc_pending", t): True})
+
+
+@action(fault=True, scope=transactional, t=TXN_IDS)
+def coordinator_timeout(s, c, t):
+    """``transaction.timeout.ms`` expires on the Ongoing transaction of ``t``.
+
+    The TC fences the producer and aborts the transaction, as for a new
+    instance (:func:`fence_updates`).  The client was merely slow (a
+    transaction the model lets run on), so the timeout is premature and
+    spends one fault; a client that really died is replaced by a new
+    instance, whose InitProducerId fences in the same way.
+    """
+    return Effect(when=and_(can_fault(s, c), s.tc_state[t] == ONGOING, not_(s.tc_pending[t])),
+                  fits=s.tc_epoch[t] + 1 <= max_epoch(c),
+                  then={**fence_updates(s, c, t), **spend_fault(s)})
+
+
+@action(fault=True, scope=transactional)
+def coordinator_failover(s, c):
+    """The coordinator fails; the new leader of its ``__transaction_state`` partition takes over.
+
+    Everything in memory is lost: the pending transition (its log write had
+    not completed), which markers were sent and acknowledged, the client
+    waiting for an EndTxn answer.  The new coordinator bumps the coordinator
+    epoch and rebuilds every transactional id from the durable log; it will
+    resend the markers of a prepared transaction.  Markers of the old
+    coordinator still in the network carry the old coordinator epoch, which
+    partitions that have seen the new one reject.  Spends one fault.
+    """
+    T = txn_ids(c)
+    then: dict[Any, Any] = {"tc_cepoch": s.tc_cepoch + 1, **spend_fault(s)}
+    for t in range(T):
+        prepared = or_(s.tl_state[t] == PREP_COMMIT, s.tl_state[t] == PREP_ABORT)
+        then.update({
+            ("tc_state", t): s.tl_state[t], ("tc_epoch", t): s.tl_epoch[t],
+            ("tc_parts", t): list(s.tl_parts[t]), ("tc_pending", t): False,
+            ("tc_sent", t): False, ("tc_marked", t): [False] * PARTS, ("tc_reply", t): 0,
+            ("g_reloaded", t): prepared})
+    return Effect(when=and_(can_fault(s, c), s.tc_cepoch < max(1, c.bounds.faults)), then=then)
+
+
+ACTIONS = [coordinator_end_txn, coordinator_log_written, coordinator_send_markers,
+           coordinator_complete, coordinator_timeout, coordinator_failover]

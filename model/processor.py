@@ -1,0 +1,369 @@
+"""The processor: a consume-transform-produce loop with a transactional producer (PROTOCOL.md §3-§5).
+
+Each instance runs the loop of the Kafka documentation's exactly-once
+example::
+
+    producer.initTransactions()                 # InitProducerId: fences older instances
+    consumer offsets <- committed offsets       # OffsetFetch (waits while offsets are pending)
+    loop:
+        record = consumer.poll(); producer.beginTransaction()
+        producer.send(output to partition 0); producer.send(output to partition 1)
+        producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata())
+        producer.commitTransaction()            # EndTxn(commit)
+      on an abortable error:
+        producer.abortTransaction()             # EndTxn(abort)
+        consumer.seek(committed offsets)        # the rewind
+
+Instance 0 starts at once; instance 1 starts later, when the group moves
+the input to it (a rebalance after a suspected crash).  If instance 0 was
+only slow, it keeps running: a *zombie*.  Under ``exactly-once`` both use
+the same ``transactional.id``; under ``eos-per-instance-id`` each has its
+own (as Kafka Streams' exactly_once_v2 does), and only the group's
+generation (KIP-447) tells the zombie it lost the input.
+
+Simplifications:
+
+* One input record per transaction; ``poll`` and ``beginTransaction`` are
+  one step.
+* Under TV1 ``send`` first registers the partition with AddPartitionsToTxn
+  (a synchronous request: the answer arrives in the same step); under TV2
+  the partition leader registers it (KIP-890 part 2).
+* ``sendOffsetsToTransaction`` (AddOffsetsToTxn then TxnOffsetCommit) is
+  one step.
+* Produce requests are not retried: a timeout makes the transaction
+  abortable (as the Java client does after a delivery timeout), so
+  sequence numbers, which only deduplicate retries, are left out.  Epochs,
+  which fence, are modelled.
+* A crash is an instance that never takes another step; a replacement is
+  ``processor_start``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deliverycheck.core.ops import all_, and_, any_, ite, not_, or_, set_
+from deliverycheck.core.spec import Effect, action
+
+from . import coordinator as tc
+from . import groups
+from .environment import can_fault, has_room, pushed, spend_fault
+from .modes import transactional
+from .txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, COMMIT, COMMIT_OFFSETS, COMMITTING,
+                        FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF, OFFSETS, OUTPUTS, READY,
+                        SENT, STOPPED, WRITTEN, INSTANCE, attempts, max_epoch, tid)
+
+
+def rewinds(c: Any) -> bool:
+    """After an abort the consumer is sought back to the committed offsets."""
+    return c.mode.rewind and c.variant.rewind
+
+
+def running(s: Any, i: int) -> Any:
+    """Instance ``i`` has started and has not stopped."""
+    return and_(s.ps_stage[i] != OFF, s.ps_stage[i] != STOPPED)
+
+
+# -- what the client does with an answer ------------------------------------------
+
+def end_txn_answered(s: Any, c: Any, i: int, kind: Any, ok: Any, error: Any, fenced: Any,
+                     epoch: Any) -> dict[Any, Any]:
+    """Instance ``i``'s reaction to the answer to its EndTxn(``kind``).
+
+    Only an instance still waiting for that answer reacts.  ``ok``: a
+    commit is done (with offsets outside the transaction, the application
+    now commits them), an abort is done and the consumer is sought back to
+    the committed offsets (if the application rewinds); under TV2 the
+    answer carries the bumped epoch.  ``error`` (``INVALID_TXN_STATE``)
+    makes the transaction abortable; ``fenced`` (``PRODUCER_FENCED``) is
+    fatal: the instance closes its producer and stops.
+    """
+    stage = s.ps_stage[i]
+    waiting = stage == ite(kind == COMMIT, COMMITTING, ABORTING)
+    after_commit = READY if c.mode.offsets_in_txn else COMMIT_OFFSETS
+    after_abort = ite(s.ps_lost[i], STOPPED, FETCH if rewinds(c) else READY)
+    ok, error, fenced = and_(waiting, ok), and_(waiting, error), and_(waiting, fenced)
+    new_stage = ite(ok, ite(kind == COMMIT, after_commit, after_abort),
+                    ite(error, ite(kind == COMMIT, ABORTABLE, after_abort),
+                        ite(fenced, STOPPED, stage)))
+    then: dict[Any, Any] = {("ps_stage", i): new_stage, "g_fenced": or_(s.g_fenced, fenced)}
+    if c.variant.tv2:
+        then[("ps_epoch", i)] = ite(ok, epoch, s.ps_epoch[i])
+    return then
+
+
+def produce_answered(s: Any, c: Any, i: int, o: int, ok: Any, error: Any,
+                     fenced: Any) -> dict[Any, Any]:
+    """Instance ``i``'s reaction to the answer to its produce request to output ``o``.
+
+    Acknowledged: the output is written.  ``INVALID_TXN_STATE`` (the
+    partition is not in the transaction): the transaction is abortable.
+    ``INVALID_PRODUCER_EPOCH``: fatal, the instance stops.
+    """
+    stage = s.ps_stage[i]
+    waiting = and_(stage == IN_TXN, s.ps_out[i][o] == SENT)
+    ok, error, fenced = and_(waiting, ok), and_(waiting, error), and_(waiting, fenced)
+    return {("ps_out", i, o): ite(ok, WRITTEN, s.ps_out[i][o]),
+            ("ps_stage", i): ite(error, ABORTABLE, ite(fenced, STOPPED, stage)),
+            "g_fenced": or_(s.g_fenced, fenced)}
+
+
+# -- the request channels of one instance -----------------------------------------
+
+def produce_rows(s: Any, o: int, i: int) -> list[list[Any]]:
+    """Produce requests from instance ``i`` to output ``o`` (record first: 0 marks a free slot)."""
+    return [s.rq_rec[o][i], s.rq_epoch[o][i], s.rq_live[o][i], s.rq_tag[o][i]]
+
+
+def produce_update(o: int, i: int, rows: list[list[Any]]) -> dict[Any, Any]:
+    """``Effect.then`` entries writing the produce requests of ``i`` to ``o``."""
+    return {(name, o, i): row for name, row in zip(("rq_rec", "rq_epoch", "rq_live", "rq_tag"), rows)}
+
+
+def end_rows(s: Any, i: int) -> list[list[Any]]:
+    """EndTxn requests of instance ``i`` (kind first)."""
+    return [s.et_kind[i], s.et_epoch[i], s.et_live[i]]
+
+
+def end_update(i: int, rows: list[list[Any]]) -> dict[Any, Any]:
+    """``Effect.then`` entries writing the EndTxn requests of ``i``."""
+    return {(name, i): row for name, row in zip(("et_kind", "et_epoch", "et_live"), rows)}
+
+
+def give_up_requests(s: Any, i: int) -> dict[Any, Any]:
+    """Instance ``i`` stops waiting for every request it has in flight (closes its connections).
+
+    The requests stay in the network and may still arrive: late requests.
+    """
+    then: dict[Any, Any] = {("et_live", i): [False] * len(s.et_live[i])}
+    for o in range(OUTPUTS):
+        then[("rq_live", o, i)] = [False] * len(s.rq_live[o][i])
+    return then
+
+
+def live_request(s: Any, i: int) -> Any:
+    """A request instance ``i`` still waits for is in the network."""
+    return or_(any_(and_(r != 0, lv) for o in range(OUTPUTS)
+                    for r, lv in zip(s.rq_rec[o][i], s.rq_live[o][i])),
+               any_(and_(k != 0, lv) for k, lv in zip(s.et_kind[i], s.et_live[i])))
+
+
+# -- the processor's steps ---------------------------------------------------------
+
+@action(scope=transactional, i=INSTANCE)
+def processor_start(s, c, i):
+    """Instance ``i`` starts and joins the consumer group, which gives it the input partition.
+
+    JoinGroup/SyncGroup: the group's generation is bumped and the member
+    that had the input (if any) has lost it, whether it knows or not.  The
+    new instance then calls ``initTransactions()``.  Starting a replacement
+    while the other instance still runs (the group took it for dead: a
+    long GC pause, a network partition) makes that one a zombie and spends
+    one fault; replacing a stopped instance is free.
+    """
+    other = [j for j in range(INSTANCES) if j != i]
+    zombie = any_(running(s, j) for j in other)
+    startable = or_(s.ps_stage[i] == STOPPED, and_(s.ps_stage[i] == OFF, i != 0))
+    return Effect(
+        when=and_(startable, or_(not_(zombie), can_fault(s, c))),
+        fits=s.gc_generation <= max(1, c.bounds.faults) + 1,
+        then={("ps_stage", i): INIT, ("ps_epoch", i): 0, ("ps_pos", i): 0,
+              ("ps_out", i): [NOT_SENT] * OUTPUTS, ("ps_offsets", i): False, ("ps_lost", i): False,
+              ("ps_gen", i): s.gc_generation + 1, "gc_generation": s.gc_generation + 1,
+              ("ps_tag", i): 0, **give_up_requests(s, i),
+              "faults": ite(zombie, s.faults + 1, s.faults)})
+
+
+@action(scope=transactional, i=INSTANCE)
+def processor_init(s, c, i):
+    """``initTransactions()``: InitProducerId(transactional.id) at the TC.
+
+    Granted: the instance holds the bumped epoch (every older instance of
+    this transactional id is now fenced) and goes on to fetch its offsets.
+    If the previous instance left a transaction Ongoing, the TC fences and
+    aborts it first and the request is retried
+    (:func:`coordinator.init_producer_id`).
+    """
+    t = tid(c, i)
+    granted, waits, upd = tc.init_producer_id(s, c, t)
+    epoch = s.tc_epoch[t] + 1
+    then = {**upd, ("ps_stage", i): ite(granted, FETCH, INIT),
+            ("ps_epoch", i): ite(granted, epoch, s.ps_epoch[i]),
+            # history: from now on anything older of this id must stay invisible
+            ("g_fence", t): ite(granted, epoch, s.g_fence[t])}
+    return Effect(when=and_(s.ps_stage[i] == INIT, not_(waits)),
+                  fits=epoch <= max_epoch(c), then=then)
+
+
+@action(scope=transactional, i=INSTANCE)
+def processor_fetch_offsets(s, c, i):
+    """OffsetFetch: the instance's position becomes the group's committed offset.
+
+    The fetch asks for stable offsets (KIP-447): while a transaction holds
+    pending offsets for the input partition the group coordinator answers
+    ``UNSTABLE_OFFSET_COMMIT`` and the consumer retries (the step waits).
+    """
+    return Effect(when=and_(s.ps_stage[i] == FETCH, groups.stable(s, c)),
+                  then={("ps_stage", i): READY, ("ps_pos", i): s.gc_committed})
+
+
+@action(scope=transactional, i=INSTANCE)
+def processor_begin(s, c, i):
+    """``poll()`` returns the next input record and the instance begins a transaction.
+
+    ``beginTransaction()`` is local to the client: the TC hears of the
+    transaction with its first AddPartitionsToTxn (or, under TV2, from the
+    first partition leader that verifies it).
+    """
+    n = s.g_attempts + 1
+    return Effect(
+        when=and_(s.ps_stage[i] == READY, s.ps_pos[i] < c.bounds.records),
+        fits=s.g_attempts < attempts(c),
+        then={("ps_stage", i): IN_TXN, ("ps_pos", i): s.ps_pos[i] + 1,
+              ("ps_out", i): [NOT_SENT] * OUTPUTS, ("ps_offsets", i): False,
+              ("ps_tag", i): n, "g_attempts": n})
+
+
+@action(scope=transactional, i=INSTANCE)
+def processor_send(s, c, i):
+    """``send()`` twice: the instance writes its record's output to both output partitions.
+
+    Under TV1 it first adds both partitions to the transaction with one
+    AddPartitionsToTxn (``PRODUCER_FENCED`` is fatal).  Each produce request
+    carries the transactional producer id and the instance's epoch; the two
+    go to different leaders and arrive independently.
+    """
+    t = tid(c, i)
+    rows = [produce_rows(s, o, i) for o in range(OUTPUTS)]
+    base = and_(s.ps_stage[i] == IN_TXN, s.ps_out[i][0] == NOT_SENT)
+    room = and_(*(has_room(r) for r in rows))
+    if c.variant.tv2:
+        ok, fenced, upd = True, False, {}
+    else:
+        ok, fenced, upd = tc.add_partitions(s, c, t, range(OUTPUTS), s.ps_epoch[i], s.ps_tag[i])
+    then = dict(upd)
+    for o in range(OUTPUTS):
+        request = pushed(rows[o], [s.ps_pos[i], s.ps_epoch[i], True, s.ps_tag[i]])
+        then.update(produce_update(o, i, [[ite(ok, v, w) for v, w in zip(new, old)]
+                                          for new, old in zip(request, rows[o])]))
+        then[("ps_out", i, o)] = ite(ok, SENT, NOT_SENT)
+    then.update({("ps_stage", i): ite(fenced, STOPPED, IN_TXN), "g_fenced": or_(s.g_fenced, fenced)})
+    return Effect(when=and_(base, or_(ok, fenced)), fits=room, then=then)
+
+
+@action(scope=transactional, i=INSTANCE)
+def processor_send_offsets(s, c, i):
+    """``sendOffsetsToTransaction(offsets, groupMetadata)``: the input offset joins the transaction.
+
+    AddOffsetsToTxn adds the group's offsets partition at the TC
+    (``PRODUCER_FENCED`` is fatal); TxnOffsetCommit then stores the offset
+    at the group coordinator as *pending* until the marker
+    (:func:`groups.txn_offset_commit`): a stale generation (KIP-447, when the
+    group metadata is passed) means the instance lost the input, so it must
+    abort and leave.  Only when the mode commits offsets in the transaction.
+    """
+    if not c.mode.offsets_in_txn:
+        return Effect(when=False)
+    t = tid(c, i)
+    ok, fenced, upd = tc.add_partitions(s, c, t, [OFFSETS], s.ps_epoch[i], s.ps_tag[i])
+    accepted, lost, gc_fenced, gupd = groups.txn_offset_commit(s, c, i, t, s.ps_epoch[i],
+                                                               s.ps_pos[i], ok)
+    stage = ite(or_(fenced, gc_fenced), STOPPED, ite(lost, ABORTABLE, IN_TXN))
+    return Effect(
+        when=and_(s.ps_stage[i] == IN_TXN, not_(s.ps_offsets[i]), or_(ok, fenced)),
+        then={**upd, **gupd, ("ps_offsets", i): accepted, ("ps_stage", i): stage,
+              ("ps_lost", i): or_(s.ps_lost[i], lost),
+              "g_fenced": or_(s.g_fenced, fenced, gc_fenced, lost)})
+
+
+def _end(s: Any, c: Any, i: int, kind: int) -> tuple[Any, dict[Any, Any]]:
+    """Room for, and the updates of, sending EndTxn(``kind``) from instance ``i``."""
+    rows = end_rows(s, i)
+    return has_room(rows), end_update(i, pushed(rows, [kind, s.ps_epoch[i], True]))
+
+
+@action(scope=transactional, i=INSTANCE)
+def processor_commit(s, c, i):
+    """``commitTransaction()``: once every output is acknowledged, the instance sends EndTxn(commit).
+
+    The client sends EndTxn only after all its produce requests completed
+    (and, with offsets in the transaction, after sending the offsets).
+    """
+    room, then = _end(s, c, i, COMMIT)
+    done = and_(*(s.ps_out[i][o] == WRITTEN for o in range(OUTPUTS)))
+    offsets = s.ps_offsets[i] if c.mode.offsets_in_txn else True
+    return Effect(when=and_(s.ps_stage[i] == IN_TXN, done, offsets), fits=room,
+                  then={**then, ("ps_stage", i): COMMITTING})
+
+
+@action(fault=True, scope=transactional, i=INSTANCE)
+def processor_abort(s, c, i):
+    """``abortTransaction()``: the instance sends EndTxn(abort).
+
+    After an abortable error (a produce timeout, ``INVALID_TXN_STATE``, a
+    stale generation) this is how the loop goes on.  An application may
+    also abort for its own reasons (a processing error), once its produce
+    requests in flight have been answered: that spends one fault.  The
+    instance stops waiting for any request still in flight (after a
+    timeout, a late one).
+    """
+    room, then = _end(s, c, i, ABORT)
+    voluntary = s.ps_stage[i] == IN_TXN
+    # abortTransaction() first waits for the produce requests in flight
+    settled = all_(s.ps_out[i][o] != SENT for o in range(OUTPUTS))
+    return Effect(
+        when=or_(s.ps_stage[i] == ABORTABLE, and_(voluntary, settled, can_fault(s, c))), fits=room,
+        then={**give_up_requests(s, i), **then, ("ps_stage", i): ABORTING,
+              "faults": ite(voluntary, s.faults + 1, s.faults),
+              "outcome": set_(s.outcome, s.ps_tag[i], ABORTED)})
+
+
+@action(fault=True, scope=transactional, i=INSTANCE)
+def processor_timeout(s, c, i):
+    """``request.timeout.ms`` fires on a request instance ``i`` waits for.
+
+    A produce request: the transaction becomes abortable.  An EndTxn: the
+    client resends it on a new connection (the TC answers a retry of the
+    same EndTxn as it did the first).  The old requests stay in the
+    network and may still arrive, late.  A timeout after a loss is free; a
+    timeout while the request is still on its way (a slow network, a GC
+    pause) spends one fault.
+    """
+    t = tid(c, i)
+    stage = s.ps_stage[i]
+    producing = and_(stage == IN_TXN, any_(s.ps_out[i][o] == SENT for o in range(OUTPUTS)))
+    ending = or_(stage == COMMITTING, stage == ABORTING)
+    premature = live_request(s, i)
+    rows = end_rows(s, i)
+    resend = pushed([rows[0], rows[1], [False] * len(rows[2])],
+                    [ite(stage == COMMITTING, COMMIT, ABORT), s.ps_epoch[i], True])
+    then = {**give_up_requests(s, i),
+            **end_update(i, [[ite(ending, v, w) for v, w in zip(new, old)]
+                             for new, old in zip(resend, [rows[0], rows[1], [False] * len(rows[2])])]),
+            ("ps_stage", i): ite(producing, ABORTABLE, stage),
+            # the connection is closed: a pending EndTxn answer for it is dropped
+            ("tc_reply", t): ite(and_(ending, s.tc_reply[t] == i + 1), 0, s.tc_reply[t]),
+            "faults": ite(premature, s.faults + 1, s.faults)}
+    return Effect(when=and_(or_(producing, ending), or_(not_(premature), can_fault(s, c))),
+                  fits=or_(not_(ending), has_room(rows)), then=then)
+
+
+@action(scope=transactional, i=INSTANCE)
+def processor_commit_offsets(s, c, i):
+    """``commitSync()`` after ``commitTransaction()``: offsets committed outside the transaction.
+
+    The pitfall configuration: the output is committed first, the input
+    offset only afterwards, by an ordinary OffsetCommit; a stale generation
+    is rejected (``ILLEGAL_GENERATION``) and the instance leaves.
+    """
+    if c.mode.offsets_in_txn:
+        return Effect(when=False)
+    ok, gupd = groups.offset_commit(s, c, i, s.ps_pos[i])
+    return Effect(when=s.ps_stage[i] == COMMIT_OFFSETS,
+                  then={**gupd, ("ps_stage", i): ite(ok, READY, STOPPED),
+                        ("ps_lost", i): not_(ok), "g_fenced": or_(s.g_fenced, not_(ok))})
+
+
+ACTIONS = [processor_start, processor_init, processor_fetch_offsets, processor_begin,
+           processor_send, processor_send_offsets, processor_commit, processor_abort,
+           processor_timeout, processor_commit_offsets]

@@ -1,0 +1,211 @@
+"""The state of the exactly-once world: consume, transform, produce (PROTOCOL.md §3-§6).
+
+An input partition holds ``bounds.records`` records, already written and
+stable (the upstream producer is out of scope here: issue 2's modes model
+it).  A *processor* reads an input record, writes one output record derived
+from it to each of two output partitions, sends its input offset to the
+transaction and commits, all in one Kafka transaction.  A downstream reader
+reads the two output partitions.
+
+Actors and their fields:
+
+* processor instances ``i`` (0 = the first, 1 = a new instance started
+  later; the old one may keep running as a zombie): ``ps_*``;
+* the transaction coordinator (TC), per transactional id ``t``: in-memory
+  ``tc_*`` and the durable ``__transaction_state`` log ``tl_*``;
+* the partition leaders: output partitions 0 and 1 (logs ``ent_*``) and the
+  group's ``__consumer_offsets`` partition (index 2, ``OFFSETS``), with the
+  producer state each keeps per transactional producer id: ``pst_*``;
+* the group coordinator: committed and pending offsets, generation: ``gc_*``;
+* the network: produce requests ``rq_*``, EndTxn requests ``et_*``,
+  WriteTxnMarkers requests ``mk_*``.
+
+Records are numbered from 0 in the state and called r1, r2, ... in stories;
+epochs are stored as they are (the first InitProducerId returns epoch 1).
+A producer id is identified with its transactional id (one PID per id: the
+model never exhausts an epoch, which is when Kafka would allocate a new PID).
+
+History (ghost) fields tag each transaction *attempt* (one processor's
+begin ... commit/abort, numbered 1, 2, ... in the order they began) so that
+the promises can talk about "a transaction's records" and "an aborted
+transaction" as the application saw them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deliverycheck.core.schema import Field, Schema, flag, num
+
+# Transaction coordinator states (TransactionState in Kafka).
+EMPTY, ONGOING, PREP_COMMIT, PREP_ABORT, COMPLETE_COMMIT, COMPLETE_ABORT, PREP_FENCE, DEAD = range(8)
+TC_STATES = ("Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit",
+             "CompleteAbort", "PrepareEpochFence", "Dead")
+
+# Processor instance stages.
+(OFF, INIT, FETCH, READY, IN_TXN, ABORTABLE, COMMITTING, ABORTING, COMMIT_OFFSETS,
+ STOPPED) = range(10)
+STAGES = ("not started", "initialising (InitProducerId)", "fetching offsets", "ready",
+          "in a transaction", "must abort", "committing (EndTxn)", "aborting (EndTxn)",
+          "committing offsets", "stopped")
+
+# Output status per partition inside the processor's current transaction.
+NOT_SENT, SENT, WRITTEN = range(3)
+OUT_STATUS = ("not sent", "sent", "acknowledged")
+
+# Log entry kinds, EndTxn and marker kinds, attempt outcomes.
+DATA, COMMIT, ABORT = 1, 2, 3
+ENTRY_KINDS = ("-", "data", "COMMIT marker", "ABORT marker")
+END_KINDS = ("-", "-", "commit", "abort")      # indexed by COMMIT / ABORT
+OPEN, COMMITTED, ABORTED = range(3)
+OUTCOMES = ("open", "committed", "aborted")
+
+OUTPUTS = 2          # output partitions
+OFFSETS = OUTPUTS    # index of the __consumer_offsets partition among the transaction's partitions
+INSTANCES = 2        # the first processor and one that starts later
+
+
+def INSTANCE(c: Any) -> range:
+    """Every processor instance."""
+    return range(INSTANCES)
+
+
+def OUTPUT(c: Any) -> range:
+    """Every output partition."""
+    return range(OUTPUTS)
+
+
+def TXN_IDS(c: Any) -> range:
+    """Every transactional id."""
+    return range(txn_ids(c))
+
+
+def SLOT(c: Any) -> range:
+    """Every request slot of one sender and destination."""
+    return range(slots(c))
+
+
+def txn_ids(c: Any) -> int:
+    """Transactional ids: one shared by every instance, or one per instance (KIP-447)."""
+    return INSTANCES if c.mode.txn_id_per_instance else 1
+
+
+def tid(c: Any, i: int) -> int:
+    """The transactional id instance ``i`` uses."""
+    return i if c.mode.txn_id_per_instance else 0
+
+
+def attempts(c: Any) -> int:
+    """Transaction attempts the bounds allow.
+
+    Every record once, and each record again after each fault (an abort, or
+    a zombie and its replacement both processing it), plus the attempts
+    that find nothing left to do.
+    """
+    return (c.bounds.records + 1) * (c.bounds.faults + 1)
+
+
+def max_epoch(c: Any) -> int:
+    """Largest producer epoch: InitProducerId twice, a fence or an EndTxn (TV2) per attempt."""
+    return 2 * attempts(c) + 2 * c.bounds.faults + 3
+
+
+def log_capacity(c: Any) -> int:
+    """Entries per output log: a record and a marker per attempt (``bounds.log`` if larger)."""
+    return max(c.bounds.log, 2 * attempts(c))
+
+
+def slots(c: Any) -> int:
+    """Requests in flight per sender and destination: the current one plus the late ones."""
+    return c.bounds.faults + 1
+
+
+def schema(c: Any) -> Schema:
+    """The state schema of the exactly-once world for configuration ``c``."""
+    F = max(1, c.bounds.faults)
+    R, T, N, E, L, K = (c.bounds.records, txn_ids(c), attempts(c), max_epoch(c),
+                        log_capacity(c), slots(c))
+    I, O = INSTANCES, OUTPUTS
+    fields: list[Field] = [
+        # -- processor instances -----------------------------------------------
+        num("ps_stage", len(STAGES) - 1, "stage of each processor instance", shape=(I,), labels=STAGES),
+        num("ps_epoch", E, "producer epoch the instance holds", shape=(I,)),
+        num("ps_pos", R, "the instance's consumer position in the input partition", shape=(I,)),
+        num("ps_out", 2, "output status per partition in the current transaction", shape=(I, O),
+            labels=OUT_STATUS),
+        flag("ps_offsets", "offsets sent to the current transaction", shape=(I,)),
+        num("ps_gen", F + 2, "group generation the instance joined", shape=(I,)),
+        flag("ps_lost", "the group told the instance it lost its input partition", shape=(I,)),
+        # -- transaction coordinator: in memory -------------------------------
+        num("tc_state", len(TC_STATES) - 1, "transaction state per transactional id", shape=(T,),
+            labels=TC_STATES),
+        num("tc_epoch", E, "producer epoch per transactional id", shape=(T,)),
+        flag("tc_parts", "partitions in the current transaction (o0, o1, offsets)", shape=(T, O + 1)),
+        flag("tc_pending", "a state transition is being written to the log", shape=(T,)),
+        flag("tc_sent", "WriteTxnMarkers sent for the current Prepare state", shape=(T,)),
+        flag("tc_marked", "partitions that acknowledged their marker", shape=(T, O + 1)),
+        num("tc_reply", I, "instance waiting for the EndTxn answer, plus one", shape=(T,)),
+        num("tc_cepoch", F, "coordinator epoch (bumped at each failover)"),
+        # -- transaction coordinator: the durable __transaction_state log -----
+        num("tl_state", len(TC_STATES) - 1, "last durable state per transactional id", shape=(T,),
+            labels=TC_STATES),
+        num("tl_epoch", E, "last durable epoch", shape=(T,)),
+        flag("tl_parts", "last durable partition set", shape=(T, O + 1)),
+        # -- output partition leaders ------------------------------------------
+        num("ent_kind", 3, "kind of each log entry", shape=(O, L), labels=ENTRY_KINDS),
+        num("ent_rec", R, "input record an output record derives from, plus one", shape=(O, L)),
+        num("ent_pid", T - 1 or 1, "producer (transactional id) of each entry", shape=(O, L)),
+        num("ent_epoch", E, "producer epoch of each entry", shape=(O, L)),
+        num("log_len", L, "log end offset of each output partition", shape=(O,)),
+        num("pst_epoch", E, "producer epoch each partition holds per producer, plus one (0: unknown)",
+            shape=(O + 1, T)),
+        num("pst_first", L, "first offset of the producer's open transaction, plus one (0: none)",
+            shape=(O + 1, T)),
+        num("pst_cepoch", F, "coordinator epoch of the last marker per producer",
+            shape=(O + 1, T)),
+        # -- group coordinator -------------------------------------------------
+        num("gc_committed", R, "committed offset of the input partition"),
+        num("gc_pending", R + 1, "transactional offset pending per producer, plus one", shape=(T,)),
+        num("gc_generation", F + 2, "the group's generation"),
+        # -- network -----------------------------------------------------------
+        num("rq_rec", R, "produce requests in flight per partition and instance: record plus one",
+            shape=(O, I, K)),
+        num("rq_epoch", E, "producer epoch of each produce request", shape=(O, I, K)),
+        flag("rq_live", "the sender still waits for the answer (its connection is open)",
+             shape=(O, I, K)),
+        num("et_kind", 3, "EndTxn requests in flight per instance: commit or abort", shape=(I, K),
+            labels=END_KINDS),
+        num("et_epoch", E, "producer epoch of each EndTxn request", shape=(I, K)),
+        flag("et_live", "the sender still waits for the answer", shape=(I, K)),
+        num("mk_kind", 3, "WriteTxnMarkers requests in flight per partition: the marker",
+            shape=(O + 1, K), labels=END_KINDS),
+        num("mk_pid", T - 1 or 1, "producer the marker is for", shape=(O + 1, K)),
+        num("mk_epoch", E, "producer epoch the marker carries", shape=(O + 1, K)),
+        num("mk_cepoch", F, "coordinator epoch the marker carries", shape=(O + 1, K)),
+        # -- the environment ---------------------------------------------------
+        num("faults", F, "faults spent from the budget"),
+        # -- history (ghost) -------------------------------------------------
+        num("g_attempts", N, "transaction attempts begun so far", ghost=True),
+        num("ps_tag", N, "attempt the instance is in", ghost=True, shape=(I,)),
+        num("tc_tag", N, "attempt the coordinator's current transaction belongs to", ghost=True,
+            shape=(T,)),
+        num("rq_tag", N, "attempt each produce request belongs to", ghost=True, shape=(O, I, K)),
+        num("ent_tag", N, "attempt each log entry belongs to", ghost=True, shape=(O, L)),
+        flag("ent_stale", "written with an epoch older than one a newer instance already held",
+             ghost=True, shape=(O, L)),
+        num("outcome", 2, "outcome of each attempt", ghost=True, shape=(N + 1,), labels=OUTCOMES),
+        num("g_fence", E, "newest epoch InitProducerId handed out, per transactional id",
+            ghost=True, shape=(T,)),
+        flag("g_fenced", "a request was rejected for a stale epoch or generation", ghost=True),
+        flag("g_late", "a request arrived after its sender had given up on it", ghost=True),
+        flag("g_reloaded", "a new coordinator found a prepared transaction in the log",
+             ghost=True, shape=(T,)),
+        flag("g_resent", "a new coordinator resent markers after a failover", ghost=True),
+    ]
+    return Schema(fields)
+
+
+def init(c: Any) -> dict[str, Any]:
+    """Instance 0 is starting up; every transactional id is Empty with epoch 0."""
+    return {"ps_stage": [INIT] + [OFF] * (INSTANCES - 1), "ps_gen": [1] + [0] * (INSTANCES - 1),
+            "gc_generation": 1}
