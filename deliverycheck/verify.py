@@ -63,6 +63,7 @@ class Run:
     problems: list[str]          # differences not tied to one property (state counts)
     warnings: list[str]
     bounds: Bounds
+    expected: bool = True        # expected.toml lists this mode x variant
 
     @property
     def matches(self) -> bool:
@@ -98,7 +99,8 @@ def run(cfg: Config, properties: Sequence[Property], expected: Expected | None,
         warnings.append("capacity bounds reached (raise them with --bound): " + ", ".join(
             f"{a} blocked {n:,} times" for a, n in sorted(ex.coverage.blocked.items()))
             + f"; {ex.truncated:,} states truncated")
-    return Run(cfg.mode.name, cfg.variant.name, ex, results, problems, warnings, cfg.bounds)
+    return Run(cfg.mode.name, cfg.variant.name, ex, results, problems, warnings, cfg.bounds,
+               expected is not None)
 
 
 def _result(system: System, ex: Exploration, prop: Property, expected: Expected | None,

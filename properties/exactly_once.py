@@ -18,7 +18,11 @@ from deliverycheck.model import broker_txn, coordinator
 from deliverycheck.model.modes import transactional
 from deliverycheck.model.txn_state import ABORTED, ONGOING, OUTPUTS, attempts, log_capacity, txn_ids
 
-EOS = ("exactly-once",)
+# The configurations that promise exactly-once (the pitfall modes are run to
+# show what they break, not because they promise it).
+EOS = ("exactly-once", "eos-per-instance-id")
+# Every transactional mode, for the witnesses.
+TRANSACTIONAL_MODES = (*EOS, "eos-read-uncommitted", "eos-no-rewind", "eos-offsets-outside-txn")
 
 
 def _entries(c: Any):

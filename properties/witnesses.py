@@ -56,7 +56,7 @@ def witness_consumer_restart(s, c):
     return s.g_consumer_restarted
 
 
-EOS = ("exactly-once",)
+from .exactly_once import TRANSACTIONAL_MODES as EOS  # noqa: E402  (the witnesses of every EOS mode)
 
 
 @sometimes(scope=transactional, claims=EOS)

@@ -64,11 +64,16 @@ def reachable(sy: System, limit: int | None = None) -> list[bytes]:
 
 @pytest.fixture(scope="session")
 def default_runs(tmp_path_factory):
-    """One verification of every mode at the default bounds, shared by tests."""
+    """One verification of what ``deliverycheck verify`` checks by default, shared by tests.
+
+    Keyed by ``(mode, variant)``: every mode with the default variant, and
+    the protocol variants with the exactly-once modes they change.
+    """
+    from deliverycheck.cli import plan
     from deliverycheck.expected import load
-    from deliverycheck.model import MODES
+    from deliverycheck.model import MODES, VARIANTS
     from deliverycheck.verify import run as verify_run
     out = tmp_path_factory.mktemp("verify-out")
     exp = load()
-    return {m: verify_run(Config.of(m), SPEC.properties, exp.get((m, "current")), out)
-            for m in MODES}
+    return {(m, v): verify_run(Config.of(m, v), SPEC.properties, exp.get((m, v)), out)
+            for m, v in plan(list(MODES), list(VARIANTS), False)}

@@ -1,0 +1,148 @@
+"""Exactly-once model behaviour: the coordinator, the leaders, the group, the processor.
+
+Each test drives the interpreted model step by step (``conftest.run``, which
+also checks the compiled step) through a short protocol scenario and checks
+what Kafka does there.
+"""
+
+from __future__ import annotations
+
+from conftest import enabled, run, system
+
+from deliverycheck.model.txn_state import (ABORTABLE, COMMITTING, COMPLETE_ABORT, DATA, FETCH, ONGOING,
+                                           PREP_ABORT, PREP_COMMIT, PREP_FENCE, READY, STOPPED)
+
+START = ["processor_init(i=0)", "processor_fetch_offsets(i=0)", "processor_begin(i=0)"]
+SEND = ["processor_send(i=0)", "broker_append_txn(o=0, i=0, k=0)", "broker_append_txn(o=1, i=0, k=0)"]
+
+
+def _d(sy, s):
+    return sy.schema.decode(s)
+
+
+def test_end_txn_is_answered_once_prepare_is_durable_and_before_any_marker():
+    sy = system("exactly-once")
+    s = run(sy, START + SEND + ["processor_send_offsets(i=0)", "processor_commit(i=0)",
+                                "coordinator_end_txn(i=0, k=0)"])
+    d = _d(sy, s)
+    assert d["tc_state"] == [PREP_COMMIT] and d["tc_pending"] == [True]
+    assert d["ps_stage"][0] == COMMITTING          # not answered yet: not durable
+    assert d["tl_state"] == [ONGOING]               # the log still says Ongoing
+    s = run(sy, ["coordinator_log_written(t=0)"], s)
+    d = _d(sy, s)
+    assert d["ps_stage"][0] == READY and d["tl_state"] == [PREP_COMMIT]
+    assert d["ent_kind"][0][1] == 0                 # no marker written yet
+    assert d["ps_epoch"][0] == d["tc_epoch"][0] == 2   # TV2: the epoch is bumped at EndTxn
+
+
+def test_init_producer_id_fences_and_aborts_an_ongoing_transaction():
+    sy = system("exactly-once")
+    # under TV2 the first write makes the transaction Ongoing (the leader adds o0)
+    s = run(sy, START + ["processor_send(i=0)", "broker_append_txn(o=0, i=0, k=0)",
+                         "processor_start(i=1)", "processor_init(i=1)"])
+    d = _d(sy, s)
+    assert d["tc_state"] == [PREP_FENCE] and d["tc_epoch"] == [2] and d["ps_stage"][1] == 1
+    s = run(sy, ["coordinator_log_written(t=0)"], s)
+    assert _d(sy, s)["tc_state"] == [PREP_ABORT] and _d(sy, s)["tl_epoch"] == [2]
+    # CONCURRENT_TRANSACTIONS: the new instance waits until the abort completes
+    assert "processor_init(i=1)" not in enabled(sy, s)
+    s = run(sy, ["coordinator_send_markers(t=0)", "broker_write_marker(o=0, k=0, t=0)",
+                 "coordinator_complete(t=0)", "coordinator_log_written(t=0)"], s)
+    assert _d(sy, s)["tc_state"] == [COMPLETE_ABORT]
+    s = run(sy, ["processor_init(i=1)"], s)
+    d = _d(sy, s)
+    assert d["ps_epoch"][1] == 3 and d["ent_kind"][0][1] == 3     # o0: the record, then ABORT
+    # the zombie's produce request to o1, still in flight, is now fenced
+    s = run(sy, ["broker_append_txn(o=1, i=0, k=0)"], s)
+    d = _d(sy, s)
+    assert d["log_len"][1] == 0 and d["ps_stage"][0] == STOPPED and d["g_fenced"]
+
+
+def test_tv2_fences_a_late_produce_of_an_aborted_attempt():
+    sy = system("exactly-once")
+    s = run(sy, START + ["processor_send(i=0)", "processor_timeout(i=0)", "processor_abort(i=0)",
+                         "coordinator_end_txn(i=0, k=0)", "coordinator_log_written(t=0)"])
+    d = _d(sy, s)
+    assert d["ps_stage"][0] == FETCH and d["ps_epoch"][0] == 2    # the abort bumped the epoch
+    s = run(sy, ["broker_append_txn(o=0, i=0, k=0)"], s)
+    assert _d(sy, s)["log_len"][0] == 0 and _d(sy, s)["g_late"]
+
+
+def test_tv1_lets_a_late_produce_join_the_next_transaction():
+    sy = _tv1()
+    s = run(sy, START + ["processor_send(i=0)", "processor_timeout(i=0)", "processor_abort(i=0)",
+                         "coordinator_end_txn(i=0, k=0)", "coordinator_log_written(t=0)",
+                         "coordinator_send_markers(t=0)", "broker_write_marker(o=0, k=0, t=0)",
+                         "broker_write_marker(o=1, k=0, t=0)", "coordinator_complete(t=0)",
+                         "coordinator_log_written(t=0)", "processor_fetch_offsets(i=0)",
+                         "processor_begin(i=0)", "processor_send(i=0)",
+                         # the first attempt's request (slot 0) arrives now, with the same epoch
+                         "broker_append_txn(o=0, i=0, k=0)"])
+    d = _d(sy, s)
+    assert d["ent_kind"][0][0] == DATA and d["ent_tag"][0][0] == 1     # attempt #1's record ...
+    assert d["tc_state"] == [ONGOING] and d["tc_epoch"] == [1]          # ... in attempt #2's transaction
+
+
+def _tv1():
+    from deliverycheck.catalog import SPEC
+    from deliverycheck.core.system import System
+    from deliverycheck.model import Config
+    return System(SPEC, Config.of("exactly-once", "tv1"))
+
+
+def test_verification_rejects_a_write_to_a_partition_outside_the_transaction():
+    sy = _tv1()
+    s = run(sy, START + ["processor_send(i=0)", "processor_timeout(i=0)", "processor_abort(i=0)",
+                         "coordinator_end_txn(i=0, k=0)", "coordinator_log_written(t=0)",
+                         "coordinator_send_markers(t=0)", "broker_write_marker(o=0, k=0, t=0)",
+                         "broker_write_marker(o=1, k=0, t=0)", "coordinator_complete(t=0)",
+                         "coordinator_log_written(t=0)",
+                         # no transaction is open: the late write is refused, nothing hangs
+                         "broker_append_txn(o=0, i=0, k=0)"])
+    assert _d(sy, s)["log_len"][0] == 0 and _d(sy, s)["pst_first"][0] == [0]
+
+
+def test_offset_fetch_waits_while_offsets_are_pending():
+    sy = system("exactly-once")
+    s = run(sy, START + ["processor_send_offsets(i=0)", "processor_start(i=1)",
+                         "processor_init(i=1)"])
+    assert _d(sy, s)["gc_pending"] == [2]
+    s = run(sy, ["coordinator_log_written(t=0)", "coordinator_send_markers(t=0)"], s)
+    assert "processor_fetch_offsets(i=1)" not in enabled(sy, s)
+    s = run(sy, ["groups_write_marker(k=0, t=0)"], s)          # the abort drops the pending offset
+    d = _d(sy, s)
+    assert d["gc_pending"] == [0] and d["gc_committed"] == 0
+
+
+def test_group_metadata_rejects_a_zombies_offsets():
+    sy = system("eos-per-instance-id")
+    s = run(sy, START + ["processor_start(i=1)", "processor_send_offsets(i=0)"])
+    d = _d(sy, s)
+    assert d["ps_stage"][0] == ABORTABLE and d["ps_lost"][0] and d["gc_pending"] == [0, 0]
+    from deliverycheck.catalog import SPEC
+    from deliverycheck.core.system import System
+    from deliverycheck.model import Config
+    old = System(SPEC, Config.of("eos-per-instance-id", "no-group-metadata"))
+    s = run(old, START + ["processor_start(i=1)", "processor_send_offsets(i=0)"])
+    assert _d(old, s)["gc_pending"] == [2, 0]      # without group metadata it is accepted
+
+
+def test_a_new_coordinator_resends_markers_and_the_old_ones_are_rejected():
+    sy = system("exactly-once")
+    s = run(sy, START + SEND + ["processor_send_offsets(i=0)", "processor_commit(i=0)",
+                                "coordinator_end_txn(i=0, k=0)", "coordinator_log_written(t=0)",
+                                "coordinator_send_markers(t=0)", "coordinator_failover()",
+                                "coordinator_send_markers(t=0)"])
+    d = _d(sy, s)
+    assert d["g_resent"] and d["tc_cepoch"] == 1 and d["mk_cepoch"][0] == [0, 1]
+    s = run(sy, ["broker_write_marker(o=0, k=1, t=0)", "broker_write_marker(o=0, k=0, t=0)"], s)
+    d = _d(sy, s)
+    assert d["log_len"][0] == 2          # the new coordinator's marker only: the old one is rejected
+    assert d["tc_marked"][0][0]
+
+
+def test_every_exactly_once_action_fires_at_the_default_bounds(default_runs):
+    for (mode, variant), r in default_runs.items():
+        if mode == "exactly-once" and variant == "current":
+            assert r.exploration.coverage.never_fired() == []
+            assert not r.exploration.coverage.static_off - {"processor_commit_offsets"}
