@@ -25,7 +25,7 @@ from deliverycheck.core.system import ModelError
 from deliverycheck.trace import ReplayError
 from deliverycheck.verify import Run, run
 
-JSON_SCHEMA = "deliverycheck.verify/1"
+JSON_SCHEMA = "deliverycheck.verify/2"
 DEFAULT_OUT = "deliverycheck-out"
 
 
@@ -194,7 +194,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def to_json(runs: Sequence[Run], overrides: dict[str, int]) -> dict:
-    """The stable ``--json`` document (schema ``deliverycheck.verify/1``)."""
+    """The stable ``--json`` document (schema ``deliverycheck.verify/2``)."""
     return {
         "schema": JSON_SCHEMA,
         "bounds": dict(overrides),
@@ -297,10 +297,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     """Print modes, variants, actions, properties and bounds."""
     print("Modes (--mode):")
     for m in MODES.values():
-        print(f"  {m.name:<15} {m.summary}")
-    print("\nVariants (--variant):")
+        own = ", ".join(f"{k}={v}" for k, v in m.bounds)
+        print(f"  {m.name:<24} {m.summary}" + (f" [default bounds: {own}]" if own else ""))
+    print("\nVariants (--variant; by default each runs with the modes named in brackets):")
     for v in VARIANTS.values():
-        print(f"  {v.name:<15} {v.summary}")
+        runs = "every mode" if v.name == DEFAULT_VARIANT else ", ".join(v.checked_with)
+        print(f"  {v.name:<24} {v.summary} [{runs}]")
     print("\nActions (* the environment's faults, which spend the fault budget):")
     for a in SPEC.actions:
         params = ", ".join(a.param_names)
@@ -311,7 +313,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         claims = ", ".join(p.claims) or "no mode"
         print(f"  {p.name:<26} {p.kind:<9} claimed by {claims}")
         print(f"  {'':<26} {p.summary}")
-    print("\nBounds (--bound NAME=VALUE; defaults shown):")
+    print("\nBounds (--bound NAME=VALUE; defaults shown, unless a mode above sets its own):")
     docs = bound_docs()
     for f in fields(Bounds):
         print(f"  {f.name + ' = ' + str(getattr(Bounds(), f.name)):<15} {docs.get(f.name, '')}")

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from deliverycheck.core.ops import and_, implies, ite, not_, or_
-from deliverycheck.core.spec import Effect, action
+from deliverycheck.core.spec import Effect, action, value_at
 
 from . import coordinator as tc
 from . import processor as client
@@ -106,22 +106,13 @@ def produce_verdict(s: Any, c: Any, o: int, t: int, epoch: Any) -> tuple[Any, An
         added, refused, upd = tc.add_partitions(s, c, t, [o], epoch, 0)
         fenced = or_(stale, and_(first, refused))
         ok = and_(not_(fenced), or_(not_(first), added))
-        return ok, False, fenced, {k: ite(first, v, _old(s, k)) for k, v in upd.items()}
+        return ok, False, fenced, {k: ite(first, v, value_at(s, k)) for k, v in upd.items()}
     if c.variant.verification:
         fenced = or_(stale, and_(first, s.tc_epoch[t] != epoch))
         in_txn = and_(s.tc_state[t] == ONGOING, s.tc_parts[t][o])
         ok = and_(not_(fenced), or_(not_(first), in_txn))
         return ok, and_(not_(fenced), not_(ok)), fenced, {}
     return not_(stale), False, stale, {}
-
-
-def _old(s: Any, key: Any) -> Any:
-    """The current value at an ``Effect.then`` key."""
-    name, *idx = key if isinstance(key, tuple) else (key,)
-    v = getattr(s, name)
-    for k in idx:
-        v = v[k]
-    return v
 
 
 @action(scope=transactional, o=OUTPUT, i=INSTANCE, k=SLOT)

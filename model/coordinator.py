@@ -33,8 +33,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.ops import all_, and_, any_, implies, ite, not_, or_, set_
-from deliverycheck.core.spec import Effect, action
+from deliverycheck.core.ops import all_, and_, get, implies, ite, not_, or_, set_
+from deliverycheck.core.spec import Effect, action, value_at
 
 from . import processor as client
 from .environment import can_fault, has_room, pushed, spend_fault
@@ -111,23 +111,23 @@ def init_producer_id(s: Any, c: Any, t: int) -> tuple[Any, Any, dict]:
     client retries once the abort has completed and gets a second bump.
     While a transition is in flight the request waits.
     """
-    ongoing = s.tc_state[t] == ONGOING
+    ongoing = and_(s.tc_state[t] == ONGOING, not_(s.tc_pending[t]))
     free = completed(s, t)
     new_epoch = s.tc_epoch[t] + 1
-    fence = fence_updates(s, c, t)
-    upd: dict[Any, Any] = {
-        ("tc_state", t): ite(free, EMPTY, ite(ongoing, PREP_FENCE, s.tc_state[t])),
-        ("tc_epoch", t): ite(or_(free, ongoing), new_epoch, s.tc_epoch[t]),
-        ("tc_pending", t): or_(s.tc_pending[t], ongoing),
-        ("tc_parts", t): [and_(p, not_(free)) for p in s.tc_parts[t]],
-        ("tl_state", t): ite(free, EMPTY, s.tl_state[t]),
-        ("tl_epoch", t): ite(free, new_epoch, s.tl_epoch[t]),
-        ("tl_parts", t): [and_(p, not_(free)) for p in s.tl_parts[t]],
-        ("tc_tag", t): ite(free, 0, s.tc_tag[t]),
-    }
-    assert set(fence) <= set(upd) | {("tc_reply", t)}
-    upd[("tc_reply", t)] = ite(ongoing, 0, s.tc_reply[t])
+    granted = {("tc_state", t): EMPTY, ("tc_epoch", t): new_epoch,
+               ("tc_parts", t): [False] * PARTS, ("tc_tag", t): 0,
+               ("tl_state", t): EMPTY, ("tl_epoch", t): new_epoch, ("tl_parts", t): [False] * PARTS}
+    fenced = fence_updates(s, c, t)
+    upd: dict[Any, Any] = {}
+    for key in {**granted, **fenced}:
+        old = value_at(s, key)
+        upd[key] = _choose(free, granted.get(key, old), _choose(ongoing, fenced.get(key, old), old))
     return free, and_(not_(free), not_(ongoing)), upd
+
+
+def _choose(cond: Any, a: Any, b: Any) -> Any:
+    """``ite`` over a scalar or a list of cells."""
+    return [ite(cond, x, y) for x, y in zip(a, b)] if isinstance(b, list) else ite(cond, a, b)
 
 
 def end_txn_answer(s: Any, c: Any, t: int, kind: int, epoch: Any) -> tuple[Any, Any, Any, Any]:
@@ -241,7 +241,7 @@ def coordinator_log_written(s, c, t):
         # history: the attempt this transaction belongs to is now decided
         "outcome": set_(s.outcome, s.tc_tag[t],
                         ite(prepared, ite(new == PREP_COMMIT, COMMITTED, ABORTED),
-                            _get_outcome(s, t))),
+                            get(s.outcome, s.tc_tag[t]))),
     }
     for i in range(INSTANCES):
         if tid(c, i) != t:
@@ -251,11 +251,6 @@ def coordinator_log_written(s, c, t):
                                               told, False, False, s.tc_epoch[t]).items():
             then[key] = v
     return Effect(when=s.tc_pending[t], then=then)
-
-
-def _get_outcome(s: Any, t: int) -> Any:
-    from deliverycheck.core.ops import get
-    return get(s.outcome, s.tc_tag[t])
 
 
 @action(scope=transactional, t=TXN_IDS)

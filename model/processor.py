@@ -166,7 +166,8 @@ def processor_start(s, c, i):
     startable = or_(s.ps_stage[i] == STOPPED, and_(s.ps_stage[i] == OFF, i != 0))
     return Effect(
         when=and_(startable, or_(not_(zombie), can_fault(s, c))),
-        fits=s.gc_generation <= max(1, c.bounds.faults) + 1,
+        # two instances can knock each other out once per fault, then restart for free
+        fits=s.gc_generation < 2 * max(1, c.bounds.faults) + 2,
         then={("ps_stage", i): INIT, ("ps_epoch", i): 0, ("ps_pos", i): 0,
               ("ps_out", i): [NOT_SENT] * OUTPUTS, ("ps_offsets", i): False, ("ps_lost", i): False,
               ("ps_gen", i): s.gc_generation + 1, "gc_generation": s.gc_generation + 1,

@@ -134,7 +134,7 @@ def schema(c: Any) -> Schema:
         num("ps_out", 2, "output status per partition in the current transaction", shape=(I, O),
             labels=OUT_STATUS),
         flag("ps_offsets", "offsets sent to the current transaction", shape=(I,)),
-        num("ps_gen", F + 2, "group generation the instance joined", shape=(I,)),
+        num("ps_gen", 2 * F + 2, "group generation the instance joined", shape=(I,)),
         flag("ps_lost", "the group told the instance it lost its input partition", shape=(I,)),
         # -- transaction coordinator: in memory -------------------------------
         num("tc_state", len(TC_STATES) - 1, "transaction state per transactional id", shape=(T,),
@@ -166,7 +166,7 @@ def schema(c: Any) -> Schema:
         # -- group coordinator -------------------------------------------------
         num("gc_committed", R, "committed offset of the input partition"),
         num("gc_pending", R + 1, "transactional offset pending per producer, plus one", shape=(T,)),
-        num("gc_generation", F + 2, "the group's generation"),
+        num("gc_generation", 2 * F + 2, "the group's generation"),
         # -- network -----------------------------------------------------------
         num("rq_rec", R, "produce requests in flight per partition and instance: record plus one",
             shape=(O, I, K)),

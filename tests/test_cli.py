@@ -35,7 +35,7 @@ def test_verify_prints_the_table_and_matches(capsys, tmp_path):
 def test_verify_json_schema(capsys, tmp_path):
     code, out, _ = _run(capsys, *AMO, "--json", "--out", str(tmp_path))
     doc = json.loads(out)
-    assert code == 0 and doc["schema"] == "deliverycheck.verify/1" and doc["ok"] is True
+    assert code == 0 and doc["schema"] == "deliverycheck.verify/2" and doc["ok"] is True
     r = {x["property"]: x for x in doc["results"]}
     for key in ("mode", "variant", "property", "verdict", "expected", "states", "depth", "seconds", "trace"):
         assert key in r["no_loss"]

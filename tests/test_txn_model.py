@@ -13,6 +13,12 @@ from deliverycheck.model.txn_state import (ABORTABLE, COMMITTING, COMPLETE_ABORT
                                            PREP_ABORT, PREP_COMMIT, PREP_FENCE, READY, STOPPED)
 
 START = ["processor_init(i=0)", "processor_fetch_offsets(i=0)", "processor_begin(i=0)"]
+# a produce times out while still on its way; the attempt is aborted and the abort completes
+ABORTED_ROUND = ["processor_send(i=0)", "processor_timeout(i=0)", "processor_abort(i=0)",
+                 "coordinator_end_txn(i=0, k=0)", "coordinator_log_written(t=0)",
+                 "coordinator_send_markers(t=0)", "broker_write_marker(o=0, k=0, t=0)",
+                 "broker_write_marker(o=1, k=0, t=0)", "coordinator_complete(t=0)",
+                 "coordinator_log_written(t=0)"]
 SEND = ["processor_send(i=0)", "broker_append_txn(o=0, i=0, k=0)", "broker_append_txn(o=1, i=0, k=0)"]
 
 
@@ -70,11 +76,7 @@ def test_tv2_fences_a_late_produce_of_an_aborted_attempt():
 
 def test_tv1_lets_a_late_produce_join_the_next_transaction():
     sy = _tv1()
-    s = run(sy, START + ["processor_send(i=0)", "processor_timeout(i=0)", "processor_abort(i=0)",
-                         "coordinator_end_txn(i=0, k=0)", "coordinator_log_written(t=0)",
-                         "coordinator_send_markers(t=0)", "broker_write_marker(o=0, k=0, t=0)",
-                         "broker_write_marker(o=1, k=0, t=0)", "coordinator_complete(t=0)",
-                         "coordinator_log_written(t=0)", "processor_fetch_offsets(i=0)",
+    s = run(sy, START + ABORTED_ROUND + ["processor_fetch_offsets(i=0)",
                          "processor_begin(i=0)", "processor_send(i=0)",
                          # the first attempt's request (slot 0) arrives now, with the same epoch
                          "broker_append_txn(o=0, i=0, k=0)"])
@@ -92,13 +94,8 @@ def _tv1():
 
 def test_verification_rejects_a_write_to_a_partition_outside_the_transaction():
     sy = _tv1()
-    s = run(sy, START + ["processor_send(i=0)", "processor_timeout(i=0)", "processor_abort(i=0)",
-                         "coordinator_end_txn(i=0, k=0)", "coordinator_log_written(t=0)",
-                         "coordinator_send_markers(t=0)", "broker_write_marker(o=0, k=0, t=0)",
-                         "broker_write_marker(o=1, k=0, t=0)", "coordinator_complete(t=0)",
-                         "coordinator_log_written(t=0)",
-                         # no transaction is open: the late write is refused, nothing hangs
-                         "broker_append_txn(o=0, i=0, k=0)"])
+    # no transaction is open: the late write is refused, nothing hangs
+    s = run(sy, START + ABORTED_ROUND + ["broker_append_txn(o=0, i=0, k=0)"])
     assert _d(sy, s)["log_len"][0] == 0 and _d(sy, s)["pst_first"][0] == [0]
 
 

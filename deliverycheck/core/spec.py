@@ -49,6 +49,18 @@ class Effect:
     fits: Any = True
 
 
+def value_at(s: Any, key: Any) -> Any:
+    """The value in view ``s`` at an ``Effect.then`` key: ``"field"`` or ``("field", i, ...)``.
+
+    Lets an action keep a value conditionally: ``ite(c, new, value_at(s, key))``.
+    """
+    name, *idx = key if isinstance(key, tuple) else (key,)
+    v = getattr(s, name)
+    for k in idx:
+        v = v[k]
+    return v
+
+
 class _Documented:
     """Actions and properties are documented by their function's docstring."""
 
