@@ -7,6 +7,7 @@ Usage (from the repository root, after ``pip install -e .``)::
 
     python benchmarks/explore_throughput.py                 # at-least-once, records=3, capacities 6 (~5.8M states)
     python benchmarks/explore_throughput.py --runs 5 --bound records=2 --mode idempotent
+    python benchmarks/explore_throughput.py --mode exactly-once  # records=3, faults=1 (~0.3M states)
     python benchmarks/explore_throughput.py --baseline      # also: one model vs a hand-written BFS
 
 Each configuration runs in a fresh process (so peak memory is its own) and
@@ -113,7 +114,8 @@ def main() -> None:
         result = one_run(**spec) if kind == "kafka" else twophase_runs(**spec)
         print(json.dumps(result))
         return
-    # the world measured in the notes: one more record, capacities as at the defaults
+    # the world measured in the notes: one more record, capacities as at the
+    # delivery path's defaults (other bounds: the mode's own defaults)
     bounds = {"records": 3, "batches": 6, "log": 6, "channel": 6}
     bounds.update({k: int(v) for k, v in (b.split("=") for b in args.bound)})
     jobs = [("kafka", {"mode": args.mode, "bounds": bounds})]

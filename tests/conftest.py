@@ -15,9 +15,9 @@ from deliverycheck.core.system import FULL, System  # noqa: E402
 from deliverycheck.model import Config  # noqa: E402
 
 
-def system(mode: str, **bounds: int) -> System:
-    """The Kafka model in ``mode`` at default bounds, overridden by ``bounds``."""
-    return System(SPEC, Config.of(mode, **bounds))
+def system(mode: str, variant: str = "current", **bounds: int) -> System:
+    """The Kafka model in ``mode`` x ``variant`` at its default bounds, overridden by ``bounds``."""
+    return System(SPEC, Config.of(mode, variant, **bounds))
 
 
 def instance(sy: System, label: str) -> int:
