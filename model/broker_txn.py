@@ -28,7 +28,7 @@ from deliverycheck.core.spec import Effect, action, value_at
 from . import coordinator as tc
 from . import processor as client
 from .modes import transactional
-from .txn_state import (COMMIT, DATA, INSTANCES, ONGOING, OPEN, OUTPUTS, PREP_ABORT, PREP_COMMIT,
+from .txn_state import (COMMIT, DATA, ONGOING, OPEN, PREP_ABORT, PREP_COMMIT,
                         log_capacity, tid, txn_ids, INSTANCE, OUTPUT, SLOT, TXN_IDS)
 
 # -- what a fetch returns (the downstream reader's view) ---------------------------

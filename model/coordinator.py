@@ -40,7 +40,7 @@ from . import processor as client
 from .environment import can_fault, has_room, pushed, spend_fault
 from .modes import transactional
 from .txn_state import (ABORT, ABORTED, COMMIT, COMMITTED, COMPLETE_ABORT, COMPLETE_COMMIT, EMPTY,
-                        INSTANCES, OFFSETS, ONGOING, OUTPUTS, PREP_ABORT, PREP_COMMIT, PREP_FENCE,
+                        INSTANCES, ONGOING, OUTPUTS, PREP_ABORT, PREP_COMMIT, PREP_FENCE,
                         max_epoch, tid, txn_ids, INSTANCE, SLOT, TXN_IDS)
 
 PARTS = OUTPUTS + 1  # o0, o1 and the group's offsets partition
@@ -184,33 +184,25 @@ def coordinator_end_txn(s, c, i, k):
     """
     t = tid(c, i)
     kind, epoch, live = s.et_kind[i][k], s.et_epoch[i][k], s.et_live[i][k]
-    updates: dict[Any, Any] = {}
-    ands = []
-    for want in (COMMIT, ABORT):
-        prepare, ok, error, fenced = end_txn_answer(s, c, t, want, epoch)
-        ands.append((kind == want, prepare, ok, error, fenced))
-    is_commit = kind == COMMIT
-
-    def pick(n: int) -> Any:
-        return or_(*(and_(w[0], w[n]) for w in ands))
-
-    prepare, ok, error, fenced = pick(1), pick(2), pick(3), pick(4)
-    bump = c.variant.tv2
-    new_epoch = ite(and_(prepare, bump), s.tc_epoch[t] + 1, s.tc_epoch[t])
-    updates.update({
-        ("tc_state", t): ite(prepare, ite(is_commit, PREP_COMMIT, PREP_ABORT), s.tc_state[t]),
+    # the request's kind is state: take the answer for each kind it may be
+    answers = {want: end_txn_answer(s, c, t, want, epoch) for want in (COMMIT, ABORT)}
+    prepare, ok, error, fenced = (or_(*(and_(kind == want, a[n]) for want, a in answers.items()))
+                                  for n in range(4))
+    new_epoch = ite(prepare, s.tc_epoch[t] + 1, s.tc_epoch[t]) if c.variant.tv2 else s.tc_epoch[t]
+    then: dict[Any, Any] = {
+        ("tc_state", t): ite(prepare, ite(kind == COMMIT, PREP_COMMIT, PREP_ABORT), s.tc_state[t]),
         ("tc_epoch", t): new_epoch,
         ("tc_pending", t): or_(s.tc_pending[t], prepare),
         ("tc_reply", t): ite(prepare, ite(live, i + 1, 0), s.tc_reply[t]),
         ("et_kind", i): _removed(s.et_kind[i], k), ("et_epoch", i): _removed(s.et_epoch[i], k),
         ("et_live", i): _removed(s.et_live[i], k),
         "g_late": or_(s.g_late, not_(live)),
-    })
-    answer = client.end_txn_answered(s, c, i, kind, and_(live, ok), and_(live, error),
-                                     and_(live, fenced), s.tc_epoch[t])
-    updates.update(answer)
+        # answered at once: ok (a retry), INVALID_TXN_STATE or PRODUCER_FENCED
+        **client.end_txn_answered(s, c, i, kind, and_(live, ok), and_(live, error),
+                                  and_(live, fenced), s.tc_epoch[t]),
+    }
     return Effect(when=and_(kind != 0, or_(prepare, ok, error, fenced)),
-                  fits=implies(prepare, new_epoch <= max_epoch(c)), then=updates)
+                  fits=implies(prepare, new_epoch <= max_epoch(c)), then=then)
 
 
 def _removed(row: list[Any], k: int) -> list[Any]:

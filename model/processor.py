@@ -47,7 +47,7 @@ from deliverycheck.core.spec import Effect, action
 
 from . import coordinator as tc
 from . import groups
-from .environment import can_fault, has_room, pushed, spend_fault
+from .environment import can_fault, has_room, pushed
 from .modes import transactional
 from .txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, COMMIT, COMMIT_OFFSETS, COMMITTING,
                         FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF, OFFSETS, OUTPUTS, READY,

@@ -188,3 +188,23 @@ def test_progress_cut_short_by_capacity_is_undecided_not_violated():
     ex = explore(sy, [sy.spec.property("can_settle")])
     assert ex.complete and ex.truncated > 0
     assert "can_settle" not in ex.violations and ex.undecided == ["can_settle"]
+
+
+@pytest.mark.parametrize("asked,tty,shown", [(None, False, False), (None, True, True),
+                                              (False, True, False)])
+def test_progress_line_only_on_a_terminal_or_when_asked(monkeypatch, asked, tty, shown):
+    """A spec with progress properties must not turn the progress *line* on (regression)."""
+    import deliverycheck.engines.explore as ex_mod
+    seen = []
+    real = ex_mod._Progress.__init__
+
+    def spy(self, enabled=None):
+        real(self, enabled)
+        seen.append(self.on)
+    monkeypatch.setattr(ex_mod._Progress, "__init__", spy)
+    monkeypatch.setattr(ex_mod.sys.stderr, "isatty", lambda: tty, raising=False)
+    from conftest import system
+    sy = system("at-most-once")
+    assert any(p.kind == "progress" for p in sy.properties)
+    explore(sy, progress=asked)
+    assert seen == [shown]

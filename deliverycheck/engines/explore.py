@@ -152,10 +152,10 @@ def explore(system: System, properties: Sequence[Property] | None = None,
     pending_inv = [(p.name, check[p.name]) for p in invariants]
     pending_wit = [(p.name, check[p.name]) for p in witnesses]
     pending_fin = [(p.name, check[p.name]) for p in finals]
-    progress = [p for p in props if p.kind == "progress"]
+    progress_props = [p for p in props if p.kind == "progress"]
     # the transitions that spend no fault: only recorded when a progress
     # property needs the graph
-    edges = bool(progress)
+    edges = bool(progress_props)
     esrc, edst = array("l"), array("l")
     capped_at = array("l")  # states where a capacity bound blocked some step
     may_spend, spends_fault = system.may_spend, system.spends_fault
@@ -253,8 +253,8 @@ def explore(system: System, properties: Sequence[Property] | None = None,
         show.done()
     undecided: list[str] = []
     graph_start = time.perf_counter()
-    if progress and complete:
-        undecided = _check_progress(system, seen, progress, esrc, edst, capped_at, found)
+    if progress_props and complete:
+        undecided = _check_progress(system, seen, progress_props, esrc, edst, capped_at, found)
     graph_seconds = time.perf_counter() - graph_start
     peak = max(peak, rss_mb())
     static = {names[j] for j in range(n_inst)} - {
