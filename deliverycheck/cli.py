@@ -269,7 +269,8 @@ def print_table(runs: Sequence[Run], overrides: dict[str, int]) -> None:
               "(a mode x variant it does not list): reported, not compared.")
     if not diffs and not run_problems:
         n = sum(len(run_.results) for run_ in runs if run_.expected)
-        print(f"All {n} verdicts match properties/expected.toml.")
+        if n:
+            print(f"All {n} verdicts match properties/expected.toml.")
         return
     print(f"{len(diffs) + len(run_problems)} differences from properties/expected.toml:")
     for run_, r in diffs:

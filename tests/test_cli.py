@@ -75,6 +75,10 @@ def test_a_limit_gives_incomplete_never_holds(capsys, tmp_path):
     (["verify", "--expected", "/no/such/file.toml"], "does not exist"),
     (["verify", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["frob"], "invalid choice: 'frob'"),
+    (["verify", "--mode", "at-least-once", "--variant", "tv1"],
+     "variant tv1 changes only the transactional protocol"),
+    (["verify", "--mode", "idempotent", "--property", "zombie_fenced"],
+     "property zombie_fenced is not about mode idempotent"),
     ([], "required: COMMAND"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, args, message):
@@ -165,3 +169,21 @@ def test_a_model_that_breaks_the_rules_is_reported_in_one_line(capsys, tmp_path,
     code, out, err = _run(capsys, *AMO, "--out", str(tmp_path))
     assert code == 2 and err.count("\n") == 1
     assert "error in the model: consumer_commit(): a state value was used as a Python truth value" in err
+
+
+def test_default_plan_pairs_variants_with_the_modes_they_change():
+    from deliverycheck.cli import plan
+    from deliverycheck.model import MODES, VARIANTS
+    pairs = plan(list(MODES), list(VARIANTS), False)
+    assert ("at-least-once", "current") in pairs and ("at-least-once", "tv1") not in pairs
+    assert ("exactly-once", "tv1-no-verification") in pairs
+    assert ("eos-per-instance-id", "no-group-metadata") in pairs
+    # asking for a variant runs it with every chosen mode it applies to
+    assert plan(["idempotent", "eos-no-rewind"], ["tv1"], True) == [("eos-no-rewind", "tv1")]
+
+
+def test_a_pair_without_expectations_is_reported_not_compared(capsys, tmp_path):
+    code, out, _ = _run(capsys, "verify", "--mode", "eos-offsets-outside-txn", "--variant", "tv1",
+                        "--out", str(tmp_path))
+    assert code == 0
+    assert "11 verdicts have no expectation" in out and "All 0 verdicts" not in out
