@@ -191,7 +191,7 @@ def schema(c: Any) -> Schema:
             shape=(T,)),
         num("rq_tag", N, "attempt each produce request belongs to", ghost=True, shape=(O, I, K)),
         num("ent_tag", N, "attempt each log entry belongs to", ghost=True, shape=(O, L)),
-        flag("ent_stale", "written with an epoch older than one a newer instance already held",
+        flag("ent_stale", "appended with an epoch older than one a newer instance already held",
              ghost=True, shape=(O, L)),
         num("outcome", 2, "outcome of each attempt", ghost=True, shape=(N + 1,), labels=OUTCOMES),
         num("g_fence", E, "newest epoch InitProducerId handed out, per transactional id",

@@ -95,9 +95,11 @@ def offsets_match_outputs(s, c):
 def zombie_fenced(s, c):
     """Once a new instance holds epoch e, nothing written with an older epoch becomes visible.
 
-    No record the reader has been returned was written with an epoch older
-    than one InitProducerId had already given a newer instance of the same
-    transactional id, or was still invisible when that happened.
+    No record the reader has been returned was appended, with an epoch
+    older than e, after InitProducerId had given e to an instance of the
+    same transactional id.  (A transaction the old instance had already
+    prepared to commit is decided and may still complete: InitProducerId
+    waits for it.)
     """
     return all_(implies(s.ent_stale[o][j], not_(broker_txn.fetched(s, c, o, j)))
                 for o, j in _entries(c))
