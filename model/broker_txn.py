@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.ops import and_, implies, ite, not_, or_
+from deliverycheck.core.ops import and_, implies, ite, ite_list, not_, or_, set_
 from deliverycheck.core.spec import Effect, action, value_at
 
 from . import coordinator as tc
 from . import processor as client
+from .environment import removed
 from .modes import transactional
 from .txn_state import (COMMIT, DATA, ONGOING, OPEN, PREP_ABORT, PREP_COMMIT,
                         log_capacity, tid, txn_ids, INSTANCE, OUTPUT, SLOT, TXN_IDS)
@@ -133,7 +134,7 @@ def broker_append_txn(s, c, o, i, k):
     opens = s.pst_first[o][t] == 0
     then: dict[Any, Any] = {
         **upd,
-        **client.produce_update(o, i, [list(r[:k]) + list(r[k + 1:]) + [0] for r in rows]),
+        **client.produce_update(o, i, removed(rows, k)),
         ("ent_kind", o): _at(s.ent_kind[o], end, DATA, ok),
         ("ent_rec", o): _at(s.ent_rec[o], end, rec, ok),
         ("ent_pid", o): _at(s.ent_pid[o], end, t, ok),
@@ -156,7 +157,7 @@ def broker_append_txn(s, c, o, i, k):
 
 def _at(row: list[Any], j: Any, v: Any, cond: Any) -> list[Any]:
     """``row`` with position ``j`` set to ``v`` when ``cond`` holds."""
-    return [ite(and_(cond, j == n), v, x) for n, x in enumerate(row)]
+    return ite_list(cond, set_(row, j, v), row)
 
 
 def marker_verdict(s: Any, c: Any, p: int, k: int, t: int) -> tuple[Any, Any, dict]:
@@ -174,10 +175,7 @@ def marker_verdict(s: Any, c: Any, p: int, k: int, t: int) -> tuple[Any, Any, di
     open_ = s.pst_first[p][t] != 0
     ours = and_(cepoch == s.tc_cepoch, s.tc_sent[t],
                 s.tc_state[t] == ite(kind == COMMIT, PREP_COMMIT, PREP_ABORT))
-    rows = [s.mk_kind[p], s.mk_pid[p], s.mk_epoch[p], s.mk_cepoch[p]]
-    then: dict[Any, Any] = {
-        (name, p): list(r[:k]) + list(r[k + 1:]) + [0]
-        for name, r in zip(("mk_kind", "mk_pid", "mk_epoch", "mk_cepoch"), rows)}
+    then: dict[Any, Any] = tc.marker_update(p, removed(tc.marker_rows(s, p), k))
     then.update({
         ("pst_first", p, t): ite(accepted, 0, s.pst_first[p][t]),
         ("pst_epoch", p, t): ite(accepted, epoch, s.pst_epoch[p][t]),

@@ -33,11 +33,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.ops import all_, and_, get, implies, ite, not_, or_, set_
+from deliverycheck.core.ops import all_, and_, get, implies, ite, ite_list, not_, or_, set_
 from deliverycheck.core.spec import Effect, action, value_at
 
 from . import processor as client
-from .environment import can_fault, has_room, pushed, spend_fault
+from .environment import can_fault, has_room, pushed, removed, spend_fault
 from .modes import transactional
 from .txn_state import (ABORT, ABORTED, COMMIT, COMMITTED, COMPLETE_ABORT, COMPLETE_COMMIT, EMPTY,
                         INSTANCES, ONGOING, OUTPUTS, PREP_ABORT, PREP_COMMIT, PREP_FENCE,
@@ -194,8 +194,7 @@ def coordinator_end_txn(s, c, i, k):
         ("tc_epoch", t): new_epoch,
         ("tc_pending", t): or_(s.tc_pending[t], prepare),
         ("tc_reply", t): ite(prepare, ite(live, i + 1, 0), s.tc_reply[t]),
-        ("et_kind", i): _removed(s.et_kind[i], k), ("et_epoch", i): _removed(s.et_epoch[i], k),
-        ("et_live", i): _removed(s.et_live[i], k),
+        **client.end_update(i, removed(client.end_rows(s, i), k)),
         "g_late": or_(s.g_late, not_(live)),
         # answered at once: ok (a retry), INVALID_TXN_STATE or PRODUCER_FENCED
         **client.end_txn_answered(s, c, i, kind, and_(live, ok), and_(live, error),
@@ -205,9 +204,14 @@ def coordinator_end_txn(s, c, i, k):
                   fits=implies(prepare, new_epoch <= max_epoch(c)), then=then)
 
 
-def _removed(row: list[Any], k: int) -> list[Any]:
-    """A sender's request slots with slot ``k`` taken out (later ones move up)."""
-    return list(row[:k]) + list(row[k + 1:]) + [0]
+def marker_rows(s: Any, p: int) -> list[list[Any]]:
+    """WriteTxnMarkers requests to partition ``p`` (marker kind first: 0 marks a free slot)."""
+    return [s.mk_kind[p], s.mk_pid[p], s.mk_epoch[p], s.mk_cepoch[p]]
+
+
+def marker_update(p: int, rows: list[list[Any]]) -> dict[Any, Any]:
+    """``Effect.then`` entries writing the marker requests to ``p``."""
+    return {(name, p): row for name, row in zip(("mk_kind", "mk_pid", "mk_epoch", "mk_cepoch"), rows)}
 
 
 @action(scope=transactional, t=TXN_IDS)
@@ -260,11 +264,9 @@ def coordinator_send_markers(s, c, t):
     then: dict[Any, Any] = {("tc_sent", t): True, "g_resent": or_(s.g_resent, s.g_reloaded[t])}
     room = []
     for p in range(PARTS):
-        rows = [s.mk_kind[p], s.mk_pid[p], s.mk_epoch[p], s.mk_cepoch[p]]
-        new = pushed(rows, [kind, t, s.tc_epoch[t], s.tc_cepoch])
-        part = s.tc_parts[t][p]
-        for name, old, row in zip(("mk_kind", "mk_pid", "mk_epoch", "mk_cepoch"), rows, new):
-            then[(name, p)] = [ite(part, v, o) for v, o in zip(row, old)]
+        rows, part = marker_rows(s, p), s.tc_parts[t][p]
+        then.update(marker_update(p, [ite_list(part, new, old) for new, old in
+                                      zip(pushed(rows, [kind, t, s.tc_epoch[t], s.tc_cepoch]), rows)]))
         room.append(implies(part, has_room(rows)))
     return Effect(when=and_(not_(s.tc_pending[t]), or_(st == PREP_COMMIT, st == PREP_ABORT),
                             not_(s.tc_sent[t])),

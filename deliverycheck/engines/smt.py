@@ -29,6 +29,7 @@ import z3
 
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
+from deliverycheck.trace import ReplayError, from_path
 
 KINDS = ("always", "sometimes")
 
@@ -119,7 +120,6 @@ def bmc(system: System, properties: Sequence[Property], max_depth: int,
 
 def _check_states(system: System, model: Any, states: Sequence[Sequence[Any]], path: list[int]) -> None:
     """The solver's states are the concrete model's states along ``path`` (else a model bug)."""
-    from deliverycheck.trace import ReplayError, from_path
     trace = from_path(system, path)              # replays through the concrete model
     for n, (step, cells) in enumerate(zip(trace.steps, states)):
         if system.from_model(model, cells) != step.state:
