@@ -23,10 +23,14 @@ from deliverycheck.model.bounds import bound_docs, for_mode
 from deliverycheck.model.variants import DEFAULT_VARIANT, relevant
 from deliverycheck.core.system import ModelError
 from deliverycheck.trace import ReplayError
-from deliverycheck.verify import Run, run
+from deliverycheck.prove import TARGETS, prove
+from deliverycheck.verify import Run, run, run_smt
 
-JSON_SCHEMA = "deliverycheck.verify/2"
+JSON_SCHEMA = "deliverycheck.verify/3"
 DEFAULT_OUT = "deliverycheck-out"
+DEFAULT_DEPTH = 10   # bounded model checking: steps unrolled unless --depth says otherwise
+DEFAULT_MAX_K = 3    # k-induction: largest k tried
+PROVE_SCHEMA = "deliverycheck.prove/1"
 
 
 class UsageError(Exception):
@@ -65,10 +69,37 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"where counterexample traces and stories go (default: {DEFAULT_OUT})")
     v.add_argument("--expected", metavar="FILE", type=Path,
                    help="expected verdicts (default: the installed properties/expected.toml)")
+    v.add_argument("--engine", choices=("explore", "smt"), default="explore",
+                   help="explore: every bounded history, exhaustively (default); smt: Z3 bounded "
+                        "model checking, shortest traces up to --depth steps")
+    v.add_argument("--depth", type=_positive_int, metavar="K",
+                   help=f"with --engine smt: check histories of up to K steps (default {DEFAULT_DEPTH})")
+    v.add_argument("--query-seconds", type=_positive_float, metavar="S",
+                   help="with --engine smt: give up on one solver query after S seconds")
     v.add_argument("--max-states", type=_positive_int, metavar="N", help="stop each search after N states")
     v.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop each search after S seconds")
     v.add_argument("--max-memory", type=_positive_int, metavar="MB",
                    help="stop a search when the process uses more than MB MiB")
+    pr = sub.add_parser("prove", help="prove `always` promises for histories of any length (k-induction)",
+                        description="Prove `always` properties by k-induction with Z3, each "
+                                    "strengthened by its lemmas (properties/lemmas.py).")
+    pr.add_argument("--mode", action="append", metavar="M",
+                    help="mode (repeatable); default: the targets in docs/proofs.md")
+    pr.add_argument("--variant", metavar="V", default=DEFAULT_VARIANT,
+                    help=f"protocol variant (default {DEFAULT_VARIANT})")
+    pr.add_argument("--property", action="append", metavar="P",
+                    help="`always` property to prove (repeatable); default: the mode's targets, "
+                         "or every `always` promise the mode claims")
+    pr.add_argument("--bound", action="append", metavar="NAME=VALUE", default=[],
+                    help="override a bound, e.g. --bound records=3")
+    pr.add_argument("--max-k", type=_positive_int, default=DEFAULT_MAX_K, metavar="K",
+                    help=f"try k = 1 .. K (default {DEFAULT_MAX_K})")
+    pr.add_argument("--max-seconds", type=_positive_float, metavar="S", help="give up a proof after S seconds")
+    pr.add_argument("--query-seconds", type=_positive_float, metavar="S",
+                    help="give up a proof when one solver query takes more than S seconds")
+    pr.add_argument("--json", action="store_true", help="print results as JSON (schema in docs/cli.md)")
+    pr.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
+                    help=f"where counterexamples go, under DIR/proofs (default: {DEFAULT_OUT})")
     sub.add_parser("list", help="list modes, variants, actions, properties and bounds",
                    description="List modes, variants, actions, properties and bounds with their "
                                "descriptions.")
@@ -168,21 +199,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
                             properties=[p.name for p in SPEC.properties])
     except ExpectationError as e:
         raise UsageError(str(e)) from None
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {args.out!r} exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"cannot create --out directory {args.out!r}: {e.strerror}; "
-                         "choose a writable place") from None
+    out = _out_dir(args.out)
+    _check_engine_options(args)
     limits = Limits(args.max_states, args.max_seconds, args.max_memory)
     runs: list[Run] = []
     for mode, variant in pairs:
         cfg = Config(MODES[mode], VARIANTS[variant], for_mode(MODES[mode], **overrides))
-        runs.append(run(cfg, props, expectations.get((mode, variant)), out, limits,
-                        progress=None if not args.json else False))
-        if runs[-1].exploration.stop_reason == "interrupted":  # Ctrl-C: report what we have
+        if args.engine == "smt":
+            runs.append(run_smt(cfg, props, expectations.get((mode, variant)), out,
+                                args.depth or DEFAULT_DEPTH, args.max_seconds, args.query_seconds))
+        else:
+            runs.append(run(cfg, props, expectations.get((mode, variant)), out, limits,
+                            progress=None if not args.json else False))
+        if runs[-1].stop_reason == "interrupted":  # Ctrl-C: report what we have
             break
     if args.json:
         print(json.dumps(to_json(runs, overrides), indent=2))
@@ -191,6 +220,52 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if args.coverage:
             print_coverage(runs)
     return 0 if all(r.matches for r in runs) else 1
+
+
+def _out_dir(name: str) -> Path:
+    """The output directory, created; a one-line error when it cannot be."""
+    out = Path(name)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {name!r} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"cannot create --out directory {name!r}: {e.strerror}; "
+                         "choose a writable place") from None
+    return out
+
+
+def _check_engine_options(args: argparse.Namespace) -> None:
+    """Options that belong to the other engine are a usage error, not silently ignored."""
+    wrong = {"smt": [("--max-states", args.max_states), ("--max-memory", args.max_memory),
+                     ("--coverage", args.coverage)],
+             "explore": [("--depth", args.depth), ("--query-seconds", args.query_seconds)]}
+    for option, value in wrong[args.engine]:
+        if value:
+            other = "explore" if args.engine == "smt" else "smt"
+            raise UsageError(f"{option} applies to --engine {other}, not {args.engine}; "
+                             f"drop it or add --engine {other}")
+
+
+def _search_json(run_: Run) -> dict:
+    """One search of the ``--json`` document: the explorer's or the bounded one's figures."""
+    head = {"mode": run_.mode, "variant": run_.variant, "engine": run_.engine,
+            "bounds": dict(vars(run_.bounds))}
+    if run_.bmc is not None:
+        b = run_.bmc
+        return {**head, "depth": b.depth, "complete": b.complete, "exhausted": b.exhausted,
+                "stop_reason": b.stop_reason, "seconds": round(b.seconds, 3),
+                "seconds_per_depth": [round(x, 3) for x in b.seconds_per_depth],
+                "z3_statistics": b.statistics, "problems": run_.problems,
+                "warnings": run_.warnings}
+    e = run_.exploration
+    return {**head, "states": e.states, "depth": e.depth,
+            "transitions": e.transitions, "terminal": e.terminal, "truncated": e.truncated,
+            "complete": e.complete, "stop_reason": e.stop_reason, "seconds": round(e.seconds, 3),
+            "peak_memory_mb": round(e.peak_memory_mb, 1), "problems": run_.problems,
+            "warnings": run_.warnings,
+            "coverage": {a: {"fired": e.coverage.fired[a], "new_states": e.coverage.new[a]}
+                         for a in sorted(e.coverage.fired)}}
 
 
 def to_json(runs: Sequence[Run], overrides: dict[str, int]) -> dict:
@@ -205,23 +280,16 @@ def to_json(runs: Sequence[Run], overrides: dict[str, int]) -> dict:
             "problems": r.problems, "states": r.states, "depth": r.depth,
             "length": r.length, "seconds": round(r.seconds, 3), "trace": r.trace, "story": r.story,
         } for run_ in runs for r in run_.results],
-        "searches": [{
-            "mode": run_.mode, "variant": run_.variant, "bounds": dict(vars(run_.bounds)),
-            "states": e.states, "depth": e.depth,
-            "transitions": e.transitions, "terminal": e.terminal, "truncated": e.truncated,
-            "complete": e.complete, "stop_reason": e.stop_reason, "seconds": round(e.seconds, 3),
-            "peak_memory_mb": round(e.peak_memory_mb, 1), "problems": run_.problems,
-            "warnings": run_.warnings,
-            "coverage": {a: {"fired": e.coverage.fired[a], "new_states": e.coverage.new[a]}
-                         for a in sorted(e.coverage.fired)},
-        } for run_ in runs for e in [run_.exploration]],
+        "searches": [_search_json(run_) for run_ in runs],
     }
 
 
-def _shown(kind: str, verdict: str | None) -> str:
+def _shown(kind: str, verdict: str | None, depth: int | None = None) -> str:
     """A verdict as the table shows it: witnesses are reached or unreachable."""
     if verdict is None:
         return "-"
+    if verdict == "bounded":
+        return f"{'not reached' if kind == 'sometimes' else 'holds'} to depth {depth}"
     if kind == "sometimes":
         return {"holds": "reached", "violated": "unreachable"}.get(verdict, verdict)
     return verdict
@@ -233,9 +301,10 @@ def print_table(runs: Sequence[Run], overrides: dict[str, int]) -> None:
     for run_ in runs:
         for r in run_.results:
             mark = "" if r.matches else "  <-- differs"
-            rows.append((r.mode, r.variant, r.property, _shown(r.kind, r.verdict),
+            rows.append((r.mode, r.variant, r.property, _shown(r.kind, r.verdict, r.depth),
                          _shown(r.kind, r.expected),
-                         f"{r.states:,}", str(r.depth), f"{r.seconds:.2f}{mark}"))
+                         "-" if r.states is None else f"{r.states:,}", str(r.depth),
+                         f"{r.seconds:.2f}{mark}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
@@ -246,12 +315,9 @@ def print_table(runs: Sequence[Run], overrides: dict[str, int]) -> None:
     print(f"Bounds: each mode's defaults{' with ' + given if given else ''} "
           "(deliverycheck list shows them)")
     for run_ in runs:
-        e = run_.exploration
-        status = "complete" if e.complete else f"INCOMPLETE ({e.stop_reason})"
         b = run_.bounds
         print(f"{run_.mode}/{run_.variant} (records={b.records}, faults={b.faults}): "
-              f"{e.states:,} states, depth {e.depth}, "
-              f"{e.seconds:.2f} s ({e.states / max(e.seconds, 1e-9):,.0f} states/s), {status}")
+              + _search_line(run_))
         for w in run_.warnings:
             print(f"  warning: {w}")
     broken = [r for run_ in runs for r in run_.results
@@ -281,6 +347,23 @@ def print_table(runs: Sequence[Run], overrides: dict[str, int]) -> None:
         print(f"  {run_.mode}/{run_.variant}: {p}")
 
 
+def _search_line(run_: Run) -> str:
+    """How far one search went, in one line."""
+    if run_.bmc is not None:
+        m = run_.bmc
+        if m.exhausted:
+            status = f"exhaustive (no history is longer than {m.depth} steps)"
+        elif m.complete:
+            status = f"bounded (histories of up to {m.depth} steps)"
+        else:
+            status = f"INCOMPLETE at depth {m.depth} ({m.stop_reason})"
+        return f"bounded model checking to depth {m.depth}, {m.seconds:.2f} s, {status}"
+    e = run_.exploration
+    status = "complete" if e.complete else f"INCOMPLETE ({e.stop_reason})"
+    return (f"{e.states:,} states, depth {e.depth}, "
+            f"{e.seconds:.2f} s ({e.states / max(e.seconds, 1e-9):,.0f} states/s), {status}")
+
+
 def print_coverage(runs: Sequence[Run]) -> None:
     """Per search and action: times fired, new states, capacity blocks."""
     for run_ in runs:
@@ -292,6 +375,62 @@ def print_coverage(runs: Sequence[Run]) -> None:
                 print(f"  {a:<24} {'off in this mode':>35}")
                 continue
             print(f"  {a:<24} {cov.fired[a]:>12,} {cov.new[a]:>12,} {cov.blocked.get(a, 0):>9,}")
+
+
+def proof_plan(modes: Sequence[str] | None, props: Sequence[str] | None, variant: str) -> list[tuple[str, str]]:
+    """The (mode, property) pairs ``prove`` works on, with one-line errors for bad choices."""
+    chosen = _choose(modes, list(MODES), "mode") if modes else None
+    if props:
+        for name in props:
+            _choose([name], [p.name for p in SPEC.properties], "property")
+            if SPEC.property(name).kind != "always":
+                raise UsageError(f"{name} is a {SPEC.property(name).kind} property; prove "
+                                 "handles `always` properties (use verify for the others)")
+    if chosen is None and not props:
+        return list(TARGETS)
+    pairs = []
+    for m in chosen or list(MODES):
+        cfg = Config(MODES[m], VARIANTS[variant])
+        names = props or [p.name for p in SPEC.properties
+                          if p.kind == "always" and m in p.claims and p.applies(cfg)]
+        pairs.extend((m, n) for n in names if SPEC.property(n).applies(cfg))
+    if not pairs:
+        raise UsageError(f"property {', '.join(props or [])} is not about mode "
+                         f"{', '.join(chosen or MODES)}; see `deliverycheck list`")
+    return pairs
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    """Run k-induction on each target; exit 0 only when every one is proved."""
+    _choose([args.variant], list(VARIANTS), "variant")
+    pairs = proof_plan(args.mode, args.property, args.variant)
+    overrides = parse_bounds(args.bound)
+    out = _out_dir(args.out)
+    results = []
+    for mode, prop in pairs:
+        cfg = Config(MODES[mode], VARIANTS[args.variant], for_mode(MODES[mode], **overrides))
+        if not args.json:
+            print(f"{mode}/{args.variant} {prop}: ", end="", flush=True)
+        r = prove(cfg, prop, args.max_k, out, args.max_seconds, args.query_seconds)
+        results.append(r)
+        if not args.json:
+            p = r.proof
+            lemmas = f" with {', '.join(p.lemmas)}" if p.lemmas else " (no lemmas)"
+            print(f"{p.headline()}{lemmas}, {p.seconds:.1f} s")
+            if r.story:
+                print(f"  {'counterexample to induction' if 'cti' in r.story else 'counterexample'}: "
+                      f"{r.story}")
+        if r.proof.stop_reason == "interrupted":
+            break
+    if args.json:
+        print(json.dumps({"schema": PROVE_SCHEMA, "bounds": dict(overrides), "results": [{
+            "mode": r.mode, "variant": r.variant, "property": r.proof.property,
+            "lemmas": r.proof.lemmas, "verdict": r.proof.verdict, "k": r.proof.k,
+            "broken": r.proof.broken, "stop_reason": r.proof.stop_reason,
+            "seconds": round(r.proof.seconds, 3),
+            "seconds_per_k": [round(x, 3) for x in r.proof.seconds_per_k],
+            "trace": r.trace, "story": r.story} for r in results]}, indent=2))
+    return 0 if all(r.proof.verdict == "proved" for r in results) else 1
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -328,6 +467,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "verify":
             return cmd_verify(args)
+        if args.command == "prove":
+            return cmd_prove(args)
         return cmd_list(args)
     except UsageError as e:
         print(f"deliverycheck: error: {e}", file=sys.stderr)

@@ -20,6 +20,8 @@ from deliverycheck.core.compile import FULL
 from deliverycheck.core.system import System
 
 ITF_FORMAT = "https://apalache-mc.org/docs/adr/015adr-trace.html"
+# ITF meta "start" of a counterexample to induction (absent: the initial state)
+ARBITRARY_START = "any state satisfying the invariant (counterexample to induction)"
 
 
 class ReplayError(Exception):
@@ -44,6 +46,7 @@ class Trace:
     property: str | None = None
     verdict: str | None = None   # "violated" (counterexample) or "holds" (witness)
     meta: dict[str, Any] = field(default_factory=dict)
+    from_init: bool = True       # False: a counterexample to induction, from any state
 
     def __len__(self) -> int:
         """Number of actions taken (the initial state is not a step)."""
@@ -54,10 +57,14 @@ class Trace:
         return self.steps[-1].state
 
 
-def from_path(system: System, path: Sequence[int], **kw: Any) -> Trace:
-    """The trace that takes the action instances ``path`` from the initial state."""
-    steps = [Step(None, {}, system.init)]
-    state = system.init
+def from_path(system: System, path: Sequence[int], start: bytes | None = None, **kw: Any) -> Trace:
+    """The trace that takes the action instances ``path`` from the initial state.
+
+    With ``start``, from that state instead: a counterexample to induction
+    begins in a state that satisfies the invariant but need not be reachable.
+    """
+    state = system.init if start is None else system.schema.check(start)
+    steps = [Step(None, {}, state)]
     for j in path:
         nxt = system.compiled[j](state)
         if nxt is None or nxt is FULL:
@@ -65,17 +72,18 @@ def from_path(system: System, path: Sequence[int], **kw: Any) -> Trace:
         inst = system.instances[j]
         steps.append(Step(inst.name, inst.args, nxt))
         state = nxt
-    return replay(Trace(system, steps, **kw))
+    return replay(Trace(system, steps, from_init=start is None, **kw))
 
 
 def replay(trace: Trace) -> Trace:
     """Check ``trace`` step by step with the interpreted model; return it.
 
-    The first state must be the initial state; each step must be an enabled
-    action instance whose successor is exactly the next state.
+    The first state must be the initial state (unless the trace is a
+    counterexample to induction); each step must be an enabled action
+    instance whose successor is exactly the next state.
     """
     system = trace.system
-    if trace.steps[0].state != system.init:
+    if trace.from_init and trace.steps[0].state != system.init:
         raise ReplayError("the trace does not start in the initial state")
     index = {(i.name, tuple(sorted(i.args.items()))): j for j, i in enumerate(system.instances)}
     for n, (prev, step) in enumerate(zip(trace.steps, trace.steps[1:]), 1):
@@ -127,6 +135,7 @@ def to_itf(trace: Trace) -> dict[str, Any]:
         "bounds": dict(vars(cfg.bounds)),
         **({"property": trace.property} if trace.property else {}),
         **({"verdict": trace.verdict} if trace.verdict else {}),
+        **({} if trace.from_init else {"start": ARBITRARY_START}),
         **trace.meta,
     }
     states = []
@@ -165,7 +174,8 @@ def from_itf(doc: dict[str, Any], system: System) -> Trace:
             steps.append(Step(m.get("action"), dict(m.get("params", {})), system.schema.encode(values)))
     except (KeyError, TypeError, ValueError) as e:
         raise ReplayError(f"state {len(steps)} does not fit this model's state: {e}") from None
-    return replay(Trace(system, steps, meta.get("property"), meta.get("verdict")))
+    return replay(Trace(system, steps, meta.get("property"), meta.get("verdict"),
+                        from_init=meta.get("start") != ARBITRARY_START))
 
 
 def load(path: str | Path, system: System) -> Trace:

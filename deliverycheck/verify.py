@@ -1,15 +1,19 @@
 """Verification runs: one exhaustive search per mode x variant, all properties at once.
 
 This is the layer between the CLI and the engines: it builds the system,
-runs the explorer, turns what it found into verdicts, rebuilds and replays
-every trace, writes the trace files and compares with expected.toml.
+runs the explorer (:func:`run`) or bounded model checking (:func:`run_smt`),
+turns what it found into verdicts, rebuilds and replays every trace, writes
+the trace files and compares with expected.toml.
 
 Verdicts (DESIGN.md, principle 7):
 
 * ``always`` / ``final``: ``violated`` with a shortest counterexample, else
   ``holds`` when the search was complete, else ``incomplete``;
 * ``sometimes``: ``holds`` with a shortest witness, else ``violated``
-  (unreachable) when the search was complete, else ``incomplete``.
+  (unreachable) when the search was complete, else ``incomplete``;
+* with bounded model checking, ``bounded``: nothing found in histories of
+  up to ``depth`` steps (a violation deeper down is not ruled out), unless
+  no history is that long, which makes the search exhaustive.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from deliverycheck.catalog import SPEC
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
 from deliverycheck.engines.explore import Exploration, Limits, explore
+from deliverycheck.engines.smt import BMCResult, bmc
 from deliverycheck.expected import Expected
 from deliverycheck.model import Bounds, Config
 from deliverycheck.render.story import story
@@ -36,9 +41,9 @@ class Result:
     variant: str
     property: str
     kind: str
-    verdict: str                 # holds | violated | incomplete
+    verdict: str                 # holds | violated | incomplete | bounded
     expected: str | None
-    states: int
+    states: int | None           # None for bounded model checking, which counts no states
     depth: int                   # trace length when a trace exists, else search depth
     seconds: float
     length: int | None = None    # counterexample / witness length
@@ -58,12 +63,22 @@ class Run:
 
     mode: str
     variant: str
-    exploration: Exploration
+    exploration: Exploration | None   # the explorer's search (engine "explore")
     results: list[Result]
     problems: list[str]          # differences not tied to one property (state counts)
     warnings: list[str]
     bounds: Bounds
     expected: bool = True        # expected.toml lists this mode x variant
+    bmc: BMCResult | None = None  # the bounded search (engine "smt")
+
+    @property
+    def engine(self) -> str:
+        return "smt" if self.bmc is not None else "explore"
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the search stopped early (None when it ran to its end)."""
+        return (self.bmc or self.exploration).stop_reason  # type: ignore[union-attr]
 
     @property
     def matches(self) -> bool:
@@ -105,21 +120,35 @@ def run(cfg: Config, properties: Sequence[Property], expected: Expected | None,
 
 def _result(system: System, ex: Exploration, prop: Property, expected: Expected | None,
             pinned: bool, folder: Path | None) -> Result:
-    cfg = system.cfg
     idx = ex.violations.get(prop.name)
-    trace = None
-    if idx is not None:
-        verdict = "holds" if prop.kind == "sometimes" else "violated"
-        trace = tr.from_path(system, ex.path(idx), property=prop.name, verdict=verdict)
-        _confirm(system, prop, trace)
-    elif not ex.complete or prop.name in ex.undecided:
+    path = ex.path(idx) if idx is not None else None
+    if path is None and (not ex.complete or prop.name in ex.undecided):
         verdict = "incomplete"
     else:
-        verdict = "violated" if prop.kind == "sometimes" else "holds"
+        verdict = _found_or_not(prop, path is not None)
+    return _finish(system, prop, verdict, path, expected, pinned, folder,
+                   states=ex.states, depth=ex.depth, seconds=ex.seconds)
+
+
+def _found_or_not(prop: Property, found: bool) -> str:
+    """The verdict of a complete search: a trace breaks ``always``/``final`` and shows ``sometimes``."""
+    return ("holds" if prop.kind == "sometimes" else "violated") if found else \
+        ("violated" if prop.kind == "sometimes" else "holds")
+
+
+def _finish(system: System, prop: Property, verdict: str, path: Sequence[int] | None,
+            expected: Expected | None, pinned: bool, folder: Path | None,
+            states: int | None, depth: int, seconds: float) -> Result:
+    """Rebuild, replay and write the trace of ``path``; compare with the expectation."""
+    cfg = system.cfg
+    trace = None
+    if path is not None:
+        trace = tr.from_path(system, path, property=prop.name, verdict=verdict)
+        _confirm(system, prop, trace)
     exp = expected.verdicts.get(prop.name) if expected else None
     exp_len = expected.lengths.get(prop.name) if expected and pinned else None
     r = Result(cfg.mode.name, cfg.variant.name, prop.name, prop.kind, verdict, exp,
-               ex.states, len(trace) if trace else ex.depth, ex.seconds,
+               states, len(trace) if trace else depth, seconds,
                length=len(trace) if trace else None, expected_length=exp_len)
     if trace is not None and folder is not None:
         sub = folder if verdict == "violated" else folder / "witnesses"
@@ -130,11 +159,50 @@ def _result(system: System, ex: Exploration, prop: Property, expected: Expected 
         r.trace, r.story = str(itf), str(sub / f"{prop.name}.story.txt")
     if exp is None and expected is not None:
         r.problems.append("no expected verdict in expected.toml")
+    elif verdict == "bounded":
+        # consistent unless the expected trace is short enough to have been found
+        broken = exp == ("holds" if prop.kind == "sometimes" else "violated")
+        if broken and exp_len is not None and exp_len <= depth:
+            r.problems.append(f"nothing found up to depth {depth}, but the expected shortest "
+                              f"trace has {exp_len} steps")
     elif exp is not None and verdict != exp:
         r.problems.append(f"{verdict}, expected {exp}")
     if exp_len is not None and r.length is not None and exp_len != r.length:
         r.problems.append(f"shortest trace has {r.length} steps, expected {exp_len}")
     return r
+
+
+def run_smt(cfg: Config, properties: Sequence[Property], expected: Expected | None,
+            out: Path | None, depth: int, max_seconds: float | None = None,
+            query_seconds: float | None = None) -> Run:
+    """Bounded model checking of ``properties`` in ``cfg`` up to ``depth`` steps.
+
+    ``progress`` properties need the whole state graph; the caller leaves
+    them to the explorer.
+    """
+    system = System(SPEC, cfg)
+    graph_only = [p.name for p in properties if p.applies(cfg) and p.kind == "progress"]
+    properties = [p for p in properties if p.applies(cfg) and p.kind != "progress"]
+    found = bmc(system, properties, depth, max_seconds=max_seconds, query_seconds=query_seconds)
+    folder = out / cfg.mode.name / cfg.variant.name if out else None
+    if folder:
+        _clear(folder)
+    results = []
+    for p in properties:
+        path = found.found.get(p.name)
+        if path is not None or found.exhausted:
+            verdict = _found_or_not(p, path is not None)
+        else:
+            verdict = "bounded" if found.complete else "incomplete"
+        results.append(_finish(system, p, verdict, path, expected, cfg.default_bounds, folder,
+                               states=None, depth=found.depth, seconds=found.seconds))
+    warnings = [] if found.complete else [f"search stopped early at depth {found.depth}: "
+                                          f"{found.stop_reason}"]
+    if graph_only:
+        warnings.append("not checked (a progress property needs the whole state graph; "
+                        f"use --engine explore): {', '.join(graph_only)}")
+    return Run(cfg.mode.name, cfg.variant.name, None, results, [], warnings, cfg.bounds,
+               expected is not None, bmc=found)
 
 
 def _confirm(system: System, prop: Property, trace: tr.Trace) -> None:

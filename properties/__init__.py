@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from . import delivery, exactly_once, witnesses
+from . import delivery, exactly_once, lemmas, witnesses
 
-PROPERTIES = [*delivery.PROPERTIES, *exactly_once.PROPERTIES, *witnesses.PROPERTIES]
+PROPERTIES = [*delivery.PROPERTIES, *exactly_once.PROPERTIES, *lemmas.PROPERTIES,
+              *witnesses.PROPERTIES]
 
 __all__ = ["PROPERTIES"]

@@ -35,13 +35,14 @@ def test_verify_prints_the_table_and_matches(capsys, tmp_path):
 def test_verify_json_schema(capsys, tmp_path):
     code, out, _ = _run(capsys, *AMO, "--json", "--out", str(tmp_path))
     doc = json.loads(out)
-    assert code == 0 and doc["schema"] == "deliverycheck.verify/2" and doc["ok"] is True
+    assert code == 0 and doc["schema"] == "deliverycheck.verify/3" and doc["ok"] is True
     r = {x["property"]: x for x in doc["results"]}
     for key in ("mode", "variant", "property", "verdict", "expected", "states", "depth", "seconds", "trace"):
         assert key in r["no_loss"]
     assert r["no_loss"]["verdict"] == "violated" and r["no_loss"]["trace"].endswith("no_loss.itf.json")
     assert r["no_duplicate_log"]["trace"] is None
     assert doc["searches"][0]["complete"] is True and doc["searches"][0]["states"] == 84
+    assert doc["searches"][0]["engine"] == "explore"
 
 
 def test_a_difference_exits_1_and_names_the_trace(capsys, tmp_path):

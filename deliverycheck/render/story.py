@@ -77,6 +77,8 @@ def story(trace: Trace) -> str:
     if trace.property:
         prop = system.spec.property(trace.property)
         what = {"violated": "is violated", "holds": "is witnessed"}.get(trace.verdict or "", "")
+        if not trace.from_init:
+            what = "is not inductive"
         lines.append(f"{head}: {trace.property} {what} ({len(trace)} step{'s' if len(trace) != 1 else ''})")
         lines.append(f"Promise: {prop.summary}")
     else:
@@ -84,6 +86,12 @@ def story(trace: Trace) -> str:
     bounds = ", ".join(f"{k}={v}" for k, v in vars(cfg.bounds).items())
     lines.append(f"Bounds: {bounds}")
     lines.append("")
+    if not trace.from_init:
+        lines.append("Counterexample to induction. It starts in a state that satisfies the "
+                     "invariant (the promise and its lemmas) but need not be reachable:")
+        lines.extend(f"    {name} = {value}" for name, value in
+                     system.schema.decode(trace.steps[0].state).items())
+        lines.append("")
     width = len(str(len(trace)))
     for n in range(1, len(trace.steps)):
         lines.append(f"{n:>{width}}. {sentence(trace, n)}")
@@ -97,4 +105,7 @@ def story(trace: Trace) -> str:
         else:
             where = "this terminal state" if prop.kind == "final" else "the last state"
             lines.append(f"In {where} the promise is broken: {prop.summary}")
+            if not trace.from_init:
+                lines.append("(The invariant does not rule out the first state: a lemma that "
+                             "does, and is true, makes the proof go through.)")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,75 @@
+"""Proofs: k-induction runs for ``deliverycheck prove``, with their counterexamples written out.
+
+For each (mode, variant, property) the target is strengthened by the lemmas
+properties/lemmas.py lists for it (those that apply to the mode), and
+:func:`deliverycheck.engines.induction.k_induction` decides it.  A
+counterexample from the initial state (``violated``) or to induction (``not
+inductive at k``) is rebuilt as a trace, replayed, and written as ITF plus
+a story, like every other trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from deliverycheck import trace as tr
+from deliverycheck.catalog import SPEC
+from deliverycheck.core.system import System
+from deliverycheck.engines.induction import Proof, k_induction
+from deliverycheck.model import Config
+from deliverycheck.render.story import story
+from deliverycheck.properties.lemmas import STRENGTHENING
+
+# What `deliverycheck prove` proves when no --mode / --property is given:
+# the log-level promises of the idempotent producer, and exactly-once's
+# atomicity and isolation (issue 4).
+TARGETS: tuple[tuple[str, str], ...] = (
+    ("idempotent", "no_duplicate_send"), ("idempotent", "in_order"),
+    ("exactly-once", "atomic_transactions"), ("exactly-once", "no_aborted_read"))
+
+
+@dataclass
+class ProofRun:
+    """One proof attempt and where its trace went."""
+
+    mode: str
+    variant: str
+    proof: Proof
+    trace: str | None = None
+    story: str | None = None
+
+
+def lemmas_for(cfg: Config, prop: str) -> list:
+    """The strengthening lemmas of ``prop`` that exist in ``cfg``."""
+    return [SPEC.property(n) for n in STRENGTHENING.get(prop, ()) if SPEC.property(n).applies(cfg)]
+
+
+def prove(cfg: Config, prop: str, max_k: int, out: Path | None,
+          max_seconds: float | None = None, query_seconds: float | None = None) -> ProofRun:
+    """k-induction for ``prop`` in ``cfg``; write its counterexample, if any, under ``out``."""
+    system = System(SPEC, cfg)
+    target = SPEC.property(prop)
+    proof = k_induction(system, target, lemmas_for(cfg, prop), max_k=max_k,
+                        max_seconds=max_seconds, query_seconds=query_seconds)
+    result = ProofRun(cfg.mode.name, cfg.variant.name, proof)
+    folder = out / "proofs" / cfg.mode.name / cfg.variant.name if out else None
+    if folder:
+        for f in folder.glob(f"{prop}.*"):  # no stale trace survives a new verdict
+            f.unlink()
+    trace = None
+    if proof.path is not None:
+        trace = tr.from_path(system, proof.path, property=proof.broken, verdict="violated")
+    elif proof.cti is not None and proof.verdict == "not inductive":
+        start, path = proof.cti
+        trace = tr.from_path(system, path, start=start, property=proof.broken, verdict="violated",
+                             meta={"proof": f"not inductive at k={proof.k}", "target": prop,
+                                   "lemmas": proof.lemmas})
+    if trace is not None and folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        kind = "cti" if not trace.from_init else "counterexample"
+        itf = folder / f"{prop}.{kind}.itf.json"
+        itf.write_text(tr.dumps(trace))
+        (folder / f"{prop}.{kind}.story.txt").write_text(story(trace))
+        result.trace, result.story = str(itf), str(folder / f"{prop}.{kind}.story.txt")
+    return result
