@@ -254,6 +254,7 @@ def _search_json(run_: Run) -> dict:
     if run_.bmc is not None:
         b = run_.bmc
         return {**head, "depth": b.depth, "complete": b.complete, "exhausted": b.exhausted,
+                "capacity_depth": b.capacity_depth,
                 "stop_reason": b.stop_reason, "seconds": round(b.seconds, 3),
                 "seconds_per_depth": [round(x, 3) for x in b.seconds_per_depth],
                 "z3_statistics": b.statistics, "problems": run_.problems,

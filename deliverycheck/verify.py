@@ -198,6 +198,9 @@ def run_smt(cfg: Config, properties: Sequence[Property], expected: Expected | No
                                states=None, depth=found.depth, seconds=found.seconds))
     warnings = [] if found.complete else [f"search stopped early at depth {found.depth}: "
                                           f"{found.stop_reason}"]
+    if found.capacity_depth is not None:
+        warnings.append(f"a capacity bound can block a step after {found.capacity_depth} steps: "
+                        "longer histories are cut there (raise it with --bound)")
     if graph_only:
         warnings.append("not checked (a progress property needs the whole state graph; "
                         f"use --engine explore): {', '.join(graph_only)}")

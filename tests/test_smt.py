@@ -96,3 +96,12 @@ def test_verify_engine_smt_flags_a_missed_counterexample(tmp_path, capsys):
 def test_engine_options_are_checked(args, message, capsys):
     assert main(["verify", "--mode", "at-most-once", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_bmc_reports_where_a_capacity_bound_starts_to_cut():
+    # two batch slots: the third send is blocked by the table, not by the protocol
+    tiny = system("at-least-once", batches=2)
+    small = bmc(tiny, [tiny.spec.property("witness_dedup")], 6)   # unreachable: runs to depth 6
+    assert small.capacity_depth is not None and small.capacity_depth <= 6
+    sy = system("at-least-once")
+    assert bmc(sy, [sy.spec.property("in_order")], 6).capacity_depth is None

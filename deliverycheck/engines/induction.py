@@ -34,7 +34,7 @@ import z3
 
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
-from deliverycheck.engines.smt import Deadline, Unrolling, _as_bool, _as_int, interruptible
+from deliverycheck.engines.smt import Deadline, StepTemplate, Unrolling, as_bool, as_int, interruptible
 from deliverycheck.trace import ReplayError, from_path
 
 
@@ -74,12 +74,13 @@ def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (
     deadline = Deadline(max_seconds, query_seconds)
     invariant = [target, *lemmas]
     proof = Proof(target.name, [p.name for p in lemmas], "incomplete", 0)
-    base, step = Unrolling(system), Unrolling(system, from_init=False)
-    obligations = _obligations(system, invariant)
+    template = StepTemplate(system)
+    base, step = Unrolling(system, template=template), Unrolling(system, False, template)
+    obligations = _obligations(system, invariant, template.pre)
     suspects: list[int] = []
 
     def holds(u: Unrolling, d: int) -> dict[str, Any]:
-        return {p.name: _as_bool(system.z3_holds(p, u.states[d])) for p in invariant}
+        return {p.name: as_bool(system.z3_holds(p, u.states[d])) for p in invariant}
 
     with interruptible(deadline):
         for k in range(1, max_k + 1):
@@ -96,11 +97,13 @@ def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (
                 from_path(system, proof.path)  # replays, or raises ReplayError
                 break
             if answer == z3.unknown:
-                proof.stop_reason = deadline.reason()
+                proof.verdict, proof.stop_reason = "incomplete", deadline.reason()
                 break
             # step case: I in s0..s_{k-1} (linked by steps, distinct); does one more step keep I?
             if k > 1:
                 step.extend()
+                new = step.states[-1]
+                step.solver.add(*[_differ(old, new) for old in step.states[:-1]])
             for h in holds(step, k - 1).values():
                 step.solver.add(h)
             answer, cti = _step_case(step, obligations, deadline, suspects)
@@ -109,7 +112,7 @@ def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (
                 proof.verdict, proof.cti, proof.broken = "proved", None, None
                 break
             if answer == z3.unknown:
-                proof.stop_reason = deadline.reason()
+                proof.verdict, proof.stop_reason = "incomplete", deadline.reason()
                 break
             proof.verdict, (proof.broken, proof.cti) = "not inductive", cti
             suspects.insert(0, cti[1][1][-1])  # the step that broke I: try it first next time
@@ -130,7 +133,8 @@ class _Obligation:
     reads: frozenset[int]   # the cells it reads
 
 
-def _obligations(system: System, invariant: Sequence[Property]) -> tuple[list[_Obligation], list[Any]]:
+def _obligations(system: System, invariant: Sequence[Property],
+                 cells: Sequence[Any]) -> tuple[list[_Obligation], list[Any]]:
     """The invariant split into its top-level conjuncts, each with the cells it reads.
 
     Checking "one step keeps I" conjunct by conjunct and instance by
@@ -138,13 +142,12 @@ def _obligations(system: System, invariant: Sequence[Property]) -> tuple[list[_O
     reads, turns one hard query into many easy ones (measured: 842 s ->
     seconds for the idempotent producer's in_order).
     """
-    cells = system.z3_cells("*")
     index = {c.get_id(): i for i, c in enumerate(cells)}
     out = []
     for p in invariant:
-        for part in _conjuncts(_as_bool(system.z3_holds(p, cells))):
+        for part in _conjuncts(as_bool(system.z3_holds(p, cells))):
             out.append(_Obligation(p.name, part, frozenset(_reads(part, index))))
-    return out, cells
+    return out, list(cells)
 
 
 def _conjuncts(e: Any) -> list[Any]:
@@ -174,24 +177,27 @@ def _step_case(u: Unrolling, obligations: tuple[list[_Obligation], list[Any]], d
     Returns (unsat, None) when it does, (sat, (property, (start, path)))
     with a counterexample to induction, or (unknown, None) at a limit.
     """
-    system = u.system
+    system, t = u.system, u.template
     parts, cells = obligations
     last = u.states[-1]
-    steps = u.steps_from(u.depth)
     # instances that broke the invariant at a smaller k first: a CTI is found
     # sooner, and most of the work of a proof is the instances that keep I
-    order = list(dict.fromkeys([*suspects, *range(len(steps))]))
-    for j, guard, fits, succ in (steps[i] for i in order):
-        if guard is False or fits is False:
+    order = list(dict.fromkeys([*suspects, *range(len(t.guards))]))
+    for j in order:
+        if t.guards[j] is False or t.fits[j] is False:
             continue
-        written = {i for i, (a, b) in enumerate(zip(last, succ)) if b is not a}
-        touched = [ob for ob in parts if ob.reads & written]
+        written = t.writes[j]
+        touched = [ob for ob in parts if ob.reads & written.keys()]
         if not touched:
             continue
-        post = [_as_bool(v) if z3.is_bool(c) else _as_int(v) for c, v in zip(last, succ)]
+        post = list(last)
+        for i, value in written.items():
+            v = as_bool(value) if z3.is_bool(last[i]) else as_int(value)
+            post[i] = t.at(v, last)
         in_range = [z3.And(post[i] >= 0, post[i] <= system.schema.hi[i])
                     for i in written if not z3.is_bool(last[i])]
-        step_ok = [_as_bool(guard), _as_bool(fits), *in_range, *[_differ(s, post) for s in u.states]]
+        step_ok = [t.at(as_bool(t.guards[j]), last), t.at(as_bool(t.fits[j]), last), *in_range,
+                   *[_differ(s, post) for s in u.states]]
         for ob in touched:
             after = z3.substitute(ob.at, *zip(cells, post))
             answer, m = u.check(z3.And(*step_ok, z3.Not(after)), deadline)

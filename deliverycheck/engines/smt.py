@@ -22,6 +22,13 @@ times faster than the default arithmetic solver on this model.  A step
 blocked by a capacity bound is left out, as the explorer leaves it out.
 ``progress`` properties need the whole state graph and are not decided here.
 
+Capacity bounds (table sizes, the ranges of sequence numbers and epochs)
+are watched: the same query asks whether an enabled step can be blocked by
+one, and the first depth where that happens is reported
+(:attr:`BMCResult.capacity_depth`).  Until then every integer stayed
+strictly inside its range, so the run is exactly what it would be with
+unbounded integers.
+
 When the unrolling itself becomes unsatisfiable - no history is ``d`` steps
 long - the bounded search has covered every reachable state, and what it
 did not find cannot happen at all (:attr:`BMCResult.exhausted`).
@@ -43,6 +50,7 @@ from deliverycheck.core.system import System
 from deliverycheck.trace import ReplayError, from_path
 
 KINDS = ("always", "sometimes", "final")
+CAPACITY = "#capacity"  # not a property name: the "a capacity bound blocks a step" question
 
 
 @dataclass
@@ -57,15 +65,21 @@ class BMCResult:
     seconds: float = 0.0
     seconds_per_depth: list[float] = field(default_factory=list)
     statistics: dict[str, float] = field(default_factory=dict)  # Z3's, at the end
+    # first depth at which a capacity bound (a table size, an epoch or
+    # sequence range) can block an enabled step; None: none up to ``depth``,
+    # so the run is the same as with unbounded integers
+    capacity_depth: int | None = None
 
 
-def _as_bool(v: Any) -> Any:
+def as_bool(v: Any) -> Any:
+    """A model value (Python or Z3, bool or int) as a Z3 boolean."""
     if isinstance(v, z3.ExprRef):
         return v if z3.is_bool(v) else v != 0
     return z3.BoolVal(bool(v))
 
 
-def _as_int(v: Any) -> Any:
+def as_int(v: Any) -> Any:
+    """A model value (Python or Z3, bool or int) as a Z3 integer."""
     if isinstance(v, z3.ExprRef):
         return z3.If(v, 1, 0) if z3.is_bool(v) else v
     return z3.IntVal(int(v))
@@ -73,7 +87,7 @@ def _as_int(v: Any) -> Any:
 
 def _equal(cell: Any, value: Any) -> Any:
     """``cell == value`` whatever Python or Z3 sort ``value`` comes in."""
-    return cell == _as_bool(value) if z3.is_bool(cell) else cell == _as_int(value)
+    return cell == as_bool(value) if z3.is_bool(cell) else cell == as_int(value)
 
 
 class Deadline:
@@ -128,6 +142,54 @@ def interruptible(deadline: Deadline):
         signal.signal(signal.SIGINT, old)
 
 
+class StepTemplate:
+    """The model's step, built once over generic cells and reused at every depth.
+
+    Running every action over Z3 terms is the expensive part of building an
+    unrolling (1,460 instances at records=4, faults=3); a depth only renames
+    the variables, which ``z3.substitute`` does inside Z3.
+    """
+
+    def __init__(self, system: System):
+        self.system = system
+        self.pre, self.post = system.z3_cells("pre"), system.z3_cells("post")
+        self.choice = z3.Int("step")
+        self.guards: list[Any] = []          # per instance, over ``pre``
+        self.fits: list[Any] = []
+        self.writes: list[dict[int, Any]] = []   # per instance: cell -> new value
+        for j in range(len(system.instances)):
+            guard, fits, succ = system.z3_step(j, self.pre)
+            self.guards.append(guard)
+            self.fits.append(fits)
+            # unchanged cells come back as the pre-state's own variables
+            self.writes.append({i: new for i, (old, new) in enumerate(zip(self.pre, succ))
+                                if new is not old})
+        live = [j for j in range(len(self.guards)) if self.guards[j] is not False
+                and self.fits[j] is not False]
+        same = [_equal(a, b) for a, b in zip(self.post, self.pre)]
+        # Full state equations per instance (the frame spelled out) measured
+        # faster to solve than per-cell if-then-else chains or explanatory
+        # frame axioms; the unchanged-cell equations are built once and shared.
+        options = [z3.And(self.choice == j, as_bool(self.guards[j]), as_bool(self.fits[j]),
+                          *[_equal(self.post[i], self.writes[j][i]) if i in self.writes[j] else same[i]
+                            for i in range(len(self.pre))])
+                   for j in live]
+        self.relation = z3.And(z3.Or(*options), system.z3_ranges(self.post),
+                               self.choice >= 0, self.choice < len(system.instances))
+        self.terminal = z3.And(*[z3.Not(as_bool(self.guards[j])) for j in range(len(self.guards))
+                                 if self.guards[j] is not False])
+        self.blocked = z3.Or(*[z3.And(as_bool(self.guards[j]), z3.Not(as_bool(self.fits[j])))
+                               for j in range(len(self.guards))
+                               if self.guards[j] is not False and self.fits[j] is not True])
+
+    def at(self, term: Any, pre: Sequence[Any], post: Sequence[Any] = (), choice: Any = None) -> Any:
+        """``term`` with the generic cells renamed to ``pre`` (and ``post``, ``choice``)."""
+        pairs = [*zip(self.pre, pre), *zip(self.post, post)]
+        if choice is not None:
+            pairs.append((self.choice, choice))
+        return z3.substitute(as_bool(term) if isinstance(term, bool) else term, *pairs)
+
+
 class Unrolling:
     """States ``s0 .. sd`` linked by ``d`` steps, on one incremental solver.
 
@@ -136,12 +198,12 @@ class Unrolling:
     of k-induction).
     """
 
-    def __init__(self, system: System, from_init: bool = True, logic: str | None = "QF_FD"):
+    def __init__(self, system: System, from_init: bool = True, template: StepTemplate | None = None):
         self.system = system
-        self.solver = z3.SolverFor(logic) if logic else z3.Solver()
+        self.template = template or StepTemplate(system)
+        self.solver = z3.SolverFor("QF_FD")
         self.states: list[list[Any]] = [system.z3_cells("0")]
         self.choices: list[Any] = []
-        self._steps: list[list[tuple[int, Any, Any, list[Any]]]] = []
         self.solver.add(system.z3_ranges(self.states[0]))
         if from_init:
             self.solver.add(system.z3_state(self.states[0], system.init))
@@ -151,40 +213,25 @@ class Unrolling:
         """Number of steps unrolled."""
         return len(self.choices)
 
-    def steps_from(self, d: int) -> list[tuple[int, Any, Any, list[Any]]]:
-        """``(instance, guard, fits, successor)`` of every instance on state ``d``."""
-        while len(self._steps) <= d:
-            pre = self.states[len(self._steps)]
-            self._steps.append([(j, *self.system.z3_step(j, pre))
-                                for j in range(len(self.system.instances))])
-        return self._steps[d]
-
     def extend(self) -> None:
         """Add one step ``s_d -> s_{d+1}``."""
         d = self.depth
-        pre, post = self.states[d], self.system.z3_cells(str(d + 1))
-        choice = z3.Int(f"step@{d}")
-        options = []
-        for j, guard, fits, succ in self.steps_from(d):
-            if guard is False or fits is False:
-                continue
-            # unchanged cells come back as the pre-state's own variables: the frame.
-            # (Full state equations per instance measured faster than per-cell
-            # if-then-else chains or explanatory frame axioms on this model.)
-            eqs = [_equal(a, b) for a, b in zip(post, succ)]
-            options.append(z3.And(choice == j, _as_bool(guard), _as_bool(fits), *eqs))
-        self.solver.add(z3.Or(*options), self.system.z3_ranges(post),
-                        choice >= 0, choice < len(self.system.instances))
+        post, choice = self.system.z3_cells(str(d + 1)), z3.Int(f"step@{d}")
+        self.solver.add(self.template.at(self.template.relation, self.states[d], post, choice))
         self.states.append(post)
         self.choices.append(choice)
 
     def terminal(self, d: int) -> Any:
         """State ``d`` enables no action (capacity-blocked steps count as enabled)."""
-        return z3.And(*[z3.Not(_as_bool(g)) for _, g, _, _ in self.steps_from(d) if g is not False])
+        return self.template.at(self.template.terminal, self.states[d])
+
+    def blocked(self, d: int) -> Any:
+        """Some instance is enabled in state ``d`` but blocked by a capacity bound."""
+        return self.template.at(self.template.blocked, self.states[d])
 
     def bad(self, p: Property, d: int) -> Any:
         """What breaks ``p`` in state ``d``: a violation, or a ``sometimes`` witness."""
-        holds = _as_bool(self.system.z3_holds(p, self.states[d]))
+        holds = as_bool(self.system.z3_holds(p, self.states[d]))
         if p.kind == "sometimes":
             return holds
         if p.kind == "final":
@@ -244,11 +291,15 @@ def bmc(system: System, properties: Sequence[Property], max_depth: int,
                     break
             while open_:
                 bad = {p.name: u.bad(p, d) for p in open_}
+                if result.capacity_depth is None:  # asked in the same query: no extra cost
+                    bad[CAPACITY] = u.blocked(d)
                 answer, m = u.check(z3.Or(*bad.values()), deadline)
                 if answer != z3.sat:
                     break
                 path = u.path(m)
                 _check_states(u, m, path)
+                if CAPACITY in bad and z3.is_true(m.eval(bad[CAPACITY], model_completion=True)):
+                    result.capacity_depth = d
                 for p in list(open_):
                     if z3.is_true(m.eval(bad[p.name], model_completion=True)):
                         result.found[p.name] = path

@@ -55,6 +55,13 @@ def _row_start(shape: tuple[int, ...], prefix: tuple[int, ...]) -> int:
     return at
 
 
+def _shown(f, value) -> str:
+    """A decoded field value with its labels (``[queued, lost]`` rather than ``[1, 5]``)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(f, v) for v in value) + "]"
+    return f.show(value)
+
+
 def sentence(trace: Trace, n: int) -> str:
     """Step ``n`` told as one sentence by the model's ``describe``."""
     system = trace.system
@@ -89,7 +96,7 @@ def story(trace: Trace) -> str:
     if not trace.from_init:
         lines.append("Counterexample to induction. It starts in a state that satisfies the "
                      "invariant (the promise and its lemmas) but need not be reachable:")
-        lines.extend(f"    {name} = {value}" for name, value in
+        lines.extend(f"    {name} = {_shown(system.schema.by_name[name], value)}" for name, value in
                      system.schema.decode(trace.steps[0].state).items())
         lines.append("")
     width = len(str(len(trace)))
