@@ -24,6 +24,7 @@ from deliverycheck.model.variants import DEFAULT_VARIANT, relevant
 from deliverycheck.core.system import ModelError
 from deliverycheck.trace import ReplayError
 from deliverycheck.prove import TARGETS, prove
+from deliverycheck.properties.lemmas import PROPERTIES as _LEMMA_PROPERTIES
 from deliverycheck.verify import Run, run, run_smt
 
 JSON_SCHEMA = "deliverycheck.verify/3"
@@ -31,6 +32,7 @@ DEFAULT_OUT = "deliverycheck-out"
 DEFAULT_DEPTH = 10   # bounded model checking: steps unrolled unless --depth says otherwise
 DEFAULT_MAX_K = 3    # k-induction: largest k tried
 PROVE_SCHEMA = "deliverycheck.prove/1"
+LEMMAS = {p.name for p in _LEMMA_PROPERTIES}  # strengthening lemmas are not proof targets
 
 
 class UsageError(Exception):
@@ -84,12 +86,12 @@ def _parser() -> argparse.ArgumentParser:
                         description="Prove `always` properties by k-induction with Z3, each "
                                     "strengthened by its lemmas (properties/lemmas.py).")
     pr.add_argument("--mode", action="append", metavar="M",
-                    help="mode (repeatable); default: the targets in docs/proofs.md")
+                    help="mode (repeatable); default: the proof targets (docs/smt.md)")
     pr.add_argument("--variant", metavar="V", default=DEFAULT_VARIANT,
                     help=f"protocol variant (default {DEFAULT_VARIANT})")
     pr.add_argument("--property", action="append", metavar="P",
-                    help="`always` property to prove (repeatable); default: the mode's targets, "
-                         "or every `always` promise the mode claims")
+                    help="`always` property to prove (repeatable); default: the mode's proof targets, "
+                         "or else every `always` promise it claims")
     pr.add_argument("--bound", action="append", metavar="NAME=VALUE", default=[],
                     help="override a bound, e.g. --bound records=3")
     pr.add_argument("--max-k", type=_positive_int, default=DEFAULT_MAX_K, metavar="K",
@@ -201,6 +203,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     out = _out_dir(args.out)
     _check_engine_options(args)
+    if args.engine == "smt" and all(p.kind == "progress" for p in props):
+        raise UsageError(f"{', '.join(prop_names)}: progress properties need the whole state graph; "
+                         "check them with --engine explore")
     limits = Limits(args.max_states, args.max_seconds, args.max_memory)
     runs: list[Run] = []
     for mode, variant in pairs:
@@ -392,8 +397,9 @@ def proof_plan(modes: Sequence[str] | None, props: Sequence[str] | None, variant
     pairs = []
     for m in chosen or list(MODES):
         cfg = Config(MODES[m], VARIANTS[variant])
-        names = props or [p.name for p in SPEC.properties
-                          if p.kind == "always" and m in p.claims and p.applies(cfg)]
+        names = props or [n for mode, n in TARGETS if mode == m] or [
+            p.name for p in SPEC.properties if p.kind == "always" and m in p.claims
+            and p.applies(cfg) and p.name not in LEMMAS]
         pairs.extend((m, n) for n in names if SPEC.property(n).applies(cfg))
     if not pairs:
         raise UsageError(f"property {', '.join(props or [])} is not about mode "

@@ -73,6 +73,7 @@ class Run:
 
     @property
     def engine(self) -> str:
+        """Which engine made this run: ``explore`` or ``smt``."""
         return "smt" if self.bmc is not None else "explore"
 
     @property
@@ -177,8 +178,8 @@ def run_smt(cfg: Config, properties: Sequence[Property], expected: Expected | No
             query_seconds: float | None = None) -> Run:
     """Bounded model checking of ``properties`` in ``cfg`` up to ``depth`` steps.
 
-    ``progress`` properties need the whole state graph; the caller leaves
-    them to the explorer.
+    ``progress`` properties need the whole state graph: they are not
+    checked, and a warning names them.
     """
     system = System(SPEC, cfg)
     graph_only = [p.name for p in properties if p.applies(cfg) and p.kind == "progress"]

@@ -1,8 +1,8 @@
 """k-induction (engines/induction.py) and `deliverycheck prove`.
 
 The headline proofs (the idempotent producer's log-level promises at the
-default bounds) are slow; the same argument at a smaller bound runs in
-every test run.  Each proof is cross-checked: the explorer finds the
+default bounds) take about a minute each and are marked ``deep``; the same
+argument at smaller bounds runs in every test run.  Each proof is cross-checked: the explorer finds the
 invariant true in every reachable state, every lemma is needed (drop one
 and the proof fails with a counterexample to induction), a broken lemma is
 reported as violated with a trace from the initial state, and a timeout
@@ -43,7 +43,11 @@ def test_idempotent_promise_is_proved_in_a_small_world(prop):
     assert ex.complete and not ex.violations
 
 
-@pytest.mark.slow
+def test_idempotent_order_is_proved_with_two_records():
+    assert _prove("idempotent", "in_order", records=2, faults=1)[2].verdict == "proved"
+
+
+@pytest.mark.deep  # about 40-60 s each (benchmarks/prove_time.py); run with -m deep
 @pytest.mark.parametrize("prop", IDEMPOTENT)
 def test_idempotent_promise_is_proved_at_the_default_bounds(prop):
     assert _prove("idempotent", prop)[2].verdict == "proved"
@@ -98,3 +102,11 @@ def test_prove_command_reports_proofs_and_counterexamples(tmp_path, capsys):
     (r,) = doc["results"]
     assert doc["schema"] == "deliverycheck.prove/1" and r["verdict"] == "not inductive"
     assert r["trace"].endswith("in_order.cti.itf.json") and (tmp_path / "proofs").is_dir()
+
+
+def test_prove_plan_defaults_to_targets_and_never_to_lemmas():
+    from deliverycheck.cli import proof_plan
+    assert proof_plan(None, None, "current") == list(TARGETS)
+    assert proof_plan(["idempotent"], None, "current") == [
+        ("idempotent", "no_duplicate_send"), ("idempotent", "in_order")]
+    assert proof_plan(["at-least-once"], None, "current") == [("at-least-once", "acked_in_log")]

@@ -282,9 +282,10 @@ def bmc(system: System, properties: Sequence[Property], max_depth: int,
             if d:
                 u.extend()
                 # nothing is d steps long: every reachable state was covered
+                # (unless a capacity bound is what ended the histories)
                 answer, _ = u.check(z3.BoolVal(True), deadline)
                 if answer == z3.unsat:
-                    result.exhausted = True
+                    result.exhausted = result.capacity_depth is None
                     break
                 if answer == z3.unknown:
                     result.complete, result.stop_reason = False, deadline.reason()
