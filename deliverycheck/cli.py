@@ -458,8 +458,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     print("\nProperties (--property):")
     for p in SPEC.properties:
         claims = ", ".join(p.claims) or "no mode"
-        print(f"  {p.name:<26} {p.kind:<9} claimed by {claims}")
-        print(f"  {'':<26} {p.summary}")
+        print(f"  {p.name:<30} {p.kind:<9} claimed by {claims}")
+        print(f"  {'':<30} {p.summary}")
     print("\nBounds (--bound NAME=VALUE; defaults shown, unless a mode above sets its own):")
     docs = bound_docs()
     for f in fields(Bounds):

@@ -44,7 +44,7 @@ def _same_partition(s: Any, c: Any, k: int, j: int) -> Any:
 
 @always(scope=_sequenced, claims=("idempotent",))
 def lemma_batches_exist(s, c):
-    """Every batch a request, a response or a log entry names was created.
+    """Every batch a request or a log entry names was created.
 
     Batch ids in the network and in the logs are below the number of
     batches created, every log entry below the log end names a batch, and
