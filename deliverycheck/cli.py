@@ -425,8 +425,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
             lemmas = f" with {', '.join(p.lemmas)}" if p.lemmas else " (no lemmas)"
             print(f"{p.headline()}{lemmas}, {p.seconds:.1f} s")
             if r.story:
-                print(f"  {'counterexample to induction' if 'cti' in r.story else 'counterexample'}: "
-                      f"{r.story}")
+                what = "counterexample to induction" if p.verdict == "not inductive" else "counterexample"
+                print(f"  {what}: {r.story}")
         if r.proof.stop_reason == "interrupted":
             break
     if args.json:

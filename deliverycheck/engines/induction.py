@@ -34,8 +34,8 @@ import z3
 
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
-from deliverycheck.engines.smt import Deadline, StepTemplate, Unrolling, as_bool, as_int, interruptible
-from deliverycheck.trace import ReplayError, from_path
+from deliverycheck.engines.smt import (Deadline, StepTemplate, Unrolling, as_bool, as_int,
+                                       check_replay, interruptible)
 
 
 @dataclass
@@ -94,7 +94,7 @@ def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (
             if answer == z3.sat:
                 proof.verdict, proof.path = "violated", base.path(m)
                 proof.broken = _first_false(m, now)
-                from_path(system, proof.path)  # replays, or raises ReplayError
+                check_replay(base, m, proof.path)
                 break
             if answer == z3.unknown:
                 proof.verdict, proof.stop_reason = "incomplete", deadline.reason()
@@ -129,12 +129,12 @@ class _Obligation:
     """One conjunct of the invariant, to hold again after every step."""
 
     property: str
-    at: Any                 # the conjunct over the symbolic state ``cells``
+    at: Any                 # the conjunct over the template's generic cells
     reads: frozenset[int]   # the cells it reads
 
 
 def _obligations(system: System, invariant: Sequence[Property],
-                 cells: Sequence[Any]) -> tuple[list[_Obligation], list[Any]]:
+                 cells: Sequence[Any]) -> list[_Obligation]:
     """The invariant split into its top-level conjuncts, each with the cells it reads.
 
     Checking "one step keeps I" conjunct by conjunct and instance by
@@ -147,7 +147,7 @@ def _obligations(system: System, invariant: Sequence[Property],
     for p in invariant:
         for part in _conjuncts(as_bool(system.z3_holds(p, cells))):
             out.append(_Obligation(p.name, part, frozenset(_reads(part, index))))
-    return out, list(cells)
+    return out
 
 
 def _conjuncts(e: Any) -> list[Any]:
@@ -170,7 +170,7 @@ def _reads(e: Any, index: dict[int, int]) -> set[int]:
     return found
 
 
-def _step_case(u: Unrolling, obligations: tuple[list[_Obligation], list[Any]], deadline: Deadline,
+def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
                suspects: Sequence[int] = ()) -> tuple[Any, Any]:
     """Does every step from the unrolling's last state keep every conjunct?
 
@@ -178,7 +178,6 @@ def _step_case(u: Unrolling, obligations: tuple[list[_Obligation], list[Any]], d
     with a counterexample to induction, or (unknown, None) at a limit.
     """
     system, t = u.system, u.template
-    parts, cells = obligations
     last = u.states[-1]
     # instances that broke the invariant at a smaller k first: a CTI is found
     # sooner, and most of the work of a proof is the instances that keep I
@@ -199,14 +198,14 @@ def _step_case(u: Unrolling, obligations: tuple[list[_Obligation], list[Any]], d
         step_ok = [t.at(as_bool(t.guards[j]), last), t.at(as_bool(t.fits[j]), last), *in_range,
                    *[_differ(s, post) for s in u.states]]
         for ob in touched:
-            after = z3.substitute(ob.at, *zip(cells, post))
+            after = z3.substitute(ob.at, *zip(t.pre, post))
             answer, m = u.check(z3.And(*step_ok, z3.Not(after)), deadline)
             if answer == z3.unsat:
                 continue
             if answer == z3.unknown:
                 return answer, None
             start, path = u.state(m, 0), [*u.path(m), j]
-            _check_cti(u, m, (start, path))
+            check_replay(u, m, path, start)
             return answer, (ob.property, (start, path))
     return z3.unsat, None
 
@@ -220,13 +219,3 @@ def _first_false(model: z3.ModelRef, holds: dict[str, Any]) -> str:
     """The first conjunct of the invariant (the target comes first) false in ``model``."""
     return next(name for name, h in holds.items()
                 if z3.is_false(model.eval(h, model_completion=True)))
-
-
-def _check_cti(u: Unrolling, model: z3.ModelRef, cti: tuple[bytes, list[int]]) -> None:
-    """The counterexample to induction replays through the concrete model."""
-    start, path = cti
-    trace = from_path(u.system, path, start=start)
-    for n, st in enumerate(trace.steps[:len(u.states)]):
-        if u.state(model, n) != st.state:
-            raise ReplayError(f"counterexample to induction, step {n}: the Z3 state differs "
-                              "from the concrete model's")

@@ -298,7 +298,7 @@ def bmc(system: System, properties: Sequence[Property], max_depth: int,
                 if answer != z3.sat:
                     break
                 path = u.path(m)
-                _check_states(u, m, path)
+                check_replay(u, m, path)
                 if CAPACITY in bad and z3.is_true(m.eval(bad[CAPACITY], model_completion=True)):
                     result.capacity_depth = d
                 for p in list(open_):
@@ -320,9 +320,14 @@ def bmc(system: System, properties: Sequence[Property], max_depth: int,
     return result
 
 
-def _check_states(u: Unrolling, model: z3.ModelRef, path: list[int]) -> None:
-    """The solver's states are the concrete model's states along ``path`` (else a model bug)."""
-    trace = from_path(u.system, path)              # replays through the concrete model
-    for n, step in enumerate(trace.steps):
+def check_replay(u: Unrolling, model: z3.ModelRef, path: list[int], start: bytes | None = None) -> None:
+    """The solver's states are the concrete model's along ``path`` (else an engine or model bug).
+
+    ``path`` is replayed through the concrete model from the initial state,
+    or from ``start`` for a counterexample to induction, whose last step is
+    not in the unrolling (only the states the unrolling holds are compared).
+    """
+    trace = from_path(u.system, path, start=start)
+    for n, step in enumerate(trace.steps[:len(u.states)]):
         if u.state(model, n) != step.state:
             raise ReplayError(f"step {n}: the Z3 state differs from the concrete model's")
