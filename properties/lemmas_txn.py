@@ -1,0 +1,468 @@
+"""Strengthening lemmas for the exactly-once proofs (transaction protocol v2, one transactional id).
+
+The argument that a read_committed reader never sees an aborted
+transaction, in the order the lemmas state it (PROTOCOL.md §3-§5, KIP-98,
+KIP-890):
+
+* history tags are well formed: every record belongs to an attempt that
+  has begun, attempts not yet begun have no outcome;
+* a record whose transaction ended with a COMMIT marker belongs to an
+  attempt that was decided as committed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deliverycheck.core.ops import all_, and_, any_, get, implies, ite, not_, or_
+from deliverycheck.core.spec import always
+from deliverycheck.model import broker_txn
+from deliverycheck.model.environment import can_fault
+from deliverycheck.model.processor import running
+from deliverycheck.model.txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, COMMIT, COMMIT_OFFSETS,
+                                           COMMITTED, COMMITTING, COMPLETE_ABORT, COMPLETE_COMMIT,
+                                           DEAD, EMPTY, FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF,
+                                           ONGOING, OPEN, OUTPUTS, PREP_ABORT, PREP_COMMIT,
+                                           PREP_FENCE, READY, SENT, STOPPED, WRITTEN, attempts,
+                                           log_capacity, slots, tid, txn_ids)
+
+
+def _tv2_shared(cfg: Any) -> bool:
+    """Exactly-once with one transactional id under TV2 (today's Kafka)."""
+    return cfg.mode.name == "exactly-once" and cfg.variant.tv2
+
+
+def _entries(c: Any):
+    return [(o, j) for o in range(OUTPUTS) for j in range(log_capacity(c))]
+
+
+def _requests(c: Any):
+    return [(o, i, k) for o in range(OUTPUTS) for i in range(INSTANCES) for k in range(slots(c))]
+
+
+def _in_attempt(s: Any, i: int) -> Any:
+    """Instance ``i`` is inside a transaction attempt (begun, EndTxn not yet answered)."""
+    st = s.ps_stage[i]
+    return or_(st == IN_TXN, st == ABORTABLE, st == COMMITTING, st == ABORTING)
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_tags(s, c):
+    """Every record, request and running attempt names an attempt that has begun.
+
+    History bookkeeping: attempts are numbered 1, 2, ... as they begin; an
+    instance inside an attempt, a produce request and a data record carry
+    one of those numbers (two instances never the same), and attempts not begun yet have no outcome.
+    """
+    n = s.g_attempts
+    return and_(
+        all_(and_(s.ps_tag[i] <= n, implies(_in_attempt(s, i), s.ps_tag[i] >= 1))
+             for i in range(INSTANCES)),
+        all_(or_(s.ps_tag[i] != s.ps_tag[j], s.ps_tag[i] == 0)
+             for i in range(INSTANCES) for j in range(i)),
+        all_(s.tc_tag[t] <= n for t in range(len(s.tc_tag))),
+        all_(implies(s.rq_rec[o][i][k] != 0, and_(s.rq_tag[o][i][k] >= 1, s.rq_tag[o][i][k] <= n))
+             for o, i, k in _requests(c)),
+        all_(implies(broker_txn.is_data(s, o, j), and_(s.ent_tag[o][j] >= 1, s.ent_tag[o][j] <= n))
+             for o, j in _entries(c)),
+        all_(implies(m > n, s.outcome[m] == OPEN) for m in range(1, attempts(c) + 1)))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_log_wellformed(s, c):
+    """Every log entry below the log end is a record or a marker of a producer that exists.
+
+    Likewise every marker request in flight names an existing producer.
+    """
+    T = txn_ids(c)
+    return and_(
+        all_(implies(j < s.log_len[o], and_(s.ent_kind[o][j] != 0, s.ent_pid[o][j] < T)) for o, j in _entries(c)),
+        all_(implies(s.mk_kind[p][k] != 0, s.mk_pid[p][k] < T)
+             for p in range(OUTPUTS + 1) for k in range(slots(c))))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_committed_decided(s, c):
+    """A record whose transaction ended with a COMMIT marker belongs to a committed attempt."""
+    return all_(implies(broker_txn.committed(s, c, o, j), get(s.outcome, s.ent_tag[o][j]) == COMMITTED)
+                for o, j in _entries(c))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_running_undecided(s, c):
+    """An instance still inside its transaction (not yet committing) has not been committed.
+
+    Only the instance's own EndTxn(commit) commits its attempt, and sending
+    it moves the instance on to committing; neither is the TC committing it.
+    An instance that called ``abortTransaction()`` has aborted its attempt.
+    """
+    def one(i):
+        t = tid(c, i)
+        commit_at_tc = and_(s.tc_tag[t] == s.ps_tag[i],
+                            or_(s.tc_state[t] == PREP_COMMIT, s.tc_state[t] == COMPLETE_COMMIT))
+        return and_(implies(or_(s.ps_stage[i] == IN_TXN, s.ps_stage[i] == ABORTABLE),
+                            and_(get(s.outcome, s.ps_tag[i]) != COMMITTED, not_(commit_at_tc))),
+                    implies(s.ps_stage[i] == ABORTING, get(s.outcome, s.ps_tag[i]) == ABORTED))
+    return all_(one(i) for i in range(INSTANCES))
+
+
+def _exposed_epochs(s: Any, c: Any, t: int) -> list[Any]:
+    """Every epoch of ``t`` that anyone outside the TC holds: instances, requests, partitions, logs."""
+    out = [s.ps_epoch[i] for i in range(INSTANCES) if tid(c, i) == t]
+    out += [s.rq_epoch[o][i][k] for o, i, k in _requests(c) if tid(c, i) == t]
+    out += [s.et_epoch[i][k] for i in range(INSTANCES) for k in range(slots(c)) if tid(c, i) == t]
+    out += [s.pst_epoch[p][t] for p in range(OUTPUTS + 1)]
+    out += [ite(and_(j < s.log_len[o], s.ent_pid[o][j] == t), s.ent_epoch[o][j], 0) for o, j in _entries(c)]
+    out += [s.g_fence[t]]
+    return out
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_epochs(s, c):
+    """Only a durable epoch is ever handed out; the TC is at most one pending bump ahead of it.
+
+    The TC writes an epoch bump to ``__transaction_state`` before anyone
+    hears of it (InitProducerId, the EndTxn answer, a marker), so every
+    epoch an instance, a request or a partition holds is at most the
+    durable one; in memory the TC is one bump ahead only while that
+    transition is pending.
+    """
+    return all_(and_(all_(e <= s.tl_epoch[t] for e in _exposed_epochs(s, c, t)),
+                     all_(implies(s.mk_kind[p][k] != 0, s.mk_epoch[p][k] <= s.tl_epoch[t])
+                          for p in range(OUTPUTS + 1) for k in range(slots(c))),
+                     or_(s.tc_epoch[t] == s.tl_epoch[t],
+                         and_(s.tc_pending[t], s.tc_epoch[t] == s.tl_epoch[t] + 1)))
+                for t in range(txn_ids(c)))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_instance_progress(s, c):
+    """An instance's stage agrees with what it has done in its attempt.
+
+    ``send()`` writes to both output partitions in one step, and
+    ``commitTransaction()`` is called only once both writes are
+    acknowledged and the offsets are in the transaction (so never commits
+    offsets outside it).  An instance initialising has no attempt yet.
+    Two instances run at once only after the group took one for dead,
+    which takes the one fault of the default bounds.
+    """
+    zombie = implies(and_(*(running(s, i) for i in range(INSTANCES))), not_(can_fault(s, c)))
+    return and_(zombie, all_(and_((s.ps_out[i][0] == NOT_SENT) == (s.ps_out[i][1] == NOT_SENT),
+                     s.ps_stage[i] != COMMIT_OFFSETS,
+                     implies(s.ps_stage[i] == INIT, s.ps_tag[i] == 0),
+                     implies(s.ps_stage[i] == COMMITTING,
+                             and_(s.ps_offsets[i], *(s.ps_out[i][o] == WRITTEN for o in range(OUTPUTS)))))
+                for i in range(INSTANCES)))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_live_requests(s, c):
+    """A request its sender still waits for carries the sender's current epoch and attempt.
+
+    A live produce request is the instance's one unanswered write of its
+    current attempt; a live EndTxn is the one its committing or aborting
+    instance waits for; there is at most one of each.  (An instance that stops at a fatal error leaves
+    its requests unanswered but still live.  Giving up on a request, at a timeout, an abort
+    or a restart, makes it late: not live.)
+    """
+    produce = all_(implies(and_(s.rq_rec[o][i][k] != 0, s.rq_live[o][i][k]),
+                           and_(s.rq_epoch[o][i][k] == s.ps_epoch[i], s.rq_tag[o][i][k] == s.ps_tag[i],
+                                s.ps_out[i][o] == SENT,
+                                or_(s.ps_stage[i] == IN_TXN, s.ps_stage[i] == ABORTABLE,
+                                    s.ps_stage[i] == STOPPED)))
+                   for o, i, k in _requests(c))
+    end = all_(implies(and_(s.et_kind[i][k] != 0, s.et_live[i][k]),
+                       and_(s.et_epoch[i][k] == s.ps_epoch[i],
+                            or_(s.ps_stage[i] == ite(s.et_kind[i][k] == COMMIT, COMMITTING, ABORTING),
+                                s.ps_stage[i] == STOPPED)))
+               for i in range(INSTANCES) for k in range(slots(c)))
+    K = range(slots(c))
+    one = and_(all_(implies(and_(s.rq_rec[o][i][k] != 0, s.rq_live[o][i][k], s.rq_rec[o][i][m] != 0),
+                            not_(s.rq_live[o][i][m]))
+                    for o in range(OUTPUTS) for i in range(INSTANCES) for k in K for m in K if m != k),
+               all_(implies(and_(s.et_kind[i][k] != 0, s.et_live[i][k], s.et_kind[i][m] != 0),
+                            not_(s.et_live[i][m]))
+                    for i in range(INSTANCES) for k in K for m in K if m != k))
+    return and_(produce, end, one)
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_decided_bumped(s, c):
+    """Once an instance's attempt is decided as committed, the durable epoch is past the instance's.
+
+    Under TV2 the TC bumps the epoch when it writes PrepareCommit (KIP-890
+    part 2), so the committing instance's epoch is stale until the answer
+    brings it the new one.
+    """
+    return all_(implies(and_(s.ps_stage[i] == COMMITTING, get(s.outcome, s.ps_tag[i]) == COMMITTED),
+                        s.ps_epoch[i] < s.tl_epoch[tid(c, i)]) for i in range(INSTANCES))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_tc_attempt(s, c):
+    """The TC's current transaction is an attempt that is committed exactly when PrepareCommit is durable.
+
+    ``tc_tag`` is the attempt whose first write or AddOffsetsToTxn made the
+    transaction Ongoing; it is committed from the moment PrepareCommit is
+    written until the transaction completes, and not committed before.
+    With nothing open (Empty, Complete*, in memory or durably) there is no
+    current attempt.
+    """
+    def one(t):
+        st, pending, n = s.tc_state[t], s.tc_pending[t], s.tc_tag[t]
+        decided = or_(and_(st == PREP_COMMIT, not_(pending)), and_(st == COMPLETE_COMMIT, pending))
+        tl = s.tl_state[t]
+        idle = or_(and_(not_(pending), or_(st == EMPTY, st == COMPLETE_COMMIT, st == COMPLETE_ABORT)),
+                   tl == EMPTY, tl == COMPLETE_COMMIT, tl == COMPLETE_ABORT)
+        return and_(implies(idle, n == 0),
+                    implies(or_(st == ONGOING, tl == ONGOING), n >= 1),
+                    implies(n >= 1, (get(s.outcome, n) == COMMITTED) == decided))
+    return all_(one(t) for t in range(txn_ids(c)))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_current_end_txn(s, c):
+    """An EndTxn in flight with the durable epoch comes from the instance still waiting to end with it.
+
+    Under TV2 every ended transaction bumps the epoch, and an instance
+    leaves committing or aborting only on an answer (which, unless fenced,
+    follows the bump) or a fence (a stale epoch): so an EndTxn request
+    with the current epoch, late or not, belongs to an instance that is
+    still committing (aborting) with that epoch.
+    """
+    return all_(implies(and_(s.et_kind[i][k] != 0, s.et_epoch[i][k] == s.tl_epoch[tid(c, i)]),
+                        and_(s.ps_epoch[i] == s.et_epoch[i][k],
+                             s.ps_stage[i] == ite(s.et_kind[i][k] == COMMIT, COMMITTING, ABORTING)))
+                for i in range(INSTANCES) for k in range(slots(c)))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_tc_owner(s, c):
+    """An Ongoing transaction belongs to the instance that holds its epoch, and is its attempt.
+
+    InitProducerId gives each instance its own epoch (the newest instance
+    holds every epoch from the last one InitProducerId handed out, older
+    ones are below it), and only a request with the TC's epoch can make a
+    transaction Ongoing; the instance that holds it stays inside that
+    attempt until the TC ends it.  An instance with the TC's epoch whose
+    attempt has had a write acknowledged (or its offsets added) is that
+    owner: the write opened the transaction.  A pending PrepareCommit or
+    PrepareAbort (also TV2's abort with nothing open) was started by the
+    EndTxn of the instance holding the durable epoch, which still waits.
+
+    While the transaction is durably Ongoing but a fence (the TC's
+    timeout) is pending, the owner may be fenced and stop; a coordinator
+    failover would then revert the TC to Ongoing without its owner, but the
+    timeout took the one fault of the default bounds, so the lemma asks
+    for the owner then only while a fault is left.  (Any fence takes it:
+    a timeout, or a new instance's InitProducerId while the owner runs,
+    which makes it a zombie, or after it stopped, which only a fence does.)
+    """
+    def owner(t):
+        st = s.tc_state[t]
+        # the owner's EndTxn is what started a pending PrepareCommit / PrepareAbort
+        stage_ok = [ite(st == PREP_COMMIT, s.ps_stage[i] == COMMITTING,
+                        ite(st == PREP_ABORT, s.ps_stage[i] == ABORTING, _in_attempt(s, i)))
+                    for i in range(INSTANCES)]
+        return or_(*(and_(s.ps_epoch[i] == s.tl_epoch[t], stage_ok[i],
+                          implies(s.tl_state[t] == ONGOING, s.ps_tag[i] == s.tc_tag[t]))
+                     for i in range(INSTANCES) if tid(c, i) == t))
+
+    def ongoing(t):
+        # durably Ongoing under a pending fence, the owner may be fenced, stop and restart; a
+        # failover could then undo the fence, but not once the fault budget is spent
+        # a pending PrepareCommit / PrepareAbort was started by its holder's EndTxn, which waits
+        ending = and_(s.tc_pending[t], or_(s.tc_state[t] == PREP_COMMIT, s.tc_state[t] == PREP_ABORT))
+        return and_(implies(or_(s.tc_state[t] == ONGOING, and_(s.tl_state[t] == ONGOING, can_fault(s, c)),
+                                ending),
+                            owner(t)),
+                    implies(s.tc_state[t] == PREP_FENCE, not_(can_fault(s, c))))
+    # the instance InitProducerId last answered holds every epoch from g_fence on; older ones are below
+    distinct = all_(or_(s.ps_epoch[i] == 0, s.ps_epoch[j] == 0,
+                        and_(s.ps_epoch[i] != s.ps_epoch[j],
+                             or_(s.ps_epoch[i] < s.g_fence[tid(c, i)], s.ps_epoch[j] < s.g_fence[tid(c, i)])))
+                    for i in range(INSTANCES) for j in range(i) if tid(c, i) == tid(c, j))
+    initialised = all_(or_(s.ps_stage[i] == OFF, s.ps_stage[i] == INIT) == (s.ps_epoch[i] == 0)
+                       for i in range(INSTANCES))
+    # an acknowledged write or offsets sent made the attempt's transaction Ongoing at the TC
+    def touched(i):
+        st = s.ps_stage[i]
+        return and_(_in_attempt(s, i),
+                    or_(s.ps_offsets[i], *(s.ps_out[i][o] == WRITTEN for o in range(OUTPUTS))))
+    committing = all_(and_(implies(and_(touched(i), s.ps_epoch[i] == s.tc_epoch[tid(c, i)]),
+                                   s.tc_state[tid(c, i)] == ONGOING),
+                           implies(and_(touched(i), s.ps_epoch[i] == s.tl_epoch[tid(c, i)]),
+                                   and_(s.tl_state[tid(c, i)] == ONGOING,
+                                        s.tc_tag[tid(c, i)] == s.ps_tag[i])))
+                      for i in range(INSTANCES))
+    return and_(distinct, initialised, committing, all_(ongoing(t) for t in range(txn_ids(c))))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_tc_durable(s, c):
+    """The TC's memory equals its durable log except for one pending transition, which is a legal one.
+
+    Every transition is written to ``__transaction_state`` first; while one
+    is pending, memory is one step ahead: Ongoing -> PrepareCommit,
+    PrepareAbort or PrepareEpochFence (epoch bumped), Empty/Complete* ->
+    PrepareAbort (TV2's abort with nothing open), Prepare* -> Complete*.
+    ``Dead`` is never entered; PrepareEpochFence is written as PrepareAbort.
+    Only InitProducerId makes a transactional id Empty, at the epoch it
+    hands out; under TV2 every Prepare* after it bumps the epoch past it.
+    """
+    def one(t):
+        st, tl, pending = s.tc_state[t], s.tl_state[t], s.tc_pending[t]
+        idle = or_(tl == EMPTY, tl == COMPLETE_COMMIT, tl == COMPLETE_ABORT)
+        same = and_(st == tl, s.tc_epoch[t] == s.tl_epoch[t],
+                    *(a == b for a, b in zip(s.tc_parts[t], s.tl_parts[t])))
+        step = and_(*(a == b for a, b in zip(s.tc_parts[t], s.tl_parts[t])), or_(
+            and_(tl == ONGOING, or_(st == PREP_COMMIT, st == PREP_ABORT, st == PREP_FENCE),
+                 s.tc_epoch[t] == s.tl_epoch[t] + 1),
+            and_(idle, st == PREP_ABORT, s.tc_epoch[t] == s.tl_epoch[t] + 1),
+            and_(tl == PREP_COMMIT, st == COMPLETE_COMMIT, s.tc_epoch[t] == s.tl_epoch[t]),
+            and_(tl == PREP_ABORT, st == COMPLETE_ABORT, s.tc_epoch[t] == s.tl_epoch[t])))
+        # InitProducerId leaves Empty at the epoch it hands out; every later end bumps past it
+        fence = ite(tl == EMPTY, s.tl_epoch[t] == s.g_fence[t],
+                    implies(tl != ONGOING, s.tl_epoch[t] > s.g_fence[t]))
+        empty = implies(idle, not_(or_(*s.tl_parts[t])))
+        return and_(tl != DEAD, tl != PREP_FENCE, ite(pending, step, same), fence, empty)
+    return all_(one(t) for t in range(txn_ids(c)))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_tc_reply(s, c):
+    """The instance the TC will answer once Prepare* is durable is waiting for it, with the old epoch.
+
+    The TC answers EndTxn only when PrepareCommit/PrepareAbort is written
+    (``tc_reply``); until then the sender waits in committing (aborting)
+    with the epoch the request carried, the durable one, and has no other
+    EndTxn it waits for (a timeout resends it and drops the pending answer).
+    """
+    def one(i):
+        t = tid(c, i)
+        st = s.tc_state[t]
+        return implies(s.tc_reply[t] == i + 1,
+                       and_(s.tc_pending[t], s.ps_epoch[i] == s.tl_epoch[t],
+                            not_(any_(and_(kind != 0, live) for kind, live in zip(s.et_kind[i], s.et_live[i]))),
+                            or_(and_(st == PREP_COMMIT, s.ps_stage[i] == COMMITTING),
+                                and_(st == PREP_ABORT, s.ps_stage[i] == ABORTING))))
+    return all_(one(i) for i in range(INSTANCES))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_epoch_attempt(s, c):
+    """Under TV2 an epoch names one attempt: records and requests with the same epoch share their attempt.
+
+    InitProducerId and every EndTxn bump the epoch (KIP-890 part 2), so an
+    instance makes at most one attempt per epoch; every produce request and
+    record carries the epoch of the attempt that sent it; an instance
+    between attempts holds an epoch nothing carries yet, and a record or
+    request with the TC's durable epoch was sent by the instance that
+    holds it, in an attempt, or is in the TC's Ongoing transaction.
+    """
+    items = [(s.rq_epoch[o][i][k], s.rq_tag[o][i][k], s.rq_rec[o][i][k] != 0) for o, i, k in _requests(c)]
+    items += [(s.ent_epoch[o][j], s.ent_tag[o][j], broker_txn.is_data(s, o, j)) for o, j in _entries(c)]
+    items += [(s.ps_epoch[i], s.ps_tag[i], _in_attempt(s, i)) for i in range(INSTANCES)]
+    same = all_(implies(and_(a[2], b[2], a[0] == b[0]), a[1] == b[1])
+                for x, a in enumerate(items) for b in items[:x])
+    # an instance between attempts holds an epoch no record or request carries yet
+    fresh = all_(implies(or_(s.ps_stage[i] == FETCH, s.ps_stage[i] == READY),
+                         all_(implies(live, e != s.ps_epoch[i]) for e, _, live in items[:-INSTANCES]))
+                 for i in range(INSTANCES))
+    # nothing carries the TC's epoch unless its transaction is Ongoing or its holder is sending
+    def held(e):
+        return or_(*(and_(_in_attempt(s, i), s.ps_epoch[i] == e) for i in range(INSTANCES)))
+    current = all_(implies(and_(live, e == s.tl_epoch[0]), or_(s.tl_state[0] == ONGOING, held(e)))
+                   for e, _, live in items[:-INSTANCES]) if txn_ids(c) == 1 else True
+    return and_(same, fresh, current)
+
+
+def _open(s: Any, c: Any, o: int, j: int, t: int) -> Any:
+    """Entry ``j`` of output ``o`` is a record of producer ``t`` whose transaction has no marker yet."""
+    return and_(broker_txn.is_data(s, o, j), s.ent_pid[o][j] == t, broker_txn.fate(s, c, o, j) == OPEN)
+
+
+def _idle(s: Any, t: int) -> Any:
+    """The TC has no transaction of ``t`` open or completing, durably (Empty or Complete*)."""
+    tl = s.tl_state[t]
+    return or_(tl == EMPTY, tl == COMPLETE_COMMIT, tl == COMPLETE_ABORT)
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_open_entries(s, c):
+    """A partition's open transaction is the TC's current one: same attempt, same epoch, first offset known.
+
+    The leader's producer state (``pst_first``, ProducerStateManager's
+    first offset of the ongoing transaction) points at the first record
+    with no marker yet; every such record carries the epoch the partition
+    holds for the producer (the TC's epoch, or the one before it once the
+    end bumped it) and belongs to the TC's current attempt, whose
+    partition set includes this partition; with no transaction at the TC,
+    no partition has one open.
+    """
+    def one(o, t):
+        first = s.pst_first[o][t]
+        records = all_(implies(_open(s, c, o, j, t),
+                               and_(first != 0, first - 1 <= j, s.ent_epoch[o][j] == s.pst_epoch[o][t],
+                                    s.ent_tag[o][j] == s.tc_tag[t], s.tc_parts[t][o], not_(_idle(s, t)),
+                                    # written before the end bumped the epoch (KIP-890 part 2)
+                                    s.ent_epoch[o][j] == ite(s.tl_state[t] == ONGOING, s.tl_epoch[t],
+                                                             s.tl_epoch[t] - 1)))
+                       for j in range(log_capacity(c)))
+        points = all_(implies(first == j + 1, _open(s, c, o, j, t)) for j in range(log_capacity(c)))
+        return and_(records, points, implies(_idle(s, t), first == 0))
+    return all_(one(o, t) for o in range(OUTPUTS) for t in range(txn_ids(c)))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_markers(s, c):
+    """Every WriteTxnMarkers request a partition would accept carries the TC's decision.
+
+    The TC sends one marker per partition of a prepared transaction
+    (``tc_sent``) and completes once each partition has answered
+    (``tc_marked``); an answered partition has closed the transaction with
+    the marker's epoch and coordinator epoch.  A marker of an older
+    coordinator (before a failover) carries the same durable decision, and
+    once the new coordinator's marker is written the partition rejects it
+    (its coordinator epoch is older).
+    """
+    P, K = range(OUTPUTS + 1), range(slots(c))
+
+    def one(t):
+        st, tl = s.tc_state[t], s.tl_state[t]
+        prepared = and_(not_(s.tc_pending[t]), or_(st == PREP_COMMIT, st == PREP_ABORT))
+        completing = and_(s.tc_pending[t], or_(st == COMPLETE_COMMIT, st == COMPLETE_ABORT))
+        kind_now = ite(or_(tl == PREP_COMMIT, st == COMPLETE_COMMIT), COMMIT, ABORT)
+        sent = implies(s.tc_sent[t], or_(prepared, completing))
+        marked = all_(implies(s.tc_marked[t][p],
+                              and_(s.tc_sent[t], s.tc_parts[t][p], s.pst_first[p][t] == 0,
+                                   s.pst_cepoch[p][t] == s.tc_cepoch, s.pst_epoch[p][t] == s.tc_epoch[t]))
+                      for p in P)
+        completes = implies(completing, all_(implies(s.tc_parts[t][p], s.tc_marked[t][p]) for p in P))
+
+        def request(p, k):
+            mine = and_(s.mk_kind[p][k] != 0, s.mk_pid[p][k] == t)
+            rejected = or_(s.mk_epoch[p][k] < s.pst_epoch[p][t], s.mk_cepoch[p][k] < s.pst_cepoch[p][t])
+            current = and_(s.tc_sent[t], prepared, not_(s.tc_marked[t][p]), s.tc_parts[t][p],
+                           s.mk_kind[p][k] == kind_now, s.mk_epoch[p][k] == s.tc_epoch[t])
+            older = and_(or_(tl == PREP_COMMIT, tl == PREP_ABORT), s.mk_kind[p][k] == kind_now,
+                         s.mk_epoch[p][k] == s.tl_epoch[t], s.tl_parts[t][p])
+            return implies(mine, and_(s.mk_cepoch[p][k] <= s.tc_cepoch,
+                                      ite(s.mk_cepoch[p][k] == s.tc_cepoch, current,
+                                          or_(rejected, older))))
+        # one marker per partition and coordinator epoch for the current Prepare
+        single = all_(implies(and_(s.mk_kind[p][k] != 0, s.mk_pid[p][k] == t, s.mk_cepoch[p][k] == s.tc_cepoch,
+                                   s.mk_kind[p][m] != 0, s.mk_pid[p][m] == t),
+                              s.mk_cepoch[p][m] != s.tc_cepoch)
+                      for p in P for k in K for m in K if m != k)
+        return and_(sent, marked, completes, single, all_(request(p, k) for p in P for k in K),
+                    all_(s.pst_cepoch[p][t] <= s.tc_cepoch for p in P))
+    return all_(one(t) for t in range(txn_ids(c)))
+
+
+PROPERTIES = [lemma_txn_tags, lemma_txn_instance_progress, lemma_txn_log_wellformed, lemma_txn_committed_decided, lemma_txn_running_undecided,
+              lemma_txn_epochs, lemma_txn_live_requests, lemma_txn_decided_bumped, lemma_txn_tc_attempt,
+              lemma_txn_current_end_txn, lemma_txn_tc_owner,
+              lemma_txn_tc_durable, lemma_txn_tc_reply,
+              lemma_txn_epoch_attempt, lemma_txn_open_entries,
+              lemma_txn_markers]
