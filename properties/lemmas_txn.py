@@ -358,23 +358,39 @@ def lemma_txn_epoch_attempt(s, c):
     record carries the epoch of the attempt that sent it; an instance
     between attempts holds an epoch nothing carries yet, and a record or
     request with the TC's durable epoch was sent by the instance that
-    holds it, in an attempt, or is in the TC's Ongoing transaction.
+    holds it, in an attempt, or is in the TC's Ongoing transaction (a
+    record always is: the leader verified its first write with the TC).
+    The records and requests of an instance's current attempt carry the
+    epoch the instance holds.
     """
-    items = [(s.rq_epoch[o][i][k], s.rq_tag[o][i][k], s.rq_rec[o][i][k] != 0) for o, i, k in _requests(c)]
-    items += [(s.ent_epoch[o][j], s.ent_tag[o][j], broker_txn.is_data(s, o, j)) for o, j in _entries(c)]
-    items += [(s.ps_epoch[i], s.ps_tag[i], _in_attempt(s, i)) for i in range(INSTANCES)]
-    same = all_(implies(and_(a[2], b[2], a[0] == b[0]), a[1] == b[1])
-                for x, a in enumerate(items) for b in items[:x])
+    requests = [(s.rq_epoch[o][i][k], s.rq_tag[o][i][k], s.rq_rec[o][i][k] != 0, o) for o, i, k in _requests(c)]
+    records = [(s.ent_epoch[o][j], s.ent_tag[o][j], broker_txn.is_data(s, o, j), o) for o, j in _entries(c)]
+    running = [(s.ps_epoch[i], s.ps_tag[i], _in_attempt(s, i)) for i in range(INSTANCES)]
+
+    def agree(a, b):
+        return implies(and_(a[2], b[2], a[0] == b[0]), a[1] == b[1])
+    same = and_(all_(agree(a, b) for x, a in enumerate(requests) for b in requests[:x]),
+                all_(agree(a, b) for a in requests + records for b in running),
+                # a request with the epoch of its partition's open transaction is in that transaction
+                all_(implies(and_(live, s.pst_first[o][0] != 0, e == s.pst_epoch[o][0]), n == s.tc_tag[0])
+                     for e, n, live, o in requests) if txn_ids(c) == 1 else True)
+    items = requests + records
     # an instance between attempts holds an epoch no record or request carries yet
     fresh = all_(implies(or_(s.ps_stage[i] == FETCH, s.ps_stage[i] == READY),
-                         all_(implies(live, e != s.ps_epoch[i]) for e, _, live in items[:-INSTANCES]))
+                         all_(implies(live, e != s.ps_epoch[i]) for e, _, live, _ in items))
                  for i in range(INSTANCES))
     # nothing carries the TC's epoch unless its transaction is Ongoing or its holder is sending
     def held(e):
         return or_(*(and_(_in_attempt(s, i), s.ps_epoch[i] == e) for i in range(INSTANCES)))
-    current = all_(implies(and_(live, e == s.tl_epoch[0]), or_(s.tl_state[0] == ONGOING, held(e)))
-                   for e, _, live in items[:-INSTANCES]) if txn_ids(c) == 1 else True
-    return and_(same, fresh, current)
+    current = and_(all_(implies(and_(live, e == s.tl_epoch[0]), or_(s.tl_state[0] == ONGOING, held(e)))
+                        for e, _, live, _ in requests),
+                   # a record with it made the transaction Ongoing (the leader verified it)
+                   all_(implies(and_(live, e == s.tl_epoch[0]), s.tl_state[0] == ONGOING)
+                        for e, _, live, _ in records)) if txn_ids(c) == 1 else True
+    # and the attempt an instance is in was made with the epoch it holds
+    own = all_(implies(and_(_in_attempt(s, i), live, n == s.ps_tag[i]), e == s.ps_epoch[i])
+               for e, n, live, _ in items for i in range(INSTANCES))
+    return and_(same, fresh, current, own)
 
 
 def _open(s: Any, c: Any, o: int, j: int, t: int) -> Any:
@@ -398,7 +414,8 @@ def lemma_txn_open_entries(s, c):
     holds for the producer (the TC's epoch, or the one before it once the
     end bumped it) and belongs to the TC's current attempt, whose
     partition set includes this partition; with no transaction at the TC,
-    no partition has one open.
+    no partition has one open.  The current attempt's records have no
+    marker before its Prepare is durable, and then only its decision.
     """
     def one(o, t):
         first = s.pst_first[o][t]
@@ -410,7 +427,15 @@ def lemma_txn_open_entries(s, c):
                                                              s.tl_epoch[t] - 1)))
                        for j in range(log_capacity(c)))
         points = all_(implies(first == j + 1, _open(s, c, o, j, t)) for j in range(log_capacity(c)))
-        return and_(records, points, implies(_idle(s, t), first == 0))
+        # no marker is written for the current attempt before its Prepare is durable, then only its own
+        tl = s.tl_state[t]
+        current = all_(implies(and_(broker_txn.is_data(s, o, j), s.ent_pid[o][j] == t, s.tc_tag[t] != 0,
+                                    s.ent_tag[o][j] == s.tc_tag[t]),
+                               or_(broker_txn.fate(s, c, o, j) == OPEN,
+                                   and_(tl == PREP_COMMIT, broker_txn.fate(s, c, o, j) == COMMIT),
+                                   and_(tl == PREP_ABORT, broker_txn.fate(s, c, o, j) == ABORT)))
+                       for j in range(log_capacity(c)))
+        return and_(records, points, current, implies(_idle(s, t), first == 0))
     return all_(one(o, t) for o in range(OUTPUTS) for t in range(txn_ids(c)))
 
 
@@ -460,9 +485,37 @@ def lemma_txn_markers(s, c):
     return all_(one(t) for t in range(txn_ids(c)))
 
 
+def _logged(s: Any, c: Any, o: int, n: Any) -> Any:
+    """Output ``o``'s log holds a record of attempt ``n``."""
+    return any_(and_(broker_txn.is_data(s, o, j), s.ent_tag[o][j] == n) for j in range(log_capacity(c)))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_written_logged(s, c):
+    """An acknowledged write of the instance's current attempt is in the partition's log."""
+    return all_(implies(and_(_in_attempt(s, i), s.ps_out[i][o] == WRITTEN), _logged(s, c, o, s.ps_tag[i]))
+                for i in range(INSTANCES) for o in range(OUTPUTS))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_committed_everywhere(s, c):
+    """A committed attempt has records on both output partitions, and none of them aborted.
+
+    ``commitTransaction()`` waits until both writes are acknowledged, and
+    a late write of the attempt either joins the open transaction (before
+    the COMMIT marker) or is rejected (after it, its epoch is stale).
+    """
+    def one(n, o):
+        return implies(s.outcome[n] == COMMITTED, and_(
+            _logged(s, c, o, n),
+            all_(implies(and_(broker_txn.is_data(s, o, j), s.ent_tag[o][j] == n),
+                         broker_txn.fate(s, c, o, j) != ABORT) for j in range(log_capacity(c)))))
+    return all_(one(n, o) for n in range(1, attempts(c) + 1) for o in range(OUTPUTS))
+
+
 PROPERTIES = [lemma_txn_tags, lemma_txn_instance_progress, lemma_txn_log_wellformed, lemma_txn_committed_decided, lemma_txn_running_undecided,
               lemma_txn_epochs, lemma_txn_live_requests, lemma_txn_decided_bumped, lemma_txn_tc_attempt,
               lemma_txn_current_end_txn, lemma_txn_tc_owner,
               lemma_txn_tc_durable, lemma_txn_tc_reply,
               lemma_txn_epoch_attempt, lemma_txn_open_entries,
-              lemma_txn_markers]
+              lemma_txn_markers, lemma_txn_written_logged, lemma_txn_committed_everywhere]

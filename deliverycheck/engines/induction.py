@@ -34,7 +34,7 @@ import z3
 
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
-from deliverycheck.engines.smt import (Deadline, StepTemplate, Unrolling, as_bool, as_int,
+from deliverycheck.engines.smt import (Deadline, Renaming, StepTemplate, Unrolling, as_bool, as_int,
                                        check_replay, interruptible)
 
 
@@ -190,15 +190,18 @@ def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
         if not touched:
             continue
         post = list(last)
+        now = Renaming(list(zip(t.pre, last)))
         for i, value in written.items():
-            v = as_bool(value) if z3.is_bool(last[i]) else as_int(value)
-            post[i] = t.at(v, last)
+            post[i] = now(as_bool(value) if z3.is_bool(last[i]) else as_int(value))
         in_range = [z3.And(post[i] >= 0, post[i] <= system.schema.hi[i])
                     for i in written if not z3.is_bool(last[i])]
-        step_ok = [t.at(as_bool(t.guards[j]), last), t.at(as_bool(t.fits[j]), last), *in_range,
+        step_ok = [now(as_bool(t.guards[j])), now(as_bool(t.fits[j])), *in_range,
                    *[_differ(s, post) for s in u.states]]
-        for ob in touched:
-            after = z3.substitute(ob.at, *zip(t.pre, post))
+        then = Renaming(list(zip(t.pre, post)))
+        # one query per property: its touched conjuncts together (one per conjunct
+        # is many more, mostly trivial, queries; one for the whole invariant is slow)
+        for name in dict.fromkeys(ob.property for ob in touched):
+            after = then(z3.And(*[ob.at for ob in touched if ob.property == name]))
             answer, m = u.check(z3.And(*step_ok, z3.Not(after)), deadline)
             if answer == z3.unsat:
                 continue
@@ -206,7 +209,7 @@ def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
                 return answer, None
             start, path = u.state(m, 0), [*u.path(m), j]
             check_replay(u, m, path, start)
-            return answer, (ob.property, (start, path))
+            return answer, (name, (start, path))
     return z3.unsat, None
 
 

@@ -187,7 +187,34 @@ class StepTemplate:
         pairs = [*zip(self.pre, pre), *zip(self.post, post)]
         if choice is not None:
             pairs.append((self.choice, choice))
-        return z3.substitute(as_bool(term) if isinstance(term, bool) else term, *pairs)
+        return Renaming(pairs)(as_bool(term) if isinstance(term, bool) else term)
+
+
+class Renaming:
+    """A substitution of cells, built once and applied to many terms.
+
+    ``z3.substitute`` checks every pair's sorts in Python on every call;
+    with a few hundred cells that dominated k-induction's time (measured:
+    105 of 194 s), so the pairs are checked once here and each application
+    is one call into Z3.
+    """
+
+    def __init__(self, pairs: Sequence[tuple[Any, Any]]):
+        pairs = [(a, b) for a, b in pairs if not a.eq(b)]
+        for a, b in pairs:
+            if not a.sort().eq(b.sort()):
+                raise TypeError(f"cannot rename {a} ({a.sort()}) to {b} ({b.sort()})")
+        self.n = len(pairs)
+        self._from = (z3.Ast * self.n)(*[a.as_ast() for a, _ in pairs])
+        self._to = (z3.Ast * self.n)(*[b.as_ast() for _, b in pairs])
+
+    def __call__(self, term: Any) -> Any:
+        """``term`` with every cell renamed."""
+        if self.n == 0:
+            return term
+        ctx = term.ctx
+        return z3.z3._to_expr_ref(z3.Z3_substitute(ctx.ref(), term.as_ast(), self.n, self._from, self._to),
+                               ctx)
 
 
 class Unrolling:
