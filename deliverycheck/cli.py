@@ -422,7 +422,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
         results.append(r)
         if not args.json:
             p = r.proof
-            lemmas = f" with {', '.join(p.lemmas)}" if p.lemmas else " (no lemmas)"
+            lemmas = (" (no lemmas)" if not p.lemmas else f" with {', '.join(p.lemmas)}"
+                      if len(p.lemmas) <= 3 else f" with {len(p.lemmas)} lemmas (--json lists them)")
             print(f"{p.headline()}{lemmas}, {p.seconds:.1f} s")
             if r.story:
                 what = "counterexample to induction" if p.verdict == "not inductive" else "counterexample"

@@ -41,12 +41,30 @@ def fate(s: Any, c: Any, o: int, j: int) -> Any:
     The first control record of the same producer after the entry decides;
     none yet means the transaction is still open.
     """
-    out: Any = OPEN
-    for m in reversed(range(j + 1, log_capacity(c))):
-        marker = and_(m < s.log_len[o], s.ent_kind[o][m] != DATA, s.ent_kind[o][m] != 0,
-                      s.ent_pid[o][m] == s.ent_pid[o][j])
-        out = ite(marker, s.ent_kind[o][m], out)
+    after = s.derived(("next_marker", o), lambda: _next_markers(s, c, o))
+    out: Any = after[0][j]
+    for pid in range(1, len(after)):
+        out = ite(s.ent_pid[o][j] == pid, after[pid][j], out)
     return out
+
+
+def _next_markers(s: Any, c: Any, o: int) -> list[list[Any]]:
+    """Per producer id and log position: the kind of that producer's first marker after it (OPEN if none).
+
+    Built from the log end backwards, each position from the next one, so
+    the whole table is linear in the log's length.
+    """
+    table = []
+    for pid in range(max(txn_ids(c), 2)):  # every value the ent_pid field can hold
+        row: list[Any] = [OPEN] * log_capacity(c)
+        nxt: Any = OPEN
+        for m in reversed(range(log_capacity(c))):
+            row[m] = nxt
+            marker = and_(m < s.log_len[o], s.ent_kind[o][m] != DATA, s.ent_kind[o][m] != 0,
+                          s.ent_pid[o][m] == pid)
+            nxt = ite(marker, s.ent_kind[o][m], nxt)
+        table.append(row)
+    return table
 
 
 def last_stable_offset(s: Any, c: Any, o: int) -> Any:

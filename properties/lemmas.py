@@ -27,6 +27,8 @@ from deliverycheck.core.spec import always
 from deliverycheck.model.modes import pipeline
 from deliverycheck.model.state import UNUSED, batch_in
 
+from . import lemmas_txn
+
 
 def _sequenced(cfg: Any) -> bool:
     """Configurations whose batches carry sequence numbers (idempotent delivery path)."""
@@ -104,9 +106,11 @@ def lemma_leader_remembers_logged(s, c):
 PROPERTIES = [lemma_batches_exist, lemma_keys_follow_send_order, lemma_leader_remembers_logged]
 
 # target property -> the lemmas ``deliverycheck prove`` strengthens it with
+# (those of the exactly-once proofs are in lemmas_txn.py)
 STRENGTHENING: dict[str, tuple[str, ...]] = {
     "no_duplicate_send": ("lemma_batches_exist", "lemma_keys_follow_send_order",
                           "lemma_leader_remembers_logged"),
     "in_order": ("lemma_batches_exist", "lemma_keys_follow_send_order",
                  "lemma_leader_remembers_logged"),
+    **lemmas_txn.STRENGTHENING,
 }

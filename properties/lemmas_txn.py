@@ -1,13 +1,44 @@
-"""Strengthening lemmas for the exactly-once proofs (transaction protocol v2, one transactional id).
+"""Strengthening lemmas for the exactly-once proofs (today's Kafka: TV2, one transactional id).
 
-The argument that a read_committed reader never sees an aborted
-transaction, in the order the lemmas state it (PROTOCOL.md §3-§5, KIP-98,
-KIP-890):
+``no_aborted_read`` and ``atomic_transactions`` hold in every reachable
+state, but neither is inductive: an arbitrary state can pair a reader's
+view with a coordinator, a network and logs that no history produces.
+These lemmas rule such states out; with them both promises are proved by
+k-induction (k = 1) at the default bounds (``deliverycheck prove``,
+docs/smt.md).  The argument, in the protocol's terms (PROTOCOL.md §3-§5,
+KIP-98, KIP-447, KIP-890):
 
-* history tags are well formed: every record belongs to an attempt that
-  has begun, attempts not yet begun have no outcome;
-* a record whose transaction ended with a COMMIT marker belongs to an
-  attempt that was decided as committed.
+* bookkeeping: records, requests, logs and instances name attempts that
+  have begun and producers that exist; an instance's stage agrees with
+  what it has done (``lemma_txn_tags``, ``lemma_txn_log_wellformed``,
+  ``lemma_txn_instance_progress``, ``lemma_txn_live_requests``);
+* the coordinator writes before it speaks: every epoch anyone holds is
+  durable in ``__transaction_state``, and memory is at most one legal
+  pending transition ahead of the log (``lemma_txn_epochs``,
+  ``lemma_txn_tc_durable``);
+* epochs name owners: an Ongoing transaction belongs to the instance
+  holding its epoch; under TV2 every end bumps the epoch, so one epoch
+  names one attempt, and an EndTxn or a reply with the current epoch
+  belongs to the instance still waiting with it (``lemma_txn_tc_owner``,
+  ``lemma_txn_epoch_attempt``, ``lemma_txn_current_end_txn``,
+  ``lemma_txn_tc_reply``);
+* decisions: the coordinator's current attempt is committed exactly from
+  PrepareCommit on; an attempt still running is not committed, one being
+  aborted is aborted (``lemma_txn_tc_attempt``,
+  ``lemma_txn_running_undecided``);
+* partitions follow the coordinator: a partition's open transaction is
+  the coordinator's current attempt, and every marker a partition would
+  accept carries the coordinator's durable decision
+  (``lemma_txn_open_entries``, ``lemma_txn_markers``);
+* hence a record closed by a COMMIT marker belongs to a committed attempt
+  (``lemma_txn_committed_decided``), which is ``no_aborted_read``; and a
+  committed attempt has records on both outputs, none aborted
+  (``lemma_txn_written_logged``, ``lemma_txn_committed_everywhere``),
+  which once every transaction is complete is ``atomic_transactions``.
+
+Three lemmas count the fault budget (a zombie, a fence, a premature
+timeout each take a fault): they are statements about the default bounds,
+one fault, and ``verify`` checks them there.
 """
 
 from __future__ import annotations
@@ -28,8 +59,11 @@ from deliverycheck.model.txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, 
 
 
 def _tv2_shared(cfg: Any) -> bool:
-    """Exactly-once with one transactional id under TV2 (today's Kafka)."""
+    """Exactly-once with one transactional id (``T``) under TV2 (today's Kafka)."""
     return cfg.mode.name == "exactly-once" and cfg.variant.tv2
+
+
+T = 0  # the one transactional id of the exactly-once mode
 
 
 def _entries(c: Any):
@@ -52,7 +86,8 @@ def lemma_txn_tags(s, c):
 
     History bookkeeping: attempts are numbered 1, 2, ... as they begin; an
     instance inside an attempt, a produce request and a data record carry
-    one of those numbers (two instances never the same), and attempts not begun yet have no outcome.
+    one of those numbers (two instances never the same), and attempts not
+    begun yet have no outcome.
     """
     n = s.g_attempts
     return and_(
@@ -74,18 +109,19 @@ def lemma_txn_log_wellformed(s, c):
 
     Likewise every marker request in flight names an existing producer.
     """
-    T = txn_ids(c)
+    ids = txn_ids(c)
     return and_(
-        all_(implies(j < s.log_len[o], and_(s.ent_kind[o][j] != 0, s.ent_pid[o][j] < T)) for o, j in _entries(c)),
-        all_(implies(s.mk_kind[p][k] != 0, s.mk_pid[p][k] < T)
+        all_(implies(j < s.log_len[o], and_(s.ent_kind[o][j] != 0, s.ent_pid[o][j] < ids))
+             for o, j in _entries(c)),
+        all_(implies(s.mk_kind[p][k] != 0, s.mk_pid[p][k] < ids)
              for p in range(OUTPUTS + 1) for k in range(slots(c))))
 
 
 @always(scope=_tv2_shared, claims=("exactly-once",))
 def lemma_txn_committed_decided(s, c):
     """A record whose transaction ended with a COMMIT marker belongs to a committed attempt."""
-    return all_(implies(broker_txn.committed(s, c, o, j), get(s.outcome, s.ent_tag[o][j]) == COMMITTED)
-                for o, j in _entries(c))
+    return all_(implies(broker_txn.committed(s, c, o, j),
+                        get(s.outcome, s.ent_tag[o][j]) == COMMITTED) for o, j in _entries(c))
 
 
 @always(scope=_tv2_shared, claims=("exactly-once",))
@@ -112,7 +148,8 @@ def _exposed_epochs(s: Any, c: Any, t: int) -> list[Any]:
     out += [s.rq_epoch[o][i][k] for o, i, k in _requests(c) if tid(c, i) == t]
     out += [s.et_epoch[i][k] for i in range(INSTANCES) for k in range(slots(c)) if tid(c, i) == t]
     out += [s.pst_epoch[p][t] for p in range(OUTPUTS + 1)]
-    out += [ite(and_(j < s.log_len[o], s.ent_pid[o][j] == t), s.ent_epoch[o][j], 0) for o, j in _entries(c)]
+    out += [ite(and_(j < s.log_len[o], s.ent_pid[o][j] == t), s.ent_epoch[o][j], 0)
+            for o, j in _entries(c)]
     out += [s.g_fence[t]]
     return out
 
@@ -147,12 +184,14 @@ def lemma_txn_instance_progress(s, c):
     which takes the one fault of the default bounds.
     """
     zombie = implies(and_(*(running(s, i) for i in range(INSTANCES))), not_(can_fault(s, c)))
-    return and_(zombie, all_(and_((s.ps_out[i][0] == NOT_SENT) == (s.ps_out[i][1] == NOT_SENT),
-                     s.ps_stage[i] != COMMIT_OFFSETS,
-                     implies(s.ps_stage[i] == INIT, s.ps_tag[i] == 0),
-                     implies(s.ps_stage[i] == COMMITTING,
-                             and_(s.ps_offsets[i], *(s.ps_out[i][o] == WRITTEN for o in range(OUTPUTS)))))
-                for i in range(INSTANCES)))
+
+    def one(i):
+        st = s.ps_stage[i]
+        written = and_(s.ps_offsets[i], *(s.ps_out[i][o] == WRITTEN for o in range(OUTPUTS)))
+        return and_((s.ps_out[i][0] == NOT_SENT) == (s.ps_out[i][1] == NOT_SENT),
+                    st != COMMIT_OFFSETS, implies(st == INIT, s.ps_tag[i] == 0),
+                    implies(st == COMMITTING, written))
+    return and_(zombie, all_(one(i) for i in range(INSTANCES)))
 
 
 @always(scope=_tv2_shared, claims=("exactly-once",))
@@ -161,9 +200,10 @@ def lemma_txn_live_requests(s, c):
 
     A live produce request is the instance's one unanswered write of its
     current attempt; a live EndTxn is the one its committing or aborting
-    instance waits for; there is at most one of each.  (An instance that stops at a fatal error leaves
-    its requests unanswered but still live.  Giving up on a request, at a timeout, an abort
-    or a restart, makes it late: not live.)
+    instance waits for; there is at most one of each.  (An instance that
+    stops at a fatal error leaves its requests unanswered but still live.
+    Giving up on a request, at a timeout, an abort or a restart, makes it
+    late: not live.)
     """
     produce = all_(implies(and_(s.rq_rec[o][i][k] != 0, s.rq_live[o][i][k]),
                            and_(s.rq_epoch[o][i][k] == s.ps_epoch[i], s.rq_tag[o][i][k] == s.ps_tag[i],
@@ -184,18 +224,6 @@ def lemma_txn_live_requests(s, c):
                             not_(s.et_live[i][m]))
                     for i in range(INSTANCES) for k in K for m in K if m != k))
     return and_(produce, end, one)
-
-
-@always(scope=_tv2_shared, claims=("exactly-once",))
-def lemma_txn_decided_bumped(s, c):
-    """Once an instance's attempt is decided as committed, the durable epoch is past the instance's.
-
-    Under TV2 the TC bumps the epoch when it writes PrepareCommit (KIP-890
-    part 2), so the committing instance's epoch is stale until the answer
-    brings it the new one.
-    """
-    return all_(implies(and_(s.ps_stage[i] == COMMITTING, get(s.outcome, s.ps_tag[i]) == COMMITTED),
-                        s.ps_epoch[i] < s.tl_epoch[tid(c, i)]) for i in range(INSTANCES))
 
 
 @always(scope=_tv2_shared, claims=("exactly-once",))
@@ -271,29 +299,27 @@ def lemma_txn_tc_owner(s, c):
     def ongoing(t):
         # durably Ongoing under a pending fence, the owner may be fenced, stop and restart; a
         # failover could then undo the fence, but not once the fault budget is spent
-        # a pending PrepareCommit / PrepareAbort was started by its holder's EndTxn, which waits
         ending = and_(s.tc_pending[t], or_(s.tc_state[t] == PREP_COMMIT, s.tc_state[t] == PREP_ABORT))
-        return and_(implies(or_(s.tc_state[t] == ONGOING, and_(s.tl_state[t] == ONGOING, can_fault(s, c)),
-                                ending),
-                            owner(t)),
+        needed = or_(s.tc_state[t] == ONGOING, ending,
+                     and_(s.tl_state[t] == ONGOING, can_fault(s, c)))
+        return and_(implies(needed, owner(t)),
                     implies(s.tc_state[t] == PREP_FENCE, not_(can_fault(s, c))))
     # the instance InitProducerId last answered holds every epoch from g_fence on; older ones are below
+    fence = s.g_fence[T]
     distinct = all_(or_(s.ps_epoch[i] == 0, s.ps_epoch[j] == 0,
                         and_(s.ps_epoch[i] != s.ps_epoch[j],
-                             or_(s.ps_epoch[i] < s.g_fence[tid(c, i)], s.ps_epoch[j] < s.g_fence[tid(c, i)])))
+                             or_(s.ps_epoch[i] < fence, s.ps_epoch[j] < fence)))
                     for i in range(INSTANCES) for j in range(i) if tid(c, i) == tid(c, j))
     initialised = all_(or_(s.ps_stage[i] == OFF, s.ps_stage[i] == INIT) == (s.ps_epoch[i] == 0)
                        for i in range(INSTANCES))
     # an acknowledged write or offsets sent made the attempt's transaction Ongoing at the TC
     def touched(i):
-        st = s.ps_stage[i]
         return and_(_in_attempt(s, i),
                     or_(s.ps_offsets[i], *(s.ps_out[i][o] == WRITTEN for o in range(OUTPUTS))))
-    committing = all_(and_(implies(and_(touched(i), s.ps_epoch[i] == s.tc_epoch[tid(c, i)]),
-                                   s.tc_state[tid(c, i)] == ONGOING),
-                           implies(and_(touched(i), s.ps_epoch[i] == s.tl_epoch[tid(c, i)]),
-                                   and_(s.tl_state[tid(c, i)] == ONGOING,
-                                        s.tc_tag[tid(c, i)] == s.ps_tag[i])))
+    committing = all_(and_(implies(and_(touched(i), s.ps_epoch[i] == s.tc_epoch[T]),
+                                   s.tc_state[T] == ONGOING),
+                           implies(and_(touched(i), s.ps_epoch[i] == s.tl_epoch[T]),
+                                   and_(s.tl_state[T] == ONGOING, s.tc_tag[T] == s.ps_tag[i])))
                       for i in range(INSTANCES))
     return and_(distinct, initialised, committing, all_(ongoing(t) for t in range(txn_ids(c))))
 
@@ -343,7 +369,8 @@ def lemma_txn_tc_reply(s, c):
         st = s.tc_state[t]
         return implies(s.tc_reply[t] == i + 1,
                        and_(s.tc_pending[t], s.ps_epoch[i] == s.tl_epoch[t],
-                            not_(any_(and_(kind != 0, live) for kind, live in zip(s.et_kind[i], s.et_live[i]))),
+                            not_(any_(and_(kind != 0, live)
+                                      for kind, live in zip(s.et_kind[i], s.et_live[i]))),
                             or_(and_(st == PREP_COMMIT, s.ps_stage[i] == COMMITTING),
                                 and_(st == PREP_ABORT, s.ps_stage[i] == ABORTING))))
     return all_(one(i) for i in range(INSTANCES))
@@ -363,30 +390,33 @@ def lemma_txn_epoch_attempt(s, c):
     The records and requests of an instance's current attempt carry the
     epoch the instance holds.
     """
-    requests = [(s.rq_epoch[o][i][k], s.rq_tag[o][i][k], s.rq_rec[o][i][k] != 0, o) for o, i, k in _requests(c)]
-    records = [(s.ent_epoch[o][j], s.ent_tag[o][j], broker_txn.is_data(s, o, j), o) for o, j in _entries(c)]
-    running = [(s.ps_epoch[i], s.ps_tag[i], _in_attempt(s, i)) for i in range(INSTANCES)]
+    requests = [(s.rq_epoch[o][i][k], s.rq_tag[o][i][k], s.rq_rec[o][i][k] != 0, o)
+                for o, i, k in _requests(c)]
+    records = [(s.ent_epoch[o][j], s.ent_tag[o][j], broker_txn.is_data(s, o, j), o)
+               for o, j in _entries(c)]
+    running_ = [(s.ps_epoch[i], s.ps_tag[i], _in_attempt(s, i)) for i in range(INSTANCES)]
 
     def agree(a, b):
         return implies(and_(a[2], b[2], a[0] == b[0]), a[1] == b[1])
     same = and_(all_(agree(a, b) for x, a in enumerate(requests) for b in requests[:x]),
-                all_(agree(a, b) for a in requests + records for b in running),
+                all_(agree(a, b) for a in requests + records for b in running_),
                 # a request with the epoch of its partition's open transaction is in that transaction
-                all_(implies(and_(live, s.pst_first[o][0] != 0, e == s.pst_epoch[o][0]), n == s.tc_tag[0])
-                     for e, n, live, o in requests) if txn_ids(c) == 1 else True)
+                all_(implies(and_(live, s.pst_first[o][T] != 0, e == s.pst_epoch[o][T]), n == s.tc_tag[T])
+                     for e, n, live, o in requests))
     items = requests + records
     # an instance between attempts holds an epoch no record or request carries yet
     fresh = all_(implies(or_(s.ps_stage[i] == FETCH, s.ps_stage[i] == READY),
                          all_(implies(live, e != s.ps_epoch[i]) for e, _, live, _ in items))
                  for i in range(INSTANCES))
+
     # nothing carries the TC's epoch unless its transaction is Ongoing or its holder is sending
     def held(e):
         return or_(*(and_(_in_attempt(s, i), s.ps_epoch[i] == e) for i in range(INSTANCES)))
-    current = and_(all_(implies(and_(live, e == s.tl_epoch[0]), or_(s.tl_state[0] == ONGOING, held(e)))
+    current = and_(all_(implies(and_(live, e == s.tl_epoch[T]), or_(s.tl_state[T] == ONGOING, held(e)))
                         for e, _, live, _ in requests),
                    # a record with it made the transaction Ongoing (the leader verified it)
-                   all_(implies(and_(live, e == s.tl_epoch[0]), s.tl_state[0] == ONGOING)
-                        for e, _, live, _ in records)) if txn_ids(c) == 1 else True
+                   all_(implies(and_(live, e == s.tl_epoch[T]), s.tl_state[T] == ONGOING)
+                        for e, _, live, _ in records))
     # and the attempt an instance is in was made with the epoch it holds
     own = all_(implies(and_(_in_attempt(s, i), live, n == s.ps_tag[i]), e == s.ps_epoch[i])
                for e, n, live, _ in items for i in range(INSTANCES))
@@ -420,8 +450,10 @@ def lemma_txn_open_entries(s, c):
     def one(o, t):
         first = s.pst_first[o][t]
         records = all_(implies(_open(s, c, o, j, t),
-                               and_(first != 0, first - 1 <= j, s.ent_epoch[o][j] == s.pst_epoch[o][t],
-                                    s.ent_tag[o][j] == s.tc_tag[t], s.tc_parts[t][o], not_(_idle(s, t)),
+                               and_(first != 0, first - 1 <= j,
+                                    s.ent_epoch[o][j] == s.pst_epoch[o][t],
+                                    s.ent_tag[o][j] == s.tc_tag[t], s.tc_parts[t][o],
+                                    not_(_idle(s, t)),
                                     # written before the end bumped the epoch (KIP-890 part 2)
                                     s.ent_epoch[o][j] == ite(s.tl_state[t] == ONGOING, s.tl_epoch[t],
                                                              s.tl_epoch[t] - 1)))
@@ -429,8 +461,8 @@ def lemma_txn_open_entries(s, c):
         points = all_(implies(first == j + 1, _open(s, c, o, j, t)) for j in range(log_capacity(c)))
         # no marker is written for the current attempt before its Prepare is durable, then only its own
         tl = s.tl_state[t]
-        current = all_(implies(and_(broker_txn.is_data(s, o, j), s.ent_pid[o][j] == t, s.tc_tag[t] != 0,
-                                    s.ent_tag[o][j] == s.tc_tag[t]),
+        current = all_(implies(and_(broker_txn.is_data(s, o, j), s.ent_pid[o][j] == t,
+                                    s.tc_tag[t] != 0, s.ent_tag[o][j] == s.tc_tag[t]),
                                or_(broker_txn.fate(s, c, o, j) == OPEN,
                                    and_(tl == PREP_COMMIT, broker_txn.fate(s, c, o, j) == COMMIT),
                                    and_(tl == PREP_ABORT, broker_txn.fate(s, c, o, j) == ABORT)))
@@ -461,13 +493,15 @@ def lemma_txn_markers(s, c):
         sent = implies(s.tc_sent[t], or_(prepared, completing))
         marked = all_(implies(s.tc_marked[t][p],
                               and_(s.tc_sent[t], s.tc_parts[t][p], s.pst_first[p][t] == 0,
-                                   s.pst_cepoch[p][t] == s.tc_cepoch, s.pst_epoch[p][t] == s.tc_epoch[t]))
+                                   s.pst_cepoch[p][t] == s.tc_cepoch,
+                                   s.pst_epoch[p][t] == s.tc_epoch[t]))
                       for p in P)
         completes = implies(completing, all_(implies(s.tc_parts[t][p], s.tc_marked[t][p]) for p in P))
 
         def request(p, k):
             mine = and_(s.mk_kind[p][k] != 0, s.mk_pid[p][k] == t)
-            rejected = or_(s.mk_epoch[p][k] < s.pst_epoch[p][t], s.mk_cepoch[p][k] < s.pst_cepoch[p][t])
+            rejected = or_(s.mk_epoch[p][k] < s.pst_epoch[p][t],
+                           s.mk_cepoch[p][k] < s.pst_cepoch[p][t])
             current = and_(s.tc_sent[t], prepared, not_(s.tc_marked[t][p]), s.tc_parts[t][p],
                            s.mk_kind[p][k] == kind_now, s.mk_epoch[p][k] == s.tc_epoch[t])
             older = and_(or_(tl == PREP_COMMIT, tl == PREP_ABORT), s.mk_kind[p][k] == kind_now,
@@ -476,7 +510,8 @@ def lemma_txn_markers(s, c):
                                       ite(s.mk_cepoch[p][k] == s.tc_cepoch, current,
                                           or_(rejected, older))))
         # one marker per partition and coordinator epoch for the current Prepare
-        single = all_(implies(and_(s.mk_kind[p][k] != 0, s.mk_pid[p][k] == t, s.mk_cepoch[p][k] == s.tc_cepoch,
+        single = all_(implies(and_(s.mk_kind[p][k] != 0, s.mk_pid[p][k] == t,
+                                   s.mk_cepoch[p][k] == s.tc_cepoch,
                                    s.mk_kind[p][m] != 0, s.mk_pid[p][m] == t),
                               s.mk_cepoch[p][m] != s.tc_cepoch)
                       for p in P for k in K for m in K if m != k)
@@ -493,7 +528,8 @@ def _logged(s: Any, c: Any, o: int, n: Any) -> Any:
 @always(scope=_tv2_shared, claims=("exactly-once",))
 def lemma_txn_written_logged(s, c):
     """An acknowledged write of the instance's current attempt is in the partition's log."""
-    return all_(implies(and_(_in_attempt(s, i), s.ps_out[i][o] == WRITTEN), _logged(s, c, o, s.ps_tag[i]))
+    return all_(implies(and_(_in_attempt(s, i), s.ps_out[i][o] == WRITTEN),
+                        _logged(s, c, o, s.ps_tag[i]))
                 for i in range(INSTANCES) for o in range(OUTPUTS))
 
 
@@ -513,9 +549,21 @@ def lemma_txn_committed_everywhere(s, c):
     return all_(one(n, o) for n in range(1, attempts(c) + 1) for o in range(OUTPUTS))
 
 
-PROPERTIES = [lemma_txn_tags, lemma_txn_instance_progress, lemma_txn_log_wellformed, lemma_txn_committed_decided, lemma_txn_running_undecided,
-              lemma_txn_epochs, lemma_txn_live_requests, lemma_txn_decided_bumped, lemma_txn_tc_attempt,
-              lemma_txn_current_end_txn, lemma_txn_tc_owner,
-              lemma_txn_tc_durable, lemma_txn_tc_reply,
-              lemma_txn_epoch_attempt, lemma_txn_open_entries,
-              lemma_txn_markers, lemma_txn_written_logged, lemma_txn_committed_everywhere]
+PROPERTIES = [lemma_txn_tags, lemma_txn_instance_progress, lemma_txn_log_wellformed,
+              lemma_txn_committed_decided, lemma_txn_running_undecided, lemma_txn_epochs,
+              lemma_txn_live_requests, lemma_txn_tc_attempt, lemma_txn_current_end_txn,
+              lemma_txn_tc_owner, lemma_txn_tc_durable, lemma_txn_tc_reply, lemma_txn_epoch_attempt,
+              lemma_txn_open_entries, lemma_txn_markers, lemma_txn_written_logged,
+              lemma_txn_committed_everywhere]
+
+# what no_aborted_read needs; atomic_transactions needs these and two more
+_ISOLATION = ("lemma_txn_tags", "lemma_txn_instance_progress", "lemma_txn_log_wellformed",
+              "lemma_txn_committed_decided", "lemma_txn_running_undecided", "lemma_txn_epochs",
+              "lemma_txn_live_requests", "lemma_txn_tc_attempt",
+              "lemma_txn_current_end_txn", "lemma_txn_tc_owner", "lemma_txn_tc_durable",
+              "lemma_txn_tc_reply", "lemma_txn_epoch_attempt", "lemma_txn_open_entries",
+              "lemma_txn_markers")
+STRENGTHENING: dict[str, tuple[str, ...]] = {
+    "no_aborted_read": _ISOLATION,
+    "atomic_transactions": (*_ISOLATION, "lemma_txn_written_logged", "lemma_txn_committed_everywhere"),
+}

@@ -1,8 +1,9 @@
 """k-induction (engines/induction.py) and `deliverycheck prove`.
 
-The headline proofs (the idempotent producer's log-level promises at the
-default bounds) take about a minute each and are marked ``deep``; the same
-argument at smaller bounds runs in every test run.  Each proof is cross-checked: the explorer finds the
+The headline proofs (the idempotent producer's log-level promises and
+exactly-once's isolation and atomicity, at the default bounds) take one to
+three minutes each and are marked ``deep``; the same arguments at smaller
+bounds run in every test run (exactly-once's atomicity only in ``deep``).  Each proof is cross-checked: the explorer finds the
 invariant true in every reachable state, every lemma is needed (drop one
 and the proof fails with a counterexample to induction), a broken lemma is
 reported as violated with a trace from the initial state, and a timeout
@@ -25,6 +26,7 @@ from deliverycheck.prove import TARGETS, lemmas_for
 
 SMALL = dict(records=1, faults=1)
 IDEMPOTENT = [prop for mode, prop in TARGETS if mode == "idempotent"]
+EXACTLY_ONCE = [prop for mode, prop in TARGETS if mode == "exactly-once"]
 
 
 def _prove(mode: str, prop: str, lemmas=None, max_k: int = 1, **bounds):
@@ -51,6 +53,40 @@ def test_idempotent_order_is_proved_with_two_records():
 @pytest.mark.parametrize("prop", IDEMPOTENT)
 def test_idempotent_promise_is_proved_at_the_default_bounds(prop):
     assert _prove("idempotent", prop)[2].verdict == "proved"
+
+
+def test_exactly_once_isolation_is_proved_in_a_small_world():
+    # records=1: the same fifteen lemmas as at the default bounds, in about 30 s
+    sy, lemmas, proof = _prove("exactly-once", "no_aborted_read", **SMALL)
+    assert proof.verdict == "proved" and proof.k == 1 and len(lemmas) == 15
+    ex = explore(sy, [sy.spec.property("no_aborted_read"), *lemmas], progress=False)
+    assert ex.complete and not ex.violations
+
+
+@pytest.mark.deep  # about 50 s
+def test_exactly_once_atomicity_is_proved_in_a_small_world():
+    sy, lemmas, proof = _prove("exactly-once", "atomic_transactions", **SMALL)
+    assert proof.verdict == "proved" and proof.k == 1
+    ex = explore(sy, [sy.spec.property("atomic_transactions"), *lemmas], progress=False)
+    assert ex.complete and not ex.violations
+
+
+@pytest.mark.deep  # about 70 s and 150 s (benchmarks/prove_time.py)
+@pytest.mark.parametrize("prop", EXACTLY_ONCE)
+def test_exactly_once_promise_is_proved_at_the_default_bounds(prop):
+    assert _prove("exactly-once", prop)[2].verdict == "proved"
+
+
+@pytest.mark.deep  # a counterexample to induction within seconds for most
+@pytest.mark.parametrize("prop", EXACTLY_ONCE)
+def test_every_exactly_once_lemma_is_needed(prop):
+    sy = system("exactly-once", **SMALL)
+    lemmas = lemmas_for(sy.cfg, prop)
+    for drop in range(len(lemmas)):
+        if prop == "atomic_transactions" and drop < len(lemmas_for(sy.cfg, "no_aborted_read")):
+            continue  # the shared ones are dropped for no_aborted_read
+        _, _, proof = _prove("exactly-once", prop, lemmas[:drop] + lemmas[drop + 1:], **SMALL)
+        assert proof.verdict == "not inductive", lemmas[drop].name
 
 
 @pytest.mark.parametrize("drop", range(3))

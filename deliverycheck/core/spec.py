@@ -167,10 +167,22 @@ progress = _property("progress")
 class View:
     """Read-only attribute access to one state in some interpretation."""
 
-    __slots__ = ("_values",)
+    __slots__ = ("_values", "_derived")
 
     def __init__(self, schema: Schema, flat: Sequence[Any]):
         object.__setattr__(self, "_values", schema.nest(flat))
+        object.__setattr__(self, "_derived", {})
+
+    def derived(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """A quantity computed from this state once and shared by every reader.
+
+        For a symbolic state this also shares the terms, so a definition
+        built incrementally (each log position from the next one) stays
+        linear in size instead of being rebuilt per reader.
+        """
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
     def __getattr__(self, name: str) -> Any:
         try:

@@ -265,17 +265,21 @@ class Unrolling:
             return z3.And(self.terminal(d), z3.Not(holds))
         return z3.Not(holds)
 
-    def check(self, goal: Any, deadline: Deadline) -> tuple[Any, z3.ModelRef | None]:
+    def check(self, goal: Any, deadline: Deadline,
+              cap_seconds: float | None = None) -> tuple[Any, z3.ModelRef | None]:
         """Is ``goal`` satisfiable on top of the unrolling?  (answer, model)
 
         The goal lives in a push/pop scope.  (Guarding it by an assumption
         literal instead, to keep learnt clauses, measured several times
-        slower on the step case of k-induction.)
+        slower on the step case of k-induction.)  ``cap_seconds`` limits
+        this one query further: a try whose ``unknown`` the caller handles.
         """
         self.solver.push()
         try:
             self.solver.add(goal)
             ms = deadline.timeout_ms()
+            if cap_seconds is not None:
+                ms = min(ms, int(cap_seconds * 1000)) if ms is not None else int(cap_seconds * 1000)
             self.solver.set("timeout", ms if ms is not None else 4294967295)
             answer = self.solver.check()
             return answer, self.solver.model() if answer == z3.sat else None
