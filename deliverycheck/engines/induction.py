@@ -27,6 +27,7 @@ property that holds is eventually k-inductive for a large enough k.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -182,6 +183,7 @@ def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
     # instances that broke the invariant at a smaller k first: a CTI is found
     # sooner, and most of the work of a proof is the instances that keep I
     order = list(dict.fromkeys([*suspects, *range(len(t.guards))]))
+    slow: Counter[str] = Counter()
     for j in order:
         if t.guards[j] is False or t.fits[j] is False:
             continue
@@ -200,7 +202,10 @@ def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
         then = Renaming(list(zip(t.pre, post)))
         for name in dict.fromkeys(ob.property for ob in touched):
             group = [then(ob.at) for ob in touched if ob.property == name]
-            answer, m = _breaks(u, z3.And(*step_ok), group, deadline)
+            answer, m = _breaks(u, z3.And(*step_ok), group, deadline, slow[name] >= GIVE_UP)
+            if answer == z3.unknown and not (deadline.over() or deadline.interrupted):
+                slow[name] += 1  # after a few slow joint queries, ask per conjunct at once
+                answer, m = _breaks(u, z3.And(*step_ok), group, deadline, True)
             if answer == z3.unsat:
                 continue
             if answer == z3.unknown:
@@ -212,9 +217,11 @@ def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
 
 
 TRY_SECONDS = 0.5  # a query over several conjuncts that takes longer is split
+GIVE_UP = 3  # a property whose joint queries ran past TRY_SECONDS this often is asked per conjunct
 
 
-def _breaks(u: Unrolling, step: Any, conjuncts: list[Any], deadline: Deadline) -> tuple[Any, Any]:
+def _breaks(u: Unrolling, step: Any, conjuncts: list[Any], deadline: Deadline,
+            singly: bool = False) -> tuple[Any, Any]:
     """Can the step make one of ``conjuncts`` (over the successor) false?  (answer, model)
 
     All of one property's conjuncts are asked in one query first: one query
@@ -222,17 +229,15 @@ def _breaks(u: Unrolling, step: Any, conjuncts: list[Any], deadline: Deadline) -
     proofs: 6,000, measured 190 s against 70 s).  But some conjunctions are
     far harder than their parts (the idempotent producer's pairwise order
     conditions: minutes instead of seconds), so a joint query that does
-    not finish within ``TRY_SECONDS`` is asked again conjunct by conjunct,
-    under the caller's limits.  (Splitting in halves instead measured
-    slower: more joint queries that time out.)
+    not finish within ``TRY_SECONDS`` comes back ``unknown``, and the caller
+    asks again ``singly``, conjunct by conjunct, under its own limits (and,
+    once that happened ``GIVE_UP`` times for a property, at once).  (Splitting in halves
+    instead measured slower: more joint queries that time out.)
     """
-    if len(conjuncts) == 1:
-        return u.check(z3.And(step, z3.Not(conjuncts[0])), deadline)
-    answer, m = u.check(z3.And(step, z3.Not(z3.And(*conjuncts))), deadline, TRY_SECONDS)
-    if answer != z3.unknown or deadline.over() or deadline.interrupted:
-        return answer, m
+    if not singly and len(conjuncts) > 1:
+        return u.check(z3.And(step, z3.Not(z3.And(*conjuncts))), deadline, TRY_SECONDS)
     for one in conjuncts:
-        answer, m = _breaks(u, step, [one], deadline)
+        answer, m = u.check(z3.And(step, z3.Not(one)), deadline)
         if answer != z3.unsat:
             return answer, m
     return z3.unsat, None
