@@ -48,8 +48,10 @@ from typing import Any
 from deliverycheck.core.ops import all_, and_, any_, get, implies, ite, not_, or_
 from deliverycheck.core.spec import always
 from deliverycheck.model import broker_txn
+from deliverycheck.model.coordinator import completed
 from deliverycheck.model.environment import can_fault
 from deliverycheck.model.processor import running
+from deliverycheck.properties.exactly_once import _entries
 from deliverycheck.model.txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, COMMIT, COMMIT_OFFSETS,
                                            COMMITTED, COMMITTING, COMPLETE_ABORT, COMPLETE_COMMIT,
                                            DEAD, EMPTY, FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF,
@@ -66,12 +68,14 @@ def _tv2_shared(cfg: Any) -> bool:
 T = 0  # the one transactional id of the exactly-once mode
 
 
-def _entries(c: Any):
-    return [(o, j) for o in range(OUTPUTS) for j in range(log_capacity(c))]
-
-
 def _requests(c: Any):
     return [(o, i, k) for o in range(OUTPUTS) for i in range(INSTANCES) for k in range(slots(c))]
+
+
+def _idle(s: Any, t: int) -> Any:
+    """The TC has no transaction of ``t`` open or completing, durably (Empty or Complete*)."""
+    tl = s.tl_state[t]
+    return or_(tl == EMPTY, tl == COMPLETE_COMMIT, tl == COMPLETE_ABORT)
 
 
 def _in_attempt(s: Any, i: int) -> Any:
@@ -240,8 +244,7 @@ def lemma_txn_tc_attempt(s, c):
         st, pending, n = s.tc_state[t], s.tc_pending[t], s.tc_tag[t]
         decided = or_(and_(st == PREP_COMMIT, not_(pending)), and_(st == COMPLETE_COMMIT, pending))
         tl = s.tl_state[t]
-        idle = or_(and_(not_(pending), or_(st == EMPTY, st == COMPLETE_COMMIT, st == COMPLETE_ABORT)),
-                   tl == EMPTY, tl == COMPLETE_COMMIT, tl == COMPLETE_ABORT)
+        idle = or_(completed(s, t), _idle(s, t))
         return and_(implies(idle, n == 0),
                     implies(or_(st == ONGOING, tl == ONGOING), n >= 1),
                     implies(n >= 1, (get(s.outcome, n) == COMMITTED) == decided))
@@ -338,7 +341,7 @@ def lemma_txn_tc_durable(s, c):
     """
     def one(t):
         st, tl, pending = s.tc_state[t], s.tl_state[t], s.tc_pending[t]
-        idle = or_(tl == EMPTY, tl == COMPLETE_COMMIT, tl == COMPLETE_ABORT)
+        idle = _idle(s, t)
         same = and_(st == tl, s.tc_epoch[t] == s.tl_epoch[t],
                     *(a == b for a, b in zip(s.tc_parts[t], s.tl_parts[t])))
         step = and_(*(a == b for a, b in zip(s.tc_parts[t], s.tl_parts[t])), or_(
@@ -426,12 +429,6 @@ def lemma_txn_epoch_attempt(s, c):
 def _open(s: Any, c: Any, o: int, j: int, t: int) -> Any:
     """Entry ``j`` of output ``o`` is a record of producer ``t`` whose transaction has no marker yet."""
     return and_(broker_txn.is_data(s, o, j), s.ent_pid[o][j] == t, broker_txn.fate(s, c, o, j) == OPEN)
-
-
-def _idle(s: Any, t: int) -> Any:
-    """The TC has no transaction of ``t`` open or completing, durably (Empty or Complete*)."""
-    tl = s.tl_state[t]
-    return or_(tl == EMPTY, tl == COMPLETE_COMMIT, tl == COMPLETE_ABORT)
 
 
 @always(scope=_tv2_shared, claims=("exactly-once",))

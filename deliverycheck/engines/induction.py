@@ -197,15 +197,15 @@ def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
             post[i] = now(as_bool(value) if z3.is_bool(last[i]) else as_int(value))
         in_range = [z3.And(post[i] >= 0, post[i] <= system.schema.hi[i])
                     for i in written if not z3.is_bool(last[i])]
-        step_ok = [now(as_bool(t.guards[j])), now(as_bool(t.fits[j])), *in_range,
-                   *[_differ(s, post) for s in u.states]]
+        step_ok = z3.And(now(as_bool(t.guards[j])), now(as_bool(t.fits[j])), *in_range,
+                         *[_differ(s, post) for s in u.states])
         then = Renaming(list(zip(t.pre, post)))
         for name in dict.fromkeys(ob.property for ob in touched):
             group = [then(ob.at) for ob in touched if ob.property == name]
-            answer, m = _breaks(u, z3.And(*step_ok), group, deadline, slow[name] >= GIVE_UP)
+            answer, m = _breaks(u, step_ok, group, deadline, slow[name] >= GIVE_UP)
             if answer == z3.unknown and not (deadline.over() or deadline.interrupted):
                 slow[name] += 1  # after a few slow joint queries, ask per conjunct at once
-                answer, m = _breaks(u, z3.And(*step_ok), group, deadline, True)
+                answer, m = _breaks(u, step_ok, group, deadline, True)
             if answer == z3.unsat:
                 continue
             if answer == z3.unknown:
