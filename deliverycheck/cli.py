@@ -1,14 +1,17 @@
-"""The command line: ``deliverycheck verify`` and ``deliverycheck list``.
+"""The command line: ``deliverycheck verify``, ``prove``, ``replay`` and ``list``.
 
-Exit status: 0 when every verdict matches properties/expected.toml, 1 when
+Exit status: 0 when every verdict matches properties/expected.toml (every
+target proved, the trace still shows what it was saved for), 1 when
 anything differs (each difference is named, with its trace file), 2 for a
 usage error (one line on stderr saying what is wrong and how to fix it).
+The report itself is printed by deliverycheck/report.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -19,20 +22,25 @@ from deliverycheck.catalog import SPEC
 from deliverycheck.engines.explore import Limits
 from deliverycheck.expected import ExpectationError, load
 from deliverycheck.model import MODES, VARIANTS, Bounds, Config
-from deliverycheck.model.bounds import bound_docs, for_mode
+from deliverycheck.model.bounds import bound_docs, deep_for_mode, for_mode
 from deliverycheck.model.variants import DEFAULT_VARIANT, relevant
 from deliverycheck.core.system import ModelError
-from deliverycheck.trace import ReplayError
+from deliverycheck.replay import TraceFileError, judge, load_doc, system_of
+from deliverycheck.trace import ReplayError, from_itf
 from deliverycheck.prove import TARGETS, prove
-from deliverycheck.properties.lemmas import PROPERTIES as _LEMMA_PROPERTIES
-from deliverycheck.verify import Run, run, run_smt
+from deliverycheck.properties import LEMMAS
+from deliverycheck.report import print_coverage, print_table, to_json
+from deliverycheck.engines.stateful import Budget
+from deliverycheck.verify import Run, run, run_smt, run_stateful
 
-JSON_SCHEMA = "deliverycheck.verify/3"
 DEFAULT_OUT = "deliverycheck-out"
 DEFAULT_DEPTH = 10   # bounded model checking: steps unrolled unless --depth says otherwise
 DEFAULT_MAX_K = 3    # k-induction: largest k tried
+DEFAULT_EXAMPLES = 100  # stateful: Hypothesis examples per search
+DEFAULT_STEPS = 300     # stateful: steps per example
+ENGINES = ("explore", "smt", "stateful")
 PROVE_SCHEMA = "deliverycheck.prove/1"
-LEMMAS = {p.name for p in _LEMMA_PROPERTIES}  # strengthening lemmas are not proof targets
+REPLAY_SCHEMA = "deliverycheck.replay/1"
 
 
 class UsageError(Exception):
@@ -71,13 +79,23 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"where counterexample traces and stories go (default: {DEFAULT_OUT})")
     v.add_argument("--expected", metavar="FILE", type=Path,
                    help="expected verdicts (default: the installed properties/expected.toml)")
-    v.add_argument("--engine", choices=("explore", "smt"), default="explore",
+    v.add_argument("--engine", choices=ENGINES, default="explore",
                    help="explore: every bounded history, exhaustively (default); smt: Z3 bounded "
-                        "model checking, shortest traces up to --depth steps")
+                        "model checking, shortest traces up to --depth steps; stateful: Hypothesis "
+                        "random histories in a bigger world, shrunk counterexamples")
     v.add_argument("--depth", type=_positive_int, metavar="K",
                    help=f"with --engine smt: check histories of up to K steps (default {DEFAULT_DEPTH})")
     v.add_argument("--query-seconds", type=_positive_float, metavar="S",
                    help="with --engine smt: give up on one solver query after S seconds")
+    v.add_argument("--examples", type=_positive_int, metavar="N",
+                   help=f"with --engine stateful: Hypothesis examples per search (default {DEFAULT_EXAMPLES})")
+    v.add_argument("--steps", type=_positive_int, metavar="N",
+                   help=f"with --engine stateful: steps per example (default {DEFAULT_STEPS})")
+    v.add_argument("--seed", type=_seed, metavar="S",
+                   help="with --engine stateful: Hypothesis seed, an integer or 'random' (default 0; "
+                        "the seed is printed, the same seed gives the same histories)")
+    v.add_argument("--no-swarm", action="store_true",
+                   help="with --engine stateful: every example may use every fault, every action weighs the same")
     v.add_argument("--max-states", type=_positive_int, metavar="N", help="stop each search after N states")
     v.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop each search after S seconds")
     v.add_argument("--max-memory", type=_positive_int, metavar="MB",
@@ -102,6 +120,11 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="print results as JSON (schema in docs/cli.md)")
     pr.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                     help=f"where counterexamples go, under DIR/proofs (default: {DEFAULT_OUT})")
+    rp = sub.add_parser("replay", help="replay a saved trace and say which properties it breaks",
+                        description="Replay a trace file (ITF JSON, from any engine) through the "
+                                    "model in the configuration it names and judge every property.")
+    rp.add_argument("trace", metavar="TRACE", help="an .itf.json trace file")
+    rp.add_argument("--json", action="store_true", help="print the result as JSON (schema in docs/cli.md)")
     sub.add_parser("list", help="list modes, variants, actions, properties and bounds",
                    description="List modes, variants, actions, properties and bounds with their "
                                "descriptions.")
@@ -123,6 +146,15 @@ def _positive(kind: type, noun: str):
 
 _positive_int = _positive(int, "integer")
 _positive_float = _positive(float, "number")
+
+
+def _seed(text: str) -> int:
+    """An argparse type: a seed (a non-negative integer), or ``random`` for a fresh one."""
+    if text == "random":
+        return random.SystemRandom().randrange(2 ** 32)
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer or 'random', got {text!r}")
+    return int(text)
 
 
 def _choose(given: Sequence[str] | None, known: Sequence[str], what: str) -> list[str]:
@@ -154,6 +186,7 @@ def parse_bounds(items: Sequence[str]) -> dict[str, int]:
     for mode in MODES.values():
         try:
             for_mode(mode, **over)
+            deep_for_mode(mode, **over)
         except ValueError as e:
             raise UsageError(str(e)) from None
     return over
@@ -187,6 +220,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     modes = _choose(args.mode, list(MODES), "mode")
     variants = _choose(args.variant, list(VARIANTS), "variant")
     prop_names = _choose(args.property, [p.name for p in SPEC.properties], "property")
+    if args.engine == "stateful" and not args.property:
+        # the lemmas are statements about the small default world (docs/model.md)
+        prop_names = [n for n in prop_names if n not in LEMMAS]
     props = [SPEC.property(n) for n in prop_names]
     overrides = parse_bounds(args.bound)
     pairs = [(m, v) for m, v in plan(modes, variants, bool(args.variant))
@@ -207,10 +243,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError(f"{', '.join(prop_names)}: progress properties need the whole state graph; "
                          "check them with --engine explore")
     limits = Limits(args.max_states, args.max_seconds, args.max_memory)
+    budget = _budget(args) if args.engine == "stateful" else None
     runs: list[Run] = []
     for mode, variant in pairs:
-        cfg = Config(MODES[mode], VARIANTS[variant], for_mode(MODES[mode], **overrides))
-        if args.engine == "smt":
+        bounds = (deep_for_mode if args.engine == "stateful" else for_mode)(MODES[mode], **overrides)
+        cfg = Config(MODES[mode], VARIANTS[variant], bounds)
+        if args.engine == "stateful":
+            runs.append(run_stateful(cfg, props, expectations.get((mode, variant)), out, budget))
+        elif args.engine == "smt":
             runs.append(run_smt(cfg, props, expectations.get((mode, variant)), out,
                                 args.depth or DEFAULT_DEPTH, args.max_seconds, args.query_seconds))
         else:
@@ -240,147 +280,29 @@ def _out_dir(name: str) -> Path:
     return out
 
 
+# which engines each engine-specific option applies to
+_ENGINE_OPTIONS = {
+    "--max-states": ("explore",), "--max-memory": ("explore",), "--coverage": ("explore", "stateful"),
+    "--depth": ("smt",), "--query-seconds": ("smt",),
+    "--examples": ("stateful",), "--steps": ("stateful",), "--seed": ("stateful",),
+    "--no-swarm": ("stateful",),
+}
+
+
 def _check_engine_options(args: argparse.Namespace) -> None:
-    """Options that belong to the other engine are a usage error, not silently ignored."""
-    wrong = {"smt": [("--max-states", args.max_states), ("--max-memory", args.max_memory),
-                     ("--coverage", args.coverage)],
-             "explore": [("--depth", args.depth), ("--query-seconds", args.query_seconds)]}
-    for option, value in wrong[args.engine]:
-        if value:
-            other = "explore" if args.engine == "smt" else "smt"
-            raise UsageError(f"{option} applies to --engine {other}, not {args.engine}; "
-                             f"drop it or add --engine {other}")
+    """Options that belong to another engine are a usage error, not silently ignored."""
+    for option, engines in _ENGINE_OPTIONS.items():
+        value = getattr(args, option[2:].replace("-", "_"))
+        if value not in (None, False) and args.engine not in engines:
+            raise UsageError(f"{option} applies to --engine {' or '.join(engines)}, not "
+                             f"{args.engine}; drop it or add --engine {engines[0]}")
 
 
-def _search_json(run_: Run) -> dict:
-    """One search of the ``--json`` document: the explorer's or the bounded one's figures."""
-    head = {"mode": run_.mode, "variant": run_.variant, "engine": run_.engine,
-            "bounds": dict(vars(run_.bounds))}
-    if run_.bmc is not None:
-        b = run_.bmc
-        return {**head, "depth": b.depth, "complete": b.complete, "exhausted": b.exhausted,
-                "capacity_depth": b.capacity_depth,
-                "stop_reason": b.stop_reason, "seconds": round(b.seconds, 3),
-                "seconds_per_depth": [round(x, 3) for x in b.seconds_per_depth],
-                "z3_statistics": b.statistics, "problems": run_.problems,
-                "warnings": run_.warnings}
-    e = run_.exploration
-    return {**head, "states": e.states, "depth": e.depth,
-            "transitions": e.transitions, "terminal": e.terminal, "truncated": e.truncated,
-            "complete": e.complete, "stop_reason": e.stop_reason, "seconds": round(e.seconds, 3),
-            "peak_memory_mb": round(e.peak_memory_mb, 1), "problems": run_.problems,
-            "warnings": run_.warnings,
-            "coverage": {a: {"fired": e.coverage.fired[a], "new_states": e.coverage.new[a]}
-                         for a in sorted(e.coverage.fired)}}
-
-
-def to_json(runs: Sequence[Run], overrides: dict[str, int]) -> dict:
-    """The stable ``--json`` document (schema ``deliverycheck.verify/2``)."""
-    return {
-        "schema": JSON_SCHEMA,
-        "bounds": dict(overrides),
-        "ok": all(r.matches for r in runs),
-        "results": [{
-            "mode": r.mode, "variant": r.variant, "property": r.property, "kind": r.kind,
-            "verdict": r.verdict, "expected": r.expected, "matches": r.matches,
-            "problems": r.problems, "states": r.states, "depth": r.depth,
-            "length": r.length, "seconds": round(r.seconds, 3), "trace": r.trace, "story": r.story,
-        } for run_ in runs for r in run_.results],
-        "searches": [_search_json(run_) for run_ in runs],
-    }
-
-
-def _shown(kind: str, verdict: str | None, depth: int | None = None) -> str:
-    """A verdict as the table shows it: witnesses are reached or unreachable."""
-    if verdict is None:
-        return "-"
-    if verdict == "bounded":
-        return f"{'not reached' if kind == 'sometimes' else 'holds'} to depth {depth}"
-    if kind == "sometimes":
-        return {"holds": "reached", "violated": "unreachable"}.get(verdict, verdict)
-    return verdict
-
-
-def print_table(runs: Sequence[Run], overrides: dict[str, int]) -> None:
-    """The human-readable report."""
-    rows = [("mode", "variant", "property", "verdict", "expected", "states", "depth", "seconds")]
-    for run_ in runs:
-        for r in run_.results:
-            mark = "" if r.matches else "  <-- differs"
-            rows.append((r.mode, r.variant, r.property, _shown(r.kind, r.verdict, r.depth),
-                         _shown(r.kind, r.expected),
-                         "-" if r.states is None else f"{r.states:,}", str(r.depth),
-                         f"{r.seconds:.2f}{mark}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for n, row in enumerate(rows):
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-    print()
-    given = ", ".join(f"{k}={v}" for k, v in overrides.items())
-    print(f"Bounds: each mode's defaults{' with ' + given if given else ''} "
-          "(deliverycheck list shows them)")
-    for run_ in runs:
-        b = run_.bounds
-        print(f"{run_.mode}/{run_.variant} (records={b.records}, faults={b.faults}): "
-              + _search_line(run_))
-        for w in run_.warnings:
-            print(f"  warning: {w}")
-    broken = [r for run_ in runs for r in run_.results
-              if r.verdict == "violated" and r.kind != "sometimes" and r.story]
-    if broken:
-        print("\nCounterexamples (shortest; story and ITF trace side by side):")
-        for r in broken:
-            print(f"  {r.mode}/{r.variant} {r.property} ({r.length} step{'s' if r.length != 1 else ''}): {r.story}")
-    diffs = [(run_, r) for run_ in runs for r in run_.results if not r.matches]
-    run_problems = [(run_, p) for run_ in runs for p in run_.problems]
-    print()
-    unpinned = sum(len(run_.results) for run_ in runs if not run_.expected)
-    if unpinned:
-        print(f"{unpinned} verdicts have no expectation in properties/expected.toml "
-              "(a mode x variant it does not list): reported, not compared.")
-    if not diffs and not run_problems:
-        n = sum(len(run_.results) for run_ in runs if run_.expected)
-        if n:
-            print(f"All {n} verdicts match properties/expected.toml.")
-        return
-    print(f"{len(diffs) + len(run_problems)} differences from properties/expected.toml:")
-    for run_, r in diffs:
-        where = f" (trace: {r.trace})" if r.trace else ""
-        for p in r.problems:
-            print(f"  {r.mode}/{r.variant} {r.property}: {p}{where}")
-    for run_, p in run_problems:
-        print(f"  {run_.mode}/{run_.variant}: {p}")
-
-
-def _search_line(run_: Run) -> str:
-    """How far one search went, in one line."""
-    if run_.bmc is not None:
-        m = run_.bmc
-        if m.exhausted:
-            status = f"exhaustive (no history is longer than {m.depth} steps)"
-        elif m.complete:
-            status = f"bounded (histories of up to {m.depth} steps)"
-        else:
-            status = f"INCOMPLETE at depth {m.depth} ({m.stop_reason})"
-        return f"bounded model checking to depth {m.depth}, {m.seconds:.2f} s, {status}"
-    e = run_.exploration
-    status = "complete" if e.complete else f"INCOMPLETE ({e.stop_reason})"
-    return (f"{e.states:,} states, depth {e.depth}, "
-            f"{e.seconds:.2f} s ({e.states / max(e.seconds, 1e-9):,.0f} states/s), {status}")
-
-
-def print_coverage(runs: Sequence[Run]) -> None:
-    """Per search and action: times fired, new states, capacity blocks."""
-    for run_ in runs:
-        cov = run_.exploration.coverage
-        print(f"\nCoverage of {run_.mode}/{run_.variant}:")
-        print(f"  {'action':<24} {'fired':>12} {'new states':>12} {'blocked':>9}")
-        for a in cov.fired:
-            if a in cov.static_off:
-                print(f"  {a:<24} {'off in this mode':>35}")
-                continue
-            print(f"  {a:<24} {cov.fired[a]:>12,} {cov.new[a]:>12,} {cov.blocked.get(a, 0):>9,}")
+def _budget(args: argparse.Namespace) -> Budget:
+    """The stateful engine's budget from the command line."""
+    return Budget(examples=args.examples or DEFAULT_EXAMPLES, steps=args.steps or DEFAULT_STEPS,
+                  seed=0 if args.seed is None else args.seed, swarm=not args.no_swarm,
+                  max_seconds=args.max_seconds)
 
 
 def proof_plan(modes: Sequence[str] | None, props: Sequence[str] | None, variant: str) -> list[tuple[str, str]]:
@@ -441,12 +363,57 @@ def cmd_prove(args: argparse.Namespace) -> int:
     return 0 if all(r.proof.verdict == "proved" for r in results) else 1
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay one trace; exit 0 when it replays and breaks the property it was saved for."""
+    try:
+        doc = load_doc(args.trace)
+        system = system_of(doc)
+    except TraceFileError as e:
+        raise UsageError(str(e)) from None
+    try:
+        got = judge(from_itf(doc, system))
+    except ReplayError as e:
+        # the model changed under the trace (or the file was edited): a finding, not a usage error
+        if args.json:
+            print(json.dumps({"schema": REPLAY_SCHEMA, "trace": args.trace, "replays": False,
+                              "error": str(e)}, indent=2))
+        else:
+            print(f"{args.trace}: does not replay: {e}")
+        return 1
+    t, rec, ok = got.trace, got.recorded, got.shows_recorded()
+    if args.json:
+        print(json.dumps({"schema": REPLAY_SCHEMA, "trace": args.trace, "replays": True,
+                          "mode": t.system.cfg.mode.name, "variant": t.system.cfg.variant.name,
+                          "bounds": dict(vars(t.system.cfg.bounds)), "steps": len(t),
+                          "recorded": rec, "recorded_shown": ok,
+                          "broken": [vars(j) for j in got.broken],
+                          "reached": [vars(j) for j in got.reached]}, indent=2))
+        return 0 if ok else 1
+    cfg = t.system.cfg
+    start = "" if t.from_init else " from an arbitrary start state (counterexample to induction)"
+    print(f"{args.trace}: replays, {len(t)} steps{start} in {cfg.mode.name}/{cfg.variant.name} "
+          f"({', '.join(f'{k}={v}' for k, v in vars(cfg.bounds).items())})")
+    for j in got.broken:
+        lemma = ", a lemma about the default bounds" if j.property in LEMMAS else ""
+        mark = "  <- recorded" if j.property == rec else ""
+        print(f"  breaks  {j.property} ({j.kind}{lemma}) at step {j.step}{mark}")
+    for j in got.reached:
+        print(f"  reaches {j.property} at step {j.step}{'  <- recorded' if j.property == rec else ''}")
+    if not got.broken:
+        print("  breaks no property")
+    if not ok:
+        print(f"  the trace was saved for {rec} ({t.verdict}), which it no longer shows")
+    return 0 if ok else 1
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     """Print modes, variants, actions, properties and bounds."""
     print("Modes (--mode):")
     for m in MODES.values():
         own = ", ".join(f"{k}={v}" for k, v in m.bounds)
-        print(f"  {m.name:<24} {m.summary}" + (f" [default bounds: {own}]" if own else ""))
+        deep = ", ".join(f"{k}={v}" for k, v in m.deep_bounds)
+        print(f"  {m.name:<24} {m.summary}" + (f" [default bounds: {own}]" if own else "")
+              + f" [--engine stateful: {deep}]")
     print("\nVariants (--variant; by default each runs with the modes named in brackets):")
     for v in VARIANTS.values():
         runs = "every mode" if v.name == DEFAULT_VARIANT else ", ".join(v.checked_with)
@@ -477,6 +444,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_verify(args)
         if args.command == "prove":
             return cmd_prove(args)
+        if args.command == "replay":
+            return cmd_replay(args)
         return cmd_list(args)
     except UsageError as e:
         print(f"deliverycheck: error: {e}", file=sys.stderr)

@@ -13,7 +13,10 @@ Verdicts (DESIGN.md, principle 7):
   (unreachable) when the search was complete, else ``incomplete``;
 * with bounded model checking, ``bounded``: nothing found in histories of
   up to ``depth`` steps (a violation deeper down is not ruled out), unless
-  no history is that long, which makes the search exhaustive.
+  no history is that long, which makes the search exhaustive;
+* with the stateful engine, ``sampled``: nothing found in the random
+  histories it ran (no proof of anything); its counterexamples are short
+  (shrunk, 1-minimal) but not necessarily shortest.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
 from deliverycheck.engines.explore import Exploration, Limits, explore
 from deliverycheck.engines.smt import BMCResult, bmc
+from deliverycheck.engines.stateful import Budget, StatefulResult, hunt
 from deliverycheck.expected import Expected
 from deliverycheck.model import Bounds, Config
 from deliverycheck.render.story import story
@@ -70,16 +74,17 @@ class Run:
     bounds: Bounds
     expected: bool = True        # expected.toml lists this mode x variant
     bmc: BMCResult | None = None  # the bounded search (engine "smt")
+    stateful: StatefulResult | None = None  # the random search (engine "stateful")
 
     @property
     def engine(self) -> str:
-        """Which engine made this run: ``explore`` or ``smt``."""
-        return "smt" if self.bmc is not None else "explore"
+        """Which engine made this run: ``explore``, ``smt`` or ``stateful``."""
+        return "smt" if self.bmc is not None else "stateful" if self.stateful else "explore"
 
     @property
     def stop_reason(self) -> str | None:
         """Why the search stopped early (None when it ran to its end)."""
-        return (self.bmc or self.exploration).stop_reason  # type: ignore[union-attr]
+        return (self.bmc or self.stateful or self.exploration).stop_reason  # type: ignore[union-attr]
 
     @property
     def matches(self) -> bool:
@@ -139,12 +144,12 @@ def _found_or_not(prop: Property, found: bool) -> str:
 
 def _finish(system: System, prop: Property, verdict: str, path: Sequence[int] | None,
             expected: Expected | None, pinned: bool, folder: Path | None,
-            states: int | None, depth: int, seconds: float) -> Result:
+            states: int | None, depth: int, seconds: float, meta: dict | None = None) -> Result:
     """Rebuild, replay and write the trace of ``path``; compare with the expectation."""
     cfg = system.cfg
     trace = None
     if path is not None:
-        trace = tr.from_path(system, path, property=prop.name, verdict=verdict)
+        trace = tr.from_path(system, path, property=prop.name, verdict=verdict, meta=meta or {})
         _confirm(system, prop, trace)
     exp = expected.verdicts.get(prop.name) if expected else None
     exp_len = expected.lengths.get(prop.name) if expected and pinned else None
@@ -166,6 +171,8 @@ def _finish(system: System, prop: Property, verdict: str, path: Sequence[int] | 
         if broken and exp_len is not None and exp_len <= depth:
             r.problems.append(f"nothing found up to depth {depth}, but the expected shortest "
                               f"trace has {exp_len} steps")
+    elif verdict == "sampled":
+        pass  # nothing found by sampling contradicts nothing; run_stateful warns
     elif exp is not None and verdict != exp:
         r.problems.append(f"{verdict}, expected {exp}")
     if exp_len is not None and r.length is not None and exp_len != r.length:
@@ -207,6 +214,64 @@ def run_smt(cfg: Config, properties: Sequence[Property], expected: Expected | No
                         f"use --engine explore): {', '.join(graph_only)}")
     return Run(cfg.mode.name, cfg.variant.name, None, results, [], warnings, cfg.bounds,
                expected is not None, bmc=found)
+
+
+def run_stateful(cfg: Config, properties: Sequence[Property], expected: Expected | None,
+                 out: Path | None, budget: Budget) -> Run:
+    """Random histories of ``cfg`` (Hypothesis stateful testing) against ``properties``.
+
+    A counterexample is shrunk, replayed and written like the other
+    engines'; its ITF meta holds the seed and the swarm's switched-off
+    faults, so the run reproduces.  Not finding an expected violation (or
+    not reaching an expected witness) is a warning, not a difference: a
+    sample proves nothing either way.
+    """
+    system = System(SPEC, cfg)
+    properties = [p for p in properties if p.applies(cfg)]
+    found = hunt(system, properties, budget)
+    folder = out / cfg.mode.name / cfg.variant.name if out else None
+    if folder:
+        _clear(folder)
+    results, missed = [], []
+    for p in properties:
+        finding = found.found.get(p.name)
+        path = found.witnesses.get(p.name) if p.kind == "sometimes" else finding and finding.path
+        meta = {"engine": "stateful", "seed": budget.seed}
+        if finding is not None:
+            meta.update(switched_off=finding.switched_off)
+        if path is not None:
+            verdict = _found_or_not(p, True)
+        else:
+            verdict = "sampled" if found.complete else "incomplete"
+        r = _finish(system, p, verdict, path, expected, False, folder, states=None,
+                    depth=len(path) if path is not None else budget.steps, seconds=found.seconds,
+                    meta=meta)
+        results.append(r)
+        if verdict == "sampled" and r.expected == ("holds" if p.kind == "sometimes" else "violated"):
+            missed.append(p.name)
+    warnings = [] if found.complete else [f"search stopped early: {found.stop_reason}"]
+    if missed:
+        warnings.append("expected but not found in these runs (raise --examples or --steps, or "
+                        "try another --seed): " + ", ".join(missed))
+    warnings.extend(_starved(found))
+    return Run(cfg.mode.name, cfg.variant.name, None, results, [], warnings, cfg.bounds,
+               expected is not None, stateful=found)
+
+
+def _starved(found: StatefulResult) -> list[str]:
+    """Warnings about actions the random runs never took (what sampling could not reach)."""
+    out = []
+    never = [a for a, n in found.enabled.items() if n == 0]
+    untaken = [a for a, n in found.fired.items() if n == 0 and found.enabled[a] > 0]
+    if never:
+        out.append("actions never enabled in any run: " + ", ".join(never))
+    if untaken:
+        out.append("actions enabled but never taken: " + ", ".join(
+            f"{a} ({found.enabled[a]:,} times enabled)" for a in untaken))
+    if found.blocked:
+        out.append("capacity bounds reached (raise them with --bound): " + ", ".join(
+            f"{a} blocked {n:,} times" for a, n in sorted(found.blocked.items())))
+    return out
 
 
 def _confirm(system: System, prop: Property, trace: tr.Trace) -> None:

@@ -42,10 +42,14 @@ class Bounds:
                 raise ValueError(f"bound {f.name} must be an integer in {lo}..{_MAXIMUM}, got {v!r}")
 
 
-
 def for_mode(mode, **overrides: int) -> Bounds:
     """The bounds of a run of ``mode``: the mode's defaults, then ``overrides``."""
     return Bounds(**{**dict(mode.bounds), **overrides})
+
+
+def deep_for_mode(mode, **overrides: int) -> Bounds:
+    """The bounds of a stateful (random) run of ``mode``: its bigger world, then ``overrides``."""
+    return Bounds(**{**dict(mode.deep_bounds), **overrides})
 
 
 CAPACITIES = ("batches", "log", "channel")

@@ -34,6 +34,8 @@ class Mode:
     txn_id_per_instance: bool = False  # each instance has its own transactional.id (KIP-447 style)
     # default bounds where this mode's world needs other ones than Bounds' defaults
     bounds: tuple[tuple[str, int], ...] = ()
+    # the bigger world the stateful engine samples by default (verify --engine stateful)
+    deep_bounds: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self):
         if self.idempotence and (self.acks != -1 or not self.retries
@@ -64,10 +66,21 @@ def transactional(c) -> bool:
 # there; `--bound` explores bigger worlds.
 EOS_BOUNDS = (("records", 2), ("faults", 1))
 
+# The stateful engine samples histories instead of enumerating them, so its
+# default world is far bigger: ten records and three faults on the delivery
+# path, with five requests in flight per direction as Kafka's
+# max.in.flight.requests.per.connection=5 allows and 24 batches and log
+# entries (the derived capacities, 40 each, would make two thousand action
+# instances to compile; a history that needs more is cut there and the
+# report says so), and six records with three faults for exactly-once.
+DEEP_BOUNDS = (("records", 10), ("faults", 3), ("batches", 24), ("channel", 5), ("log", 24))
+EOS_DEEP_BOUNDS = (("records", 6), ("faults", 3))
+
 
 def _eos(name: str, summary: str, **knobs) -> Mode:
     """An exactly-once configuration: a transactional processor (idempotent, acks=all)."""
     knobs.setdefault("bounds", EOS_BOUNDS)
+    knobs.setdefault("deep_bounds", EOS_DEEP_BOUNDS)
     return Mode(name, summary, acks=-1, retries=True, idempotence=True, max_in_flight=5,
                 commit_before_processing=False, app_resends=False, transactional=True, **knobs)
 
@@ -76,16 +89,16 @@ MODES: dict[str, Mode] = {m.name: m for m in (
     Mode("at-most-once",
          "acks=0, no retries; the consumer commits before processing; nothing is resent",
          acks=0, retries=False, idempotence=False, max_in_flight=5,
-         commit_before_processing=True, app_resends=False),
+         commit_before_processing=True, app_resends=False, deep_bounds=DEEP_BOUNDS),
     Mode("at-least-once",
          "acks=all, retries, no idempotence; commit after processing; the application resends what failed",
          acks=-1, retries=True, idempotence=False, max_in_flight=5,
-         commit_before_processing=False, app_resends=True),
+         commit_before_processing=False, app_resends=True, deep_bounds=DEEP_BOUNDS),
     Mode("idempotent",
          "enable.idempotence=true (acks=all, retries, in-flight <= 5); commit after processing; "
          "the application resends what failed",
          acks=-1, retries=True, idempotence=True, max_in_flight=5,
-         commit_before_processing=False, app_resends=True),
+         commit_before_processing=False, app_resends=True, deep_bounds=DEEP_BOUNDS),
     _eos("exactly-once",
          "transactional consume-transform-produce: offsets in the transaction, rewind after an "
          "abort, read_committed downstream; instances share one transactional.id"),

@@ -7,4 +7,8 @@ from . import delivery, exactly_once, lemmas, lemmas_txn, witnesses
 PROPERTIES = [*delivery.PROPERTIES, *exactly_once.PROPERTIES, *lemmas.PROPERTIES, *lemmas_txn.PROPERTIES,
               *witnesses.PROPERTIES]
 
-__all__ = ["PROPERTIES"]
+# strengthening lemmas for the proofs: statements about the default bounds,
+# checked by verify, not promises users rely on
+LEMMAS = frozenset(p.name for p in (*lemmas.PROPERTIES, *lemmas_txn.PROPERTIES))
+
+__all__ = ["LEMMAS", "PROPERTIES"]

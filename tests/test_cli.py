@@ -35,7 +35,7 @@ def test_verify_prints_the_table_and_matches(capsys, tmp_path):
 def test_verify_json_schema(capsys, tmp_path):
     code, out, _ = _run(capsys, *AMO, "--json", "--out", str(tmp_path))
     doc = json.loads(out)
-    assert code == 0 and doc["schema"] == "deliverycheck.verify/3" and doc["ok"] is True
+    assert code == 0 and doc["schema"] == "deliverycheck.verify/4" and doc["ok"] is True
     r = {x["property"]: x for x in doc["results"]}
     for key in ("mode", "variant", "property", "verdict", "expected", "states", "depth", "seconds", "trace"):
         assert key in r["no_loss"]
@@ -188,3 +188,93 @@ def test_a_pair_without_expectations_is_reported_not_compared(capsys, tmp_path):
                         "--out", str(tmp_path))
     assert code == 0
     assert "11 verdicts have no expectation" in out and "All 0 verdicts" not in out
+
+
+# -- the stateful engine and replay ------------------------------------------------
+
+STATEFUL = ["verify", "--engine", "stateful", "--mode", "at-most-once", "--examples", "30",
+            "--steps", "100"]
+
+
+def test_stateful_verify_prints_seed_and_shrunk_traces(capsys, tmp_path):
+    code, out, _ = _run(capsys, *STATEFUL, "--out", str(tmp_path))
+    assert code == 0, out
+    assert "stateful, seed 0: " in out and "records=10, faults=3" in out
+    assert "All 15 verdicts match properties/expected.toml." in out
+    assert "not found (sampled)" in out
+    row = next(line for line in out.splitlines() if " no_loss " in line).split()
+    assert row[3] == "violated"
+    doc = json.loads((tmp_path / "at-most-once/current/no_loss.itf.json").read_text())
+    assert doc["#meta"]["engine"] == "stateful" and doc["#meta"]["seed"] == 0
+    assert "switched_off" in doc["#meta"]
+
+
+def test_stateful_is_deterministic_for_a_seed(capsys, tmp_path):
+    _, a, _ = _run(capsys, *STATEFUL, "--seed", "5", "--json", "--out", str(tmp_path / "a"))
+    _, b, _ = _run(capsys, *STATEFUL, "--seed", "5", "--json", "--out", str(tmp_path / "b"))
+    strip = lambda doc: [{k: v for k, v in r.items() if k not in ("seconds", "trace", "story")}
+                         for r in json.loads(doc)["results"]]
+    assert strip(a) == strip(b)
+    for name in ("no_loss", "acked_in_log"):
+        assert (tmp_path / "a/at-most-once/current" / f"{name}.itf.json").read_text() == \
+               (tmp_path / "b/at-most-once/current" / f"{name}.itf.json").read_text()
+    s = json.loads(a)["searches"][0]
+    assert s["engine"] == "stateful" and s["seed"] == 5 and s["steps_taken"] > 0
+    assert set(s["coverage"]["consumer_poll"]) == {"fired", "enabled", "blocked"}
+
+
+def test_stateful_random_seed_is_printed(capsys, tmp_path):
+    code, out, _ = _run(capsys, *STATEFUL, "--seed", "random", "--out", str(tmp_path))
+    assert code == 0 and "stateful, seed " in out
+
+
+def test_stateful_coverage_table(capsys, tmp_path):
+    code, out, _ = _run(capsys, *STATEFUL, "--coverage", "--out", str(tmp_path))
+    assert "taken/enabled" in out and "producer_retry" in out and "off in this mode" in out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["verify", "--examples", "5"], "--examples applies to --engine stateful"),
+    (["verify", "--engine", "stateful", "--depth", "3"], "--depth applies to --engine smt"),
+    (["verify", "--engine", "stateful", "--max-states", "3"], "--max-states applies to --engine explore"),
+    (["verify", "--engine", "stateful", "--seed", "x"], "expected a non-negative integer or 'random'"),
+    (["verify", "--engine", "stateful", "--steps", "0"], "expected a positive integer"),
+    (["replay", "/nonexistent.itf.json"], "does not exist"),
+])
+def test_stateful_and_replay_usage_errors(capsys, args, message):
+    code, out, err = _run(capsys, *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_replay_names_what_a_trace_breaks(capsys, tmp_path):
+    _run(capsys, *AMO, "--property", "no_loss", "--out", str(tmp_path))
+    trace = tmp_path / "at-most-once/current/no_loss.itf.json"
+    code, out, _ = _run(capsys, "replay", str(trace))
+    assert code == 0, out
+    assert "replays, 4 steps in at-most-once/current" in out
+    assert "breaks  no_loss (final) at step 4  <- recorded" in out
+    code, out, _ = _run(capsys, "replay", str(trace), "--json")
+    doc = json.loads(out)
+    assert doc["schema"] == "deliverycheck.replay/1" and doc["recorded_shown"] is True
+    assert {"property": "no_loss", "kind": "final", "step": 4} in doc["broken"]
+
+
+def test_replay_of_a_trace_the_model_no_longer_runs_exits_1(capsys, tmp_path):
+    _run(capsys, *AMO, "--property", "no_loss", "--out", str(tmp_path))
+    trace = tmp_path / "at-most-once/current/no_loss.itf.json"
+    doc = json.loads(trace.read_text())
+    doc["states"][2]["#meta"]["action"] = "consumer_commit"   # a different step than was taken
+    bad = tmp_path / "edited.itf.json"
+    bad.write_text(json.dumps(doc))
+    code, out, _ = _run(capsys, "replay", str(bad))
+    assert code == 1 and "does not replay: step 2" in out
+
+
+def test_replay_of_a_non_trace_is_a_usage_error(capsys, tmp_path):
+    f = tmp_path / "x.json"
+    f.write_text("[1, 2")
+    code, _, err = _run(capsys, "replay", str(f))
+    assert code == 2 and "not a JSON trace file" in err
+    f.write_text('{"#meta": {"mode": "nope"}}')
+    code, _, err = _run(capsys, "replay", str(f))
+    assert code == 2 and "mode 'nope'" in err

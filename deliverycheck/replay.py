@@ -1,0 +1,123 @@
+"""Replaying a saved trace: does it still run, and what does it break?
+
+A trace file (ITF JSON, from any engine) names its mode, variant and
+bounds; :func:`replay_file` rebuilds that system, replays every step
+through the interpreted model and judges every property on the way:
+
+* an ``always`` property is broken at the first state where it is false;
+* a ``final`` or ``progress`` property is broken when the trace ends in a
+  terminal state (no action enabled) where it is false - from a terminal
+  state nothing else is reachable;
+* a ``sometimes`` property is reached at the first state where it is true.
+
+This is what ``deliverycheck replay`` prints and what the regression tests
+(tests/regressions/) check after a protocol change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from deliverycheck import trace as tr
+from deliverycheck.catalog import SPEC
+from deliverycheck.core.system import System
+from deliverycheck.model import MODES, VARIANTS, Bounds, Config
+
+
+class TraceFileError(Exception):
+    """The file is not a trace this tool can read (the message says why)."""
+
+
+@dataclass
+class Judgement:
+    """What a replayed trace shows about one property."""
+
+    property: str
+    kind: str
+    step: int        # the step (0 = initial state) where it breaks or is reached
+
+
+@dataclass
+class Replayed:
+    """A trace that replayed, and the properties it breaks and reaches."""
+
+    trace: tr.Trace
+    broken: list[Judgement]
+    reached: list[Judgement]
+
+    @property
+    def recorded(self) -> str | None:
+        """The property the trace was saved for (its ITF meta), if any."""
+        return self.trace.property
+
+    def breaks(self, name: str) -> bool:
+        """Whether the trace breaks property ``name``."""
+        return any(j.property == name for j in self.broken)
+
+    def shows_recorded(self) -> bool:
+        """Whether it still shows what it was saved for: breaks the property, or
+        reaches it for a witness (True when no property is recorded)."""
+        rec = self.recorded
+        if rec is None:
+            return True
+        if SPEC.property(rec).kind == "sometimes":
+            return any(j.property == rec for j in self.reached)
+        return self.breaks(rec)
+
+
+def system_of(doc: dict) -> System:
+    """The system a trace document was made in (mode, variant and bounds from its meta)."""
+    meta = doc.get("#meta") if isinstance(doc, dict) else None
+    if not isinstance(meta, dict) or "mode" not in meta:
+        raise TraceFileError("not a deliverycheck trace: its #meta names no mode")
+    mode, variant = meta.get("mode"), meta.get("variant", "current")
+    if mode not in MODES:
+        raise TraceFileError(f"the trace's mode {mode!r} is not one of: {', '.join(MODES)}")
+    if variant not in VARIANTS:
+        raise TraceFileError(f"the trace's variant {variant!r} is not one of: {', '.join(VARIANTS)}")
+    try:
+        bounds = Bounds(**meta.get("bounds", {}))
+    except (TypeError, ValueError) as e:
+        raise TraceFileError(f"the trace's bounds are not valid: {e}") from None
+    return System(SPEC, Config(MODES[mode], VARIANTS[variant], bounds))
+
+
+def load_doc(path: str | Path) -> dict:
+    """The JSON document in ``path``, with one-line errors for a missing or broken file."""
+    p = Path(path)
+    if not p.is_file():
+        raise TraceFileError(f"trace file {str(p)!r} does not exist")
+    try:
+        return json.loads(p.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise TraceFileError(f"{str(p)!r} is not a JSON trace file: {e}") from None
+
+
+def replay_file(path: str | Path) -> Replayed:
+    """Replay the trace in ``path``; :class:`trace.ReplayError` when a step no longer runs."""
+    doc = load_doc(path)
+    system = system_of(doc)
+    return judge(tr.from_itf(doc, system))
+
+
+def judge(trace: tr.Trace) -> Replayed:
+    """The properties ``trace`` breaks and the witnesses it reaches (see the module docstring)."""
+    system = trace.system
+    broken, reached = [], []
+    last = trace.last_state()
+    terminal = all(system.step(last, j) is None for j in range(len(system.instances)))
+    for p in system.properties:
+        pred = system.predicate(p)
+        if p.kind == "always":
+            step = next((n for n, s in enumerate(trace.steps) if not pred(s.state)), None)
+            if step is not None:
+                broken.append(Judgement(p.name, p.kind, step))
+        elif p.kind == "sometimes":
+            step = next((n for n, s in enumerate(trace.steps) if pred(s.state)), None)
+            if step is not None:
+                reached.append(Judgement(p.name, p.kind, step))
+        elif terminal and not pred(last):
+            broken.append(Judgement(p.name, p.kind, len(trace)))
+    return Replayed(trace, broken, reached)
