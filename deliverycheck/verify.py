@@ -228,6 +228,7 @@ def run_stateful(cfg: Config, properties: Sequence[Property], expected: Expected
     """
     system = System(SPEC, cfg)
     properties = [p for p in properties if p.applies(cfg)]
+    expected = expected.deep() if expected is not None else None
     found = hunt(system, properties, budget)
     folder = out / cfg.mode.name / cfg.variant.name if out else None
     if folder:
