@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from hypothesis.stateful import RuleBasedStateMachine
 
@@ -147,11 +151,21 @@ def test_ctrl_c_keeps_what_was_found(monkeypatch):
     assert "no_duplicate_log" in r.found
 
 
-def test_no_example_database_in_the_working_directory(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    sy = system("at-most-once")
-    hunt(sy, _props(sy), Budget(examples=10, steps=50))
-    assert not (tmp_path / ".hypothesis").exists()
+def test_hypothesis_files_go_to_the_user_cache_not_the_working_directory(tmp_path):
+    # a fresh process: Hypothesis decides where its files go on first use
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    work = tmp_path / "work"
+    work.mkdir()
+    code = ("from deliverycheck.catalog import SPEC\n"
+            "from deliverycheck.core.system import System\n"
+            "from deliverycheck.model import Config\n"
+            "from deliverycheck.engines.stateful import Budget, hunt\n"
+            "sy = System(SPEC, Config.of('at-most-once'))\n"
+            "hunt(sy, sy.properties, Budget(examples=10, steps=50))\n")
+    subprocess.run([sys.executable, "-c", code], cwd=work, env=env, check=True)
+    assert not (work / ".hypothesis").exists()
+    assert not any((tmp_path / "cache" / "deliverycheck" / "hypothesis").glob("examples*"))
 
 
 def test_the_deep_world_is_bigger_and_runs():

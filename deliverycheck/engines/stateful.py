@@ -40,17 +40,22 @@ sequence and was measured slower for no shorter traces (docs/stateful.md),
 and raising would stop generation at the first failure.  The search is
 deterministic for a given seed; Hypothesis's example database is not used
 (there is nothing failing for it to keep: counterexamples are kept as ITF
-traces), so no ``.hypothesis/`` directory appears where it runs.
+traces), and Hypothesis's other files go to the user's cache
+(``~/.cache/deliverycheck/hypothesis``), so no ``.hypothesis/`` directory
+appears where it runs.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from hypothesis import HealthCheck, Phase, Verbosity, seed as hyp_seed, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.stateful import (RuleBasedStateMachine, RuleStrategy, initialize, invariant,
                                  precondition, rule, run_state_machine_as_test)
 
@@ -375,6 +380,7 @@ def hunt(system: System, properties: list[Property], budget: Budget = Budget()) 
     everything was found; the time limit and Ctrl-C end it early
     (incomplete) and keep what was found.
     """
+    _hypothesis_home()
     static = system.static_off
     with_instances = {system.instances[j].name for j in range(len(system.instances)) if not static[j]}
     actions = [a.name for a in system.spec.actions if a.name in with_instances]
@@ -419,6 +425,19 @@ def hunt(system: System, properties: list[Property], budget: Budget = Budget()) 
         examples=search.examples, histories=search.histories, ended=search.ended,
         steps=search.steps, seconds=time.perf_counter() - search.start, budget=budget,
         complete=complete, stop_reason=reason)
+
+
+def _hypothesis_home() -> None:
+    """Where Hypothesis keeps its files: the user's cache, not the working directory.
+
+    Even without an example database Hypothesis writes a cache (constants it
+    collects from source) under ``.hypothesis/`` in the working directory,
+    which would litter every repository the tool runs in.
+    ``HYPOTHESIS_STORAGE_DIRECTORY``, when set, still wins.
+    """
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        set_hypothesis_home_dir(cache / "deliverycheck" / "hypothesis")
 
 
 def _reduce(search: _Search, prop: Property, path: list[int]) -> list[int]:
