@@ -66,7 +66,9 @@ def tell_producer_timeout(a, b, x, c):
 @_teller
 def tell_producer_receive(a, b, x, c):
     p, i, k = a["p"], a["i"], a["k"]
-    code = RESPONSE_CODES[b["rs_code"][p][i]]
+    # .get: a counterexample to induction starts in an arbitrary state, where a
+    # response slot may hold a code no reachable state has
+    code = RESPONSE_CODES.get(b["rs_code"][p][i], f"code {b['rs_code'][p][i]}")
     if b["rs_conn"][p][i] != b["conn"][p]:
         return f"a {code} response for b{k + 1} arrives on a closed connection and is discarded"
     fate = {ACKED: "the application is told it is written", QUEUED: "it will be retried",

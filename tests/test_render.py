@@ -33,3 +33,28 @@ def test_story_matches_golden(mode, prop):
     if os.environ.get("DELIVERYCHECK_UPDATE_GOLDEN") == "1":
         path.write_text(text)
     assert text == path.read_text(), f"story differs from {path}"
+
+
+def test_a_story_tells_an_arbitrary_start_state_without_crashing():
+    # a counterexample to induction starts anywhere the invariant holds: here a
+    # response slot holds code 0, which no reachable state has (CI once hit it)
+    from conftest import reachable
+    from deliverycheck.core.system import FULL
+    from deliverycheck.trace import Step, Trace
+    sy = system("at-least-once", records=1, faults=1)
+    receive = [j for j, i in enumerate(sy.instances) if i.name == "producer_receive"]
+    code_cell = next(i for i in range(sy.schema.width) if sy.schema.cell_name(i) == "rs_code[0][0]")
+    for s in reachable(sy):
+        j = next((j for j in receive if sy.step(s, j) not in (None, FULL)), None)
+        if j is None:
+            continue
+        odd = bytearray(s)
+        odd[code_cell] = 0
+        nxt = sy.step(bytes(odd), j)
+        if isinstance(nxt, bytes):
+            inst = sy.instances[j]
+            t = Trace(sy, [Step(None, {}, bytes(odd)), Step(inst.name, inst.args, nxt)],
+                      from_init=False)
+            assert "code 0" in story(t)
+            return
+    pytest.skip("no producer_receive stays enabled with code 0")
