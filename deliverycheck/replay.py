@@ -106,18 +106,12 @@ def judge(trace: tr.Trace) -> Replayed:
     """The properties ``trace`` breaks and the witnesses it reaches (see the module docstring)."""
     system = trace.system
     broken, reached = [], []
-    last = trace.last_state()
-    terminal = all(system.step(last, j) is None for j in range(len(system.instances)))
+    last = len(trace)
+    terminal = system.terminal(trace.last_state())
     for p in system.properties:
         pred = system.predicate(p)
-        if p.kind == "always":
-            step = next((n for n, s in enumerate(trace.steps) if not pred(s.state)), None)
-            if step is not None:
-                broken.append(Judgement(p.name, p.kind, step))
-        elif p.kind == "sometimes":
-            step = next((n for n, s in enumerate(trace.steps) if pred(s.state)), None)
-            if step is not None:
-                reached.append(Judgement(p.name, p.kind, step))
-        elif terminal and not pred(last):
-            broken.append(Judgement(p.name, p.kind, len(trace)))
+        step = next((n for n, s in enumerate(trace.steps)
+                     if p.shown_by(pred(s.state), terminal and n == last)), None)
+        if step is not None:
+            (reached if p.kind == "sometimes" else broken).append(Judgement(p.name, p.kind, step))
     return Replayed(trace, broken, reached)

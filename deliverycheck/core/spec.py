@@ -142,6 +142,17 @@ class Property(_Documented):
         """Whether the property is about the world of configuration ``cfg``."""
         return self.scope is None or bool(self.scope(cfg))
 
+    def shown_by(self, holds: bool, terminal: bool) -> bool:
+        """Whether a state where the predicate is ``holds`` shows this property's
+        finding on its own: an ``always`` property broken, a ``sometimes`` witness
+        reached, a ``final`` or ``progress`` property broken in a terminal state
+        (from which nothing else is reachable)."""
+        if self.kind == "always":
+            return not holds
+        if self.kind == "sometimes":
+            return holds
+        return terminal and not holds
+
 
 def _plain(doc: str) -> str:
     """First paragraph of a docstring on one line, without reST literals."""

@@ -97,6 +97,11 @@ class System:
         p = self.spec.property(prop) if isinstance(prop, str) else prop
         return bool(p.fn(View(self.schema, list(state)), self.cfg))
 
+    def terminal(self, state: bytes) -> bool:
+        """No action instance is enabled in ``state`` (one a capacity bound blocks counts
+        as enabled: such a state is truncated, not terminal)."""
+        return all(self.step(state, j) is None for j in range(len(self.instances)))
+
     def finished(self, state: bytes) -> bool:
         """Whether ``state`` is a proper end of a run (interpreted)."""
         if self.spec.finished is None:

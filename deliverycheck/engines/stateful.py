@@ -443,14 +443,6 @@ def _hypothesis_home() -> None:
 def _reduce(search: _Search, prop: Property, path: list[int]) -> list[int]:
     """``path`` cut down by reduce_path to a 1-minimal history that still shows ``prop``."""
     pred = search.system.predicate(prop)
-    if prop.kind == "always":
-        def shows(state: bytes, terminal: bool) -> bool:
-            return not pred(state)
-    elif prop.kind == "sometimes":
-        def shows(state: bytes, terminal: bool) -> bool:
-            return bool(pred(state))
-    else:
-        def shows(state: bytes, terminal: bool) -> bool:
-            return terminal and not pred(state)
-    return reduce_path(search.system.init, path, search.action_of, search.successors, shows,
+    return reduce_path(search.system.init, path, search.action_of, search.successors,
+                       lambda state, terminal: prop.shown_by(bool(pred(state)), terminal),
                        per_state=prop.kind in ("always", "sometimes"))
