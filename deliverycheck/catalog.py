@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from deliverycheck.core.spec import Spec
 from deliverycheck.model import ACTIONS, FAULT_FIELDS, init, schema, settled
+from deliverycheck.model.scene import SCENE
 from deliverycheck.model.story import describe
 from deliverycheck.properties import PROPERTIES
 
@@ -15,5 +16,6 @@ SPEC = Spec(
     properties=PROPERTIES,
     finished=settled,
     describe=describe,
+    scene=SCENE,
     fault_fields=FAULT_FIELDS,
 )

@@ -20,7 +20,9 @@ from typing import Sequence
 from deliverycheck import __version__
 from deliverycheck.catalog import SPEC
 from deliverycheck.engines.explore import Limits
+from deliverycheck.errors import UsageError
 from deliverycheck.expected import ExpectationError, load
+from deliverycheck.gallery import write_out
 from deliverycheck.model import MODES, VARIANTS, Bounds, Config
 from deliverycheck.model.bounds import bound_docs, deep_for_mode, for_mode
 from deliverycheck.model.variants import DEFAULT_VARIANT, relevant
@@ -29,6 +31,7 @@ from deliverycheck.replay import TraceFileError, judge, load_doc, system_of
 from deliverycheck.trace import ReplayError, from_itf
 from deliverycheck.prove import TARGETS, prove
 from deliverycheck.properties import LEMMAS
+from deliverycheck.render_cli import add_parsers as add_render_parsers, cmd_gallery, cmd_render
 from deliverycheck.report import print_coverage, print_table, to_json
 from deliverycheck.engines.stateful import Budget
 from deliverycheck.verify import Run, run, run_smt, run_stateful
@@ -41,10 +44,6 @@ DEFAULT_STEPS = 300     # stateful: steps per example
 ENGINES = ("explore", "smt", "stateful")
 PROVE_SCHEMA = "deliverycheck.prove/1"
 REPLAY_SCHEMA = "deliverycheck.replay/1"
-
-
-class UsageError(Exception):
-    """A mistake in the command line; the message says how to fix it."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
                                     "model in the configuration it names and judge every property.")
     rp.add_argument("trace", metavar="TRACE", help="an .itf.json trace file")
     rp.add_argument("--json", action="store_true", help="print the result as JSON (schema in docs/cli.md)")
+    add_render_parsers(sub)
     sub.add_parser("list", help="list modes, variants, actions, properties and bounds",
                    description="List modes, variants, actions, properties and bounds with their "
                                "descriptions.")
@@ -258,12 +258,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
                             progress=None if not args.json else False))
         if runs[-1].stop_reason == "interrupted":  # Ctrl-C: report what we have
             break
+    note = write_out(out, runs)   # diagrams of every trace and report.html
     if args.json:
         print(json.dumps(to_json(runs, overrides), indent=2))
     else:
         print_table(runs, overrides)
         if args.coverage:
             print_coverage(runs)
+        print(f"\nReport: {out / 'report.html'} (every counterexample drawn; diagrams beside each trace)")
+    if note:
+        print(f"deliverycheck: {note}", file=sys.stderr)
     return 0 if all(r.matches for r in runs) else 1
 
 
@@ -446,6 +450,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_prove(args)
         if args.command == "replay":
             return cmd_replay(args)
+        if args.command == "render":
+            return cmd_render(args)
+        if args.command == "gallery":
+            return cmd_gallery(args)
         return cmd_list(args)
     except UsageError as e:
         print(f"deliverycheck: error: {e}", file=sys.stderr)

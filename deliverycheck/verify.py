@@ -55,6 +55,7 @@ class Result:
     trace: str | None = None     # ITF file of the counterexample (or witness)
     story: str | None = None
     problems: list[str] = field(default_factory=list)
+    shown: tr.Trace | None = field(default=None, repr=False)   # the trace itself, for pictures
 
     @property
     def matches(self) -> bool:
@@ -163,6 +164,7 @@ def _finish(system: System, prop: Property, verdict: str, path: Sequence[int] | 
         itf.write_text(tr.dumps(trace))
         (sub / f"{prop.name}.story.txt").write_text(story(trace))
         r.trace, r.story = str(itf), str(sub / f"{prop.name}.story.txt")
+    r.shown = trace
     if exp is None and expected is not None:
         r.problems.append("no expected verdict in expected.toml")
     elif verdict == "bounded":
@@ -309,10 +311,14 @@ def _fault_free_reach(system: System, start: bytes, goal) -> bool:
     return False
 
 
+# what a run writes per trace (ITF, story; diagrams by deliverycheck.gallery.write_out)
+TRACE_FILES = (".itf.json", ".story.txt", ".dot", ".mmd", ".md", ".svg", ".png")
+
+
 def _clear(folder: Path) -> None:
     """Remove trace files of an earlier run, so no stale counterexample survives."""
     for sub in (folder, folder / "witnesses"):
         if sub.is_dir():
             for f in sub.iterdir():
-                if f.name.endswith((".itf.json", ".story.txt")):
+                if f.name.endswith(TRACE_FILES):
                     f.unlink()

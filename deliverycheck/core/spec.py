@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from .scene import Scene
 from .schema import Schema, flat_cells
 
 KINDS = ("always", "sometimes", "final", "progress")
@@ -235,7 +236,8 @@ class Spec:
     ``schema(cfg)`` and ``init(cfg)`` build the state shape and the initial
     field values for a configuration; ``finished(s, c)`` says when a terminal
     state is a proper end (everything delivered and settled) rather than a
-    stuck one; ``describe`` tells a step as a sentence for stories;
+    stuck one; ``describe`` tells a step as a sentence for stories and
+    ``scene`` says who does what to whom, for sequence diagrams;
     ``fault_fields`` names the fault-budget counters: a step that changes one
     of them is a fault (what ``progress`` properties switch off).
     """
@@ -247,6 +249,7 @@ class Spec:
     properties: Sequence[Property]
     finished: Callable[[Any, Any], Any] | None = None
     describe: Callable[[str, dict[str, int], Any, Any, Any], str] | None = None
+    scene: Scene | None = None
     fault_fields: tuple[str, ...] = ()
 
     def property(self, name: str) -> Property:

@@ -11,48 +11,8 @@ Example::
 
 from __future__ import annotations
 
+from deliverycheck.render.diff import changes
 from deliverycheck.trace import Trace
-
-
-def changes(trace: Trace, n: int) -> list[str]:
-    """``field old -> new`` for what step ``n`` changed (ghost fields marked).
-
-    A row of an array with several changed cells (a channel that shifted, a
-    log) is shown whole, which reads better than cell by cell.
-    """
-    schema = trace.system.schema
-    before, after = trace.steps[n - 1].state, trace.steps[n].state
-    rows: dict[tuple, list[int]] = {}
-    for i, (a, b) in enumerate(zip(before, after)):
-        if a != b:
-            f, idx = schema.cells[i]
-            rows.setdefault((f.name, idx[:-1]), []).append(i)
-    out = []
-    for (name, prefix), cells in rows.items():
-        f = schema.by_name[name]
-        ghost = " (history)" if f.ghost else ""
-        if len(cells) == 1:
-            i = cells[0]
-            out.append(f"{schema.cell_name(i)} {f.show(before[i])} -> {f.show(after[i])}{ghost}")
-            continue
-        start = schema.offset[name] + _row_start(f.shape, prefix)
-        span = range(start, start + f.shape[-1])
-        label = name + "".join(f"[{k}]" for k in prefix)
-        old = ", ".join(f.show(before[i]) for i in span)
-        new = ", ".join(f.show(after[i]) for i in span)
-        out.append(f"{label} [{old}] -> [{new}]{ghost}")
-    return out
-
-
-def _row_start(shape: tuple[int, ...], prefix: tuple[int, ...]) -> int:
-    """Offset, within a field, of the last-dimension row at index ``prefix``."""
-    at, stride = 0, 1
-    for n in shape:
-        stride *= n
-    for k, n in zip(prefix, shape):
-        stride //= n
-        at += k * stride
-    return at
 
 
 def _shown(f, value) -> str:

@@ -1,0 +1,187 @@
+"""Diagrams of a verification run: ``verify --out`` and the committed gallery.
+
+``write_out`` adds to what ``verify`` already wrote per trace (ITF and
+story): the sequence diagram as DOT, Mermaid and Markdown for every trace,
+SVG and PNG pictures for counterexamples, and one HTML report of the run.
+
+``write_gallery`` writes ``counterexamples/``: one folder per expected
+violation ``<mode>/<variant>/<property>/`` holding ``trace.itf.json``,
+``diagram.dot``, ``diagram.svg`` and ``story.md``, and a README with the
+verdict table and an index.  Nothing in it depends on timings or the
+machine (except the SVG bytes, which CI does not compare), so the same
+model gives the same gallery byte for byte.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from deliverycheck.properties import LEMMAS
+from deliverycheck.render.files import sequence, write_traces
+from deliverycheck.render.html import Section, Verdict, report
+from deliverycheck.render.story import story
+from deliverycheck.report import _shown
+from deliverycheck.verify import Result, Run
+
+GALLERY_FILES = ("trace.itf.json", "diagram.dot", "diagram.svg", "story.md")
+
+
+def counterexamples(runs: Sequence[Run]) -> list[Result]:
+    """The results with a counterexample (a broken promise, not a reached witness), in run order."""
+    return [r for run_ in runs for r in run_.results
+            if r.shown is not None and r.verdict == "violated" and r.kind != "sometimes"]
+
+
+def anchor(r: Result) -> str:
+    """The HTML id / folder name of a result: ``mode/variant/property``."""
+    return f"{r.mode}/{r.variant}/{r.property}"
+
+
+def verdicts(runs: Sequence[Run]) -> list[Verdict]:
+    """The verdict table's rows, as the HTML report shows them."""
+    drawn = {id(r) for r in counterexamples(runs)}
+    return [Verdict(r.mode, r.variant, r.property, r.kind, _shown(r.kind, r.verdict, r.depth),
+                    _shown(r.kind, r.expected), r.matches, r.length,
+                    anchor(r) if id(r) in drawn else None)
+            for run_ in runs for r in run_.results]
+
+
+def write_out(out: Path, runs: Sequence[Run]) -> str | None:
+    """Diagrams beside every trace of ``runs`` and ``out/report.html``; the no-Graphviz note or None."""
+    items = []
+    broken = {id(r) for r in counterexamples(runs)}
+    for run_ in runs:
+        for r in run_.results:
+            if r.shown is None or r.trace is None:
+                continue
+            stem = r.trace.removesuffix(".itf.json")
+            names = {"dot": Path(stem + ".dot"), "mermaid": Path(stem + ".mmd"),
+                     "markdown": Path(stem + ".md")}
+            if id(r) in broken:
+                names.update(svg=Path(stem + ".svg"), png=Path(stem + ".png"))
+            items.append((r.shown, names))
+    note = write_traces(items)
+    svgs = {}
+    if note is None:
+        for r in counterexamples(runs):
+            svgs[id(r)] = Path(r.trace.removesuffix(".itf.json") + ".svg").read_text()  # type: ignore[union-attr]
+    sections = [Section(anchor(r), r.shown, story(r.shown), svgs.get(id(r)), sequence(r.shown))  # type: ignore[arg-type]
+                for r in counterexamples(runs)]
+    (out / "report.html").write_text(report(verdicts(runs), sections, "deliverycheck verify", note))
+    return note
+
+
+def default_runs(out: Path) -> list[Run]:
+    """What ``deliverycheck verify`` checks by default (explorer, default bounds), traces in ``out``."""
+    from deliverycheck.catalog import SPEC
+    from deliverycheck.cli import plan
+    from deliverycheck.expected import load
+    from deliverycheck.model import MODES, VARIANTS, Config
+    from deliverycheck.verify import run
+    exp = load()
+    return [run(Config.of(m, v), SPEC.properties, exp.get((m, v)), out, progress=False)
+            for m, v in plan(list(MODES), list(VARIANTS), False)]
+
+
+def wanted(runs: Sequence[Run]) -> list[Result]:
+    """The gallery's counterexamples: the violations expected.toml expects."""
+    return [r for r in counterexamples(runs) if r.expected == "violated"]
+
+
+def differences(runs: Sequence[Run], folder: Path) -> list[str]:
+    """How the gallery in ``folder`` differs from what ``runs`` give (empty: up to date).
+
+    Compares the traces, DOT files, stories and README byte for byte; SVGs
+    only for presence (their bytes depend on the Graphviz version).
+    """
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp)
+        write_gallery(runs, fresh, pictures=False)
+        for new in sorted(p for p in fresh.rglob("*") if p.is_file()):
+            rel = new.relative_to(fresh)
+            old = folder / rel
+            if not old.is_file():
+                out.append(f"{old}: missing")
+            elif old.read_bytes() != new.read_bytes():
+                out.append(f"{old}: differs from what the model produces now")
+        for r in wanted(runs):
+            if not (folder / anchor(r) / "diagram.svg").is_file():
+                out.append(f"{folder / anchor(r) / 'diagram.svg'}: missing")
+        for old in sorted(folder.glob("*/*/*/trace.itf.json")):
+            if not (fresh / old.relative_to(folder)).is_file():
+                out.append(f"{old.parent}: no longer a counterexample")
+    if out:
+        out.append("regenerate the gallery with `deliverycheck gallery` and review the diff")
+    return out
+
+
+def write_gallery(runs: Sequence[Run], folder: Path, pictures: bool = True) -> str | None:
+    """Write the gallery of ``runs`` into ``folder`` (see the module docstring).
+
+    Folders of counterexamples that no longer exist are removed (only
+    folders holding a ``trace.itf.json``: nothing else is touched).  With
+    ``pictures`` False the SVGs are not drawn (what CI compares needs none).
+    Returns the no-Graphviz note, or None.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    shown = wanted(runs)
+    keep = {folder / anchor(r) for r in shown}
+    for old in sorted(folder.glob("*/*/*/trace.itf.json")):
+        if old.parent not in keep:
+            shutil.rmtree(old.parent)
+    items = []
+    for r in shown:
+        sub = folder / anchor(r)
+        names = {"trace": sub / "trace.itf.json", "dot": sub / "diagram.dot",
+                 "markdown": sub / "story.md"}
+        if pictures:
+            names["svg"] = sub / "diagram.svg"
+        items.append((r.shown, names))
+    note = write_traces(items)
+    (folder / "README.md").write_text(readme(runs, shown))
+    return note
+
+
+def readme(runs: Sequence[Run], shown: Sequence[Result]) -> str:
+    """The gallery's README: the verdict table, then an index of the counterexamples."""
+    out = ["# Counterexample gallery", "",
+           "Generated by `deliverycheck gallery` from the current model at each mode's default "
+           "bounds; nothing here is written by hand, and CI fails when it differs from what the "
+           "model produces (tests/test_gallery.py). Each folder holds the trace (`trace.itf.json`, "
+           "replay it with `deliverycheck replay`), the sequence diagram (`diagram.svg`, from "
+           "`diagram.dot`) and the story with a Mermaid diagram (`story.md`). "
+           "docs/reading-a-counterexample.md explains how to read them.", "",
+           "## Verdicts", "",
+           "| mode | variant | states | broken (counterexamples below) | holds | witnesses reached |",
+           "|---|---|---:|---|---|---|"]
+    for run_ in runs:
+        res = run_.results
+        broken = [f"[{r.property}](#{_slug(r)})" for r in res if r in shown]
+        holds = [r.property for r in res if r.verdict == "holds" and r.kind != "sometimes"
+                 and r.property not in LEMMAS]
+        lemmas = sum(r.verdict == "holds" and r.property in LEMMAS for r in res)
+        reached = sum(r.verdict == "holds" and r.kind == "sometimes" for r in res)
+        witnesses = sum(r.kind == "sometimes" for r in res)
+        states = run_.exploration.states if run_.exploration else None
+        held = ", ".join(holds) + (f" (+ {lemmas} lemmas)" if lemmas else "")
+        out.append(f"| {run_.mode} | {run_.variant} | {'-' if states is None else f'{states:,}'} | "
+                   f"{', '.join(broken) or '-'} | {held or '-'} | {reached} of {witnesses} |")
+    out += ["", "## Counterexamples", ""]
+    for r in shown:
+        out += [f"### {r.mode} / {r.variant}: {r.property}", "",
+                f"{r.shown.system.spec.property(r.property).summary} "  # type: ignore[union-attr]
+                f"Broken in {r.length} step{'s' if r.length != 1 else ''}: "
+                f"[story and Mermaid diagram]({anchor(r)}/story.md), "
+                f"[sequence diagram]({anchor(r)}/diagram.svg), [trace]({anchor(r)}/trace.itf.json).", ""]
+    return "\n".join(out)
+
+
+def _slug(r: Result) -> str:
+    """GitHub's anchor for the heading ``### mode / variant: property``."""
+    text = f"{r.mode} / {r.variant}: {r.property}".lower()
+    return "".join(c for c in text.replace(" ", "-") if c.isalnum() or c in "-_")
+

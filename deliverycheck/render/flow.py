@@ -1,0 +1,139 @@
+"""A trace read as a message sequence chart: lanes, one row per step, arrows.
+
+Everything here comes from the trace and the model's scene vocabulary
+(deliverycheck/core/scene.py): the step's lane and label, and the messages
+the step put on or took off the wire, found by comparing the channels of
+the states around it.  Each message becomes one arrow from the step that
+sent it to the step that received it, or to the step that lost it.  The
+sequence diagram (DOT) and the Mermaid text are both drawn from a
+:class:`Flow`, so they always tell the same story.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from deliverycheck.core.scene import Event, Lane
+from deliverycheck.render.diff import Change, cells
+from deliverycheck.render.story import sentence
+from deliverycheck.trace import Trace
+
+
+@dataclass
+class Arrow:
+    """One message: sent at row ``sent`` (0: already in flight when the trace starts)."""
+
+    src: str
+    dst: str
+    label: str
+    sent: int
+    ended: int | None = None      # the row that received or lost it; None: still in flight
+    lost: bool = False
+    fate: str = ""                # "lost" (the network) or "discarded" (by an actor), when lost
+
+
+@dataclass
+class Row:
+    """One step: its number, what the model says about it, what it changed."""
+
+    n: int
+    action: str
+    event: Event
+    sentence: str
+    changes: list[Change]         # what the step changed, except messages (the arrows show those)
+    fault: bool
+    sends: list[Arrow] = field(default_factory=list)
+    ends: list[Arrow] = field(default_factory=list)
+
+
+@dataclass
+class Flow:
+    """The chart: used lanes in drawing order, rows, arrows, and what the trace shows."""
+
+    title: str
+    lanes: list[Lane]
+    rows: list[Row]
+    arrows: list[Arrow]
+    property: str | None
+    promise: str | None
+    shows: str          # "violated", "witnessed", "not inductive" or "" (a plain run)
+
+    @property
+    def mark(self) -> int | None:
+        """The row where the trace shows what it is about (the last step), if any."""
+        return self.rows[-1].n if self.rows and self.property else None
+
+    @property
+    def mark_text(self) -> str:
+        """What the marked row shows, for its label."""
+        if self.shows == "witnessed":
+            return f"reached: {self.property}"
+        return f"broken: {self.property}"
+
+
+def flow(trace: Trace) -> Flow:
+    """Read ``trace`` as a chart (see the module docstring)."""
+    system = trace.system
+    cfg = system.cfg
+    scene = system.spec.scene
+    if scene is None:
+        raise ValueError(f"specification {system.spec.name!r} declares no scene to draw")
+    channels = scene.channels(cfg)
+    wire = {name for ch in channels for name in ch.fields}   # drawn as arrows, not listed
+    states = [system.schema.decode(s.state) for s in trace.steps]
+    pending: dict[tuple, list[Arrow]] = {}
+    arrows: list[Arrow] = []
+    rows: list[Row] = []
+    used: set[str] = set()
+    for n in range(1, len(trace.steps)):
+        step, before, after = trace.steps[n], states[n - 1], states[n]
+        ev = scene.event(step.action, step.params, before, after, cfg)
+        row = Row(n, step.action, ev, sentence(trace, n),
+                  [c for c in cells(trace, n) if c.field not in wire],
+                  system.spends_fault(trace.steps[n - 1].state, step.state))
+        for ch in channels:
+            old, new = ch.messages(before), ch.messages(after)
+            for msg, count in (old - new).items():      # taken off the wire
+                for _ in range(count):
+                    queue = pending.get(msg)
+                    a = queue.pop(0) if queue else _in_flight_at_start(ch, msg, before, arrows)
+                    a.ended = n
+                    a.lost = ev.lane is None or ev.discards or ev.lane != a.dst
+                    a.fate = "lost" if ev.lane is None else "discarded" if a.lost else ""
+                    row.ends.append(a)
+            for msg, count in (new - old).items():      # put on the wire
+                _, index, ident = msg
+                for _ in range(count):
+                    a = Arrow(ch.src(index, ident, after), ch.dst(index, ident, after),
+                              ch.label(index, ident, after), n)
+                    arrows.append(a)
+                    pending.setdefault(msg, []).append(a)
+                    row.sends.append(a)
+        rows.append(row)
+        if ev.lane is not None:
+            used.add(ev.lane)
+        used.update(x.peer for x in ev.exchanges)
+    for a in arrows:
+        used.update((a.src, a.dst))
+    lanes = [lane for lane in scene.lanes(cfg) if lane.id in used]
+    unknown = used - {lane.id for lane in lanes}
+    if unknown:
+        raise ValueError(f"the scene uses lanes it does not declare: {', '.join(sorted(unknown))}")
+    shows = ""
+    if trace.property:
+        shows = ("not inductive" if not trace.from_init else
+                 "witnessed" if trace.verdict == "holds" else "violated")
+    promise = system.spec.property(trace.property).summary if trace.property else None
+    title = f"{cfg.mode.name} / {cfg.variant.name}"
+    if trace.property:
+        title += f": {trace.property} {'is ' + shows if shows != 'not inductive' else 'is not inductive'}"
+    return Flow(title, lanes, rows, arrows, trace.property, promise, shows)
+
+
+def _in_flight_at_start(ch, msg, state, arrows: list[Arrow]) -> Arrow:
+    """A message that was already on the wire in the first state (a trace from any state)."""
+    _, index, ident = msg
+    a = Arrow(ch.src(index, ident, state), ch.dst(index, ident, state), ch.label(index, ident, state), 0)
+    arrows.append(a)
+    return a
+

@@ -1,0 +1,182 @@
+"""The delivery path's actors, channels and steps, for sequence diagrams.
+
+Lanes, left to right in the direction records flow: each producer session
+(P1, P2, ...: a restart is a new process with a new producer id), each
+partition's leader, the consumer, the group coordinator.  Produce requests
+and responses wait in the ``rq_*``/``rs_*`` fields (one channel per
+direction and partition); a step's event names its lane and gives a short
+label.  Reads decoded states only (see deliverycheck/core/scene.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from deliverycheck.core.scene import Channel, Event, Exchange, Lane, Scene
+
+from .state import DUPLICATE, OK, OUT_OF_ORDER, RESPONSE_CODES, RETRIABLE, sizes
+
+EventFn = Callable[[dict, dict, dict, Any], Event]
+_EVENTS: dict[str, EventFn] = {}
+
+CONSUMER, GROUP = "C", "GC"
+# short names of the response codes, to fit a label
+_CODES = {OK: "OK", DUPLICATE: "DUPLICATE", RETRIABLE: "NOT_LEADER", OUT_OF_ORDER: "OUT_OF_ORDER",
+          **{k: v for k, v in RESPONSE_CODES.items() if k not in (OK, DUPLICATE, RETRIABLE, OUT_OF_ORDER)}}
+
+
+def event_of(fn: EventFn) -> EventFn:
+    """Register ``fn`` as the event of the action it is named after (``ev_<action>``)."""
+    _EVENTS[fn.__name__.removeprefix("ev_")] = fn
+    return fn
+
+
+def producer(session: int) -> str:
+    """Lane id of producer session ``session`` (0-based): P1, P2, ..."""
+    return f"P{session + 1}"
+
+
+def leader(p: int) -> str:
+    """Lane id of partition ``p``'s leader."""
+    return f"L{p}"
+
+
+def pipeline_lanes(c: Any) -> list[Lane]:
+    """Every lane of the delivery path, left to right."""
+    _, P, _, _, _, S = sizes(c)
+    return ([Lane(producer(q), f"producer P{q + 1}") for q in range(S)]
+            + [Lane(leader(p), f"leader of p{p}") for p in range(P)]
+            + [Lane(CONSUMER, "consumer"), Lane(GROUP, "group coordinator")])
+
+
+def pipeline_channels(c: Any) -> list[Channel]:
+    """Produce requests (producer -> leader) and responses (leader -> producer)."""
+    def session(ident: tuple[int, ...], s: dict) -> str:
+        return producer(s["b_pid"][ident[0] - 1])
+    return [
+        Channel("produce", ("rq_batch", "rq_conn"), 2,
+                src=lambda ix, v, s: session(v, s), dst=lambda ix, v, s: leader(ix[0]),
+                label=lambda ix, v, s: f"Produce b{v[0]}"),
+        Channel("response", ("rs_batch", "rs_code", "rs_conn"), 3,
+                src=lambda ix, v, s: leader(ix[0]), dst=lambda ix, v, s: session(v, s),
+                label=lambda ix, v, s: f"{_CODES.get(v[1], v[1])} b{v[0]}"),
+    ]
+
+
+def _b(k: int) -> str:
+    return f"b{k + 1}"
+
+
+@event_of
+def ev_producer_send(a, b, x, c):
+    k = a["k"]
+    return Event(producer(x["b_pid"][k]), f"send r{a['r'] + 1} as {_b(k)}")
+
+
+@event_of
+def ev_producer_resend(a, b, x, c):
+    k = a["k"]
+    return Event(producer(x["b_pid"][k]), f"send r{a['r'] + 1} again as {_b(k)}")
+
+
+@event_of
+def ev_producer_retry(a, b, x, c):
+    k = a["k"]
+    return Event(producer(x["b_pid"][k]), f"retry {_b(k)}")
+
+
+@event_of
+def ev_producer_timeout(a, b, x, c):
+    return Event(producer(b["session"]), f"timeout: reconnect p{a['p']}", discards=True)
+
+
+@event_of
+def ev_producer_receive(a, b, x, c):
+    k, p = a["k"], a["p"]
+    if b["rs_conn"][p][a["i"]] != b["conn"][p]:
+        return Event(producer(b["b_pid"][k]), f"{_b(k)}: closed, dropped")
+    from .state import BATCH_STATES
+    return Event(producer(b["b_pid"][k]), f"{_b(k)} {BATCH_STATES[x['b_state'][k]]}")
+
+
+@event_of
+def ev_producer_restart(a, b, x, c):
+    return Event(producer(b["session"]), f"restart as {producer(x['session'])}",
+                 crash=True, discards=True)
+
+
+@event_of
+def ev_broker_append(a, b, x, c):
+    p, k = a["p"], a["k"]
+    if x["log_len"][p] > b["log_len"][p]:
+        return Event(leader(p), f"append {_b(k)} @{b['log_len'][p]}")
+    return Event(leader(p), f"reject {_b(k)}")
+
+
+@event_of
+def ev_broker_fail_transient(a, b, x, c):
+    return Event(leader(a["p"]), f"fail {_b(a['k'])} (retriable)")
+
+
+@event_of
+def ev_broker_expire_producer(a, b, x, c):
+    return Event(leader(a["p"]), f"forget P{a['q'] + 1}'s state")
+
+
+@event_of
+def ev_consumer_poll(a, b, x, c):
+    p = a["p"]
+    return Event(CONSUMER, f"poll r{x['c_rec']} @{b['pos'][p]} of p{p}",
+                 exchanges=(Exchange(leader(p), inbound=True),))
+
+
+@event_of
+def ev_consumer_process(a, b, x, c):
+    times = x["out"][a["r"]]
+    return Event(CONSUMER, f"process r{a['r'] + 1}" + (f" (time {times})" if times > 1 else ""))
+
+
+@event_of
+def ev_consumer_commit(a, b, x, c):
+    offsets = ",".join(str(o) for o in x["committed"])
+    return Event(CONSUMER, f"commit offsets {offsets}", exchanges=(Exchange(GROUP),))
+
+
+@event_of
+def ev_consumer_restart(a, b, x, c):
+    offsets = ",".join(str(o) for o in x["committed"])
+    return Event(CONSUMER, f"resume at {offsets}", crash=True,
+                 exchanges=(Exchange(GROUP, inbound=True),))
+
+
+@event_of
+def ev_network_lose_request(a, b, x, c):
+    return Event(None, f"request {_b(a['k'])} lost")
+
+
+@event_of
+def ev_network_lose_response(a, b, x, c):
+    return Event(None, f"response {_b(a['k'])} lost")
+
+
+def lanes(c: Any) -> list[Lane]:
+    """The lanes of configuration ``c``'s world."""
+    from .txn_scene import txn_lanes
+    return txn_lanes(c) if c.mode.transactional else pipeline_lanes(c)
+
+
+def channels(c: Any) -> list[Channel]:
+    """The channels of configuration ``c``'s world."""
+    from .txn_scene import txn_channels
+    return txn_channels(c) if c.mode.transactional else pipeline_channels(c)
+
+
+def event(name: str, args: dict[str, int], before: dict, after: dict, c: Any) -> Event:
+    """How the step ``name(args)`` from ``before`` to ``after`` is drawn."""
+    return _EVENTS[name](args, before, after, c)
+
+
+SCENE = Scene(lanes=lanes, channels=channels, event=event)
+
+# The exactly-once world's events register themselves in the same table.
+from . import txn_scene  # noqa: E402,F401
