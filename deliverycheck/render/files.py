@@ -38,7 +38,8 @@ class NoGraphviz(Exception):
 def image(dot: str, fmt: str) -> bytes:
     """DOT text laid out and drawn by Graphviz as ``fmt`` (svg or png)."""
     try:
-        return graphviz.pipe("dot", fmt, dot.encode())
+        # quiet: a step's text is deliberately bigger than its node (see render/sequence.py)
+        return graphviz.pipe("dot", fmt, dot.encode(), quiet=True)
     except graphviz.ExecutableNotFound:
         raise NoGraphviz(NO_DOT) from None
 

@@ -5,14 +5,15 @@ every node pinned (``layout=neato``, positions in points), so the picture
 is the same on every machine and nothing overlaps by accident: lanes are
 columns a fixed width apart, each step is a row as tall as its text, and
 the text of a step (its sentence and the state it changed) sits in a
-column right of the lanes.  Arrows are drawn under the boxes
-(``outputorder=edgesfirst``), so a message passing behind a lane never
-hides a step.
+column right of the lanes.  A lifeline is drawn in pieces between the
+boxes on it, and arrows are drawn over boxes, so a message that passes
+another actor's step is seen to cross it rather than to start or end there.
 
 Marks: a step box is orange when the step spends a fault (a premature
 timeout, an injected error), red with "crash" when a process crashes; a
 lost or discarded message ends in a red cross at the row it was lost in;
-the row where the promise breaks has a red band and says so.
+the step where the promise breaks has a red frame, a red cross in the left
+margin, and its text on red says which promise broke.
 """
 
 from __future__ import annotations
@@ -42,26 +43,23 @@ def to_dot(f: Flow) -> str:
     text_x = right + LANE // 2 + TEXT_X
     ys, bottom = _rows_y(f.rows)
     out = ["digraph sequence {",
-           '  graph [layout=neato, inputscale=72, notranslate=true, splines=line, '
-           'outputorder=edgesfirst, overlap=true, labelloc=t, labeljust=l, fontname="{0}", '
-           'fontsize=14, pad=0.3, label=<{1}>];'.format(FONT, _title(f)),
+           '  graph [layout=neato, inputscale=72, notranslate=true, splines=line, overlap=true, '
+           'labelloc=t, labeljust=l, fontname="{0}", fontsize=14, pad=0.3, label=<{1}>];'.format(
+               FONT, _title(f)),
            f'  node [fontname="{FONT}", fontsize=10];',
            f'  edge [fontname="{FONT}", fontsize=9, arrowsize=0.7];']
     mark = f.mark
-    if mark is not None:   # a band under the breaking row, across lanes and text
-        row_h = _height(next(r for r in f.rows if r.n == mark))
-        width = text_x + TEXT_W + LANE // 2 + 10
-        out.append(f'  band [shape=box, style="filled", fillcolor="{MARK_FILL}80", color="{MARK_LINE}", '
-                   f'label="", fixedsize=true, width={width / 72:.3f}, height={(row_h - 4) / 72:.3f}, '
-                   f'pos="{width / 2 - LANE // 2 - 5:.0f},{ys[mark]:.0f}!"];')
-    for lane in f.lanes:   # headers and lifelines
-        x = xs[lane.id]
+    on_lane: dict[str, list[str]] = {lane.id: [f"h_{lane.id}"] for lane in f.lanes}
+    for lane in f.lanes:
         out.append(f'  "h_{lane.id}" [shape=box, style="rounded,filled,bold", fillcolor="#ecf0f1", '
-                   f'label=<<b>{escape(lane.title)}</b>>, pos="{x},0!"];')
-        out.append(f'  "end_{lane.id}" [shape=point, width=0.01, style=invis, pos="{x},{bottom}!"];')
-        out.append(f'  "h_{lane.id}" -> "end_{lane.id}" [arrowhead=none, style=dashed, color="{GREY}"];')
+                   f'label=<<b>{escape(lane.title)}</b>>, pos="{xs[lane.id]},0!"];')
     for row in f.rows:
-        out.extend(_row(row, ys[row.n], xs, text_x, row.n == mark, f))
+        out.extend(_row(row, ys[row.n], xs, text_x, row.n == mark, f, on_lane))
+    for lane in f.lanes:   # the lifeline: segments between what sits on the lane, never across a box
+        out.append(f'  "end_{lane.id}" [shape=point, width=0.01, style=invis, pos="{xs[lane.id]},{bottom}!"];')
+        chain = on_lane[lane.id] + [f"end_{lane.id}"]
+        out.extend(f'  "{a}" -> "{b}" [arrowhead=none, style=dashed, color="{GREY}"];'
+                   for a, b in zip(chain, chain[1:]))
     out.extend(_arrows(f, xs, ys, bottom))
     out.append("}")
     return "\n".join(out) + "\n"
@@ -86,7 +84,7 @@ def _text_lines(row: Row) -> tuple[list[str], list[str]]:
 def _height(row: Row) -> int:
     said, shown = _text_lines(row)
     lost = sum(a.lost for a in row.ends)
-    return max(34 + 12 * lost, LINE * (len(said) + len(shown)) + 14)
+    return max(34 if not lost else 44 + 24 * lost, LINE * (len(said) + len(shown)) + 14)
 
 
 def _rows_y(rows: list[Row]) -> tuple[dict[int, float], int]:
@@ -100,7 +98,8 @@ def _rows_y(rows: list[Row]) -> tuple[dict[int, float], int]:
     return ys, y - 20
 
 
-def _row(row: Row, y: float, xs: dict[str, int], text_x: int, marked: bool, f: Flow) -> list[str]:
+def _row(row: Row, y: float, xs: dict[str, int], text_x: int, marked: bool, f: Flow,
+         on_lane: dict[str, list[str]]) -> list[str]:
     ev = row.event
     said, shown = _text_lines(row)
     lines = [f'<font point-size="11">{escape(line)}</font>' for line in said]
@@ -108,24 +107,50 @@ def _row(row: Row, y: float, xs: dict[str, int], text_x: int, marked: bool, f: F
     if marked:
         lines.insert(0, f'<font point-size="11" color="{MARK_LINE}"><b>{escape(f.mark_text)}</b></font>')
     cell = '<br align="left"/>'.join(lines) + '<br align="left"/>'
-    out = [f'  "t{row.n}" [shape=plain, label=<<table border="0" cellpadding="0" cellspacing="0" '
-           f'width="{TEXT_W}" fixedsize="false"><tr><td align="left" balign="left">{cell}</td></tr>'
+    # the text's node is a little smaller than its text (fixedsize): rows never touch
+    bg = f' bgcolor="{MARK_FILL}"' if marked else ""
+    out = [f'  "t{row.n}" [shape=plaintext, fixedsize=true, width={TEXT_W / 72:.3f}, '
+           f'height={(_height(row) - 10) / 72:.3f}, label=<<table border="0" cellpadding="2" '
+           f'cellspacing="0" width="{TEXT_W}"{bg}><tr><td align="left" balign="left">{cell}</td></tr>'
            f'</table>>, pos="{text_x + TEXT_W / 2:.0f},{y:.0f}!"];']
+    if marked:   # a cross in the left margin, level with the breaking step
+        out.append(f'  "mark" [shape=plaintext, fixedsize=true, width=0.3, height=0.3, fontsize=20, '
+                   f'fontcolor="{MARK_LINE}", label=<<b>&#x2717;</b>>, pos="{-LANE * 0.5 - 30:.0f},{y:.0f}!"];')
     if ev.lane is None:
         return out
     fill = CRASH_FILL if ev.crash else FAULT_FILL if row.fault else "white"
     color = MARK_LINE if marked else "black"
     label = escape(("crash: " if ev.crash else "") + ev.label)
     style = "filled,bold" if marked else "filled"
-    out.append(f'  "s{row.n}" [shape=box, style="{style}", fillcolor="{fill}", color="{color}", '
+    pen = ", penwidth=2.5" if marked else ""
+    out.append(f'  "s{row.n}" [shape=box, style="{style}", fillcolor="{fill}", color="{color}"{pen}, '
                f'margin="0.06,0.02", height=0.28, label=<<font point-size="8">{row.n}</font> {label}>, '
                f'pos="{xs[ev.lane]},{y:.0f}!"];')
+    on_lane[ev.lane].append(f"s{row.n}")
     for k, x in enumerate(ev.exchanges):
         peer = f"x{row.n}_{k}"
         out.append(f'  "{peer}" [shape=point, width=0.06, pos="{xs[x.peer]},{y:.0f}!"];')
+        on_lane[x.peer].append(peer)
         a, b = (peer, f"s{row.n}") if x.inbound else (f"s{row.n}", peer)
         out.append(f'  "{a}" -> "{b}" [color="#2c3e50"];')
     return out
+
+
+def _ports(f: Flow, xs: dict[str, int]) -> dict[int, str]:
+    """Where on its sender's box each of several messages of one step leaves.
+
+    Messages a step sends to receivers that happen to lie on one line would
+    be drawn on top of each other; leaving the box at its bottom, corner and
+    side (nearest receiver first) keeps them apart.
+    """
+    port: dict[int, str] = {}
+    for row in f.rows:
+        if len(row.sends) < 2:
+            continue
+        for k, a in enumerate(sorted(row.sends, key=lambda a: abs(xs[a.dst] - xs[a.src]))):
+            side = "e" if xs[a.dst] >= xs[a.src] else "w"
+            port[id(a)] = ":" + ("s", "s" + side, side)[min(k, 2)]
+    return port
 
 
 def _arrows(f: Flow, xs: dict[str, int], ys: dict[int, float], bottom: int) -> list[str]:
@@ -139,24 +164,25 @@ def _arrows(f: Flow, xs: dict[str, int], ys: dict[int, float], bottom: int) -> l
     out: list[str] = []
     ends: dict[tuple, list[Arrow]] = {}
     flying = [a for a in f.arrows if a.ended is None]
+    port = _ports(f, xs)
     for a in f.arrows:
         src = f"s{a.sent}" if a.sent else f"h_{a.src}"
         if a.ended is not None and not a.lost:
-            out.append(f'  "{src}" -> "s{a.ended}" [color="#2c3e50"];')
+            out.append(f'  "{src}"{port.get(id(a), "")} -> "s{a.ended}" [color="#2c3e50"];')
         elif a.lost:
             ends.setdefault((a.ended, a.src, a.dst), []).append(a)
     for k, ((row, a_src, a_dst), lost) in enumerate(sorted(ends.items(), key=lambda e: e[0])):
         mid = (xs[a_src] + xs[a_dst]) / 2
         text = '<br/>'.join(f"<b>&#x2715;</b> {escape(a.label)} {a.fate}" for a in lost)
         out.append(f'  "lost{k}" [shape=plaintext, fontsize=9, fontcolor="{LOST}", margin=0, height=0, '
-                   f'label=<{text}>, pos="{mid:.0f},{ys[row] - 10 - 6 * len(lost):.0f}!"];')
+                   f'label=<{text}>, pos="{mid:.0f},{ys[row] - 16 - 6 * len(lost):.0f}!"];')
         for a in lost:
             src = f"s{a.sent}" if a.sent else f"h_{a.src}"
             out.append(f'  "{src}" -> "lost{k}" [style=dashed, color="{LOST}", arrowhead=none];')
-    for k, a in enumerate(flying):
+    for k, a in enumerate(flying):   # on its way: three quarters towards its receiver
         src = f"s{a.sent}" if a.sent else f"h_{a.src}"
-        mid = (xs[a.src] + xs[a.dst]) / 2
+        mid = xs[a.src] + 0.75 * (xs[a.dst] - xs[a.src])
         out.append(f'  "fly{k}" [shape=plaintext, fontsize=8, fontcolor="{GREY}", margin=0, height=0, '
-                   f'label="{escape(a.label)}: still in flight", pos="{mid:.0f},{bottom - 10 - 12 * k}!"];')
+                   f'label="{escape(a.label)}: still in flight", pos="{mid:.0f},{bottom - 14 - 16 * k}!"];')
         out.append(f'  "{src}" -> "fly{k}" [style=dotted, color="{GREY}"];')
     return out
