@@ -27,11 +27,11 @@ from deliverycheck.model import MODES, VARIANTS, Bounds, Config
 from deliverycheck.model.bounds import bound_docs, deep_for_mode, for_mode
 from deliverycheck.model.variants import DEFAULT_VARIANT, relevant
 from deliverycheck.core.system import ModelError
-from deliverycheck.replay import TraceFileError, judge, load_doc, system_of
+from deliverycheck.replay import judge
 from deliverycheck.trace import ReplayError, from_itf
 from deliverycheck.prove import TARGETS, prove
 from deliverycheck.properties import LEMMAS
-from deliverycheck.render_cli import add_parsers as add_render_parsers, cmd_gallery, cmd_render
+from deliverycheck.render_cli import add_parsers as add_render_parsers, cmd_gallery, cmd_render, read_trace_file
 from deliverycheck.report import print_coverage, print_table, to_json
 from deliverycheck.engines.stateful import Budget
 from deliverycheck.verify import Run, run, run_smt, run_stateful
@@ -369,11 +369,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Replay one trace; exit 0 when it replays and breaks the property it was saved for."""
-    try:
-        doc = load_doc(args.trace)
-        system = system_of(doc)
-    except TraceFileError as e:
-        raise UsageError(str(e)) from None
+    doc, system = read_trace_file(args.trace)
     try:
         got = judge(from_itf(doc, system))
     except ReplayError as e:

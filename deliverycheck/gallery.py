@@ -23,7 +23,7 @@ from deliverycheck.properties import LEMMAS
 from deliverycheck.render.files import sequence, write_traces
 from deliverycheck.render.html import Section, Verdict, report
 from deliverycheck.render.story import story
-from deliverycheck.report import _shown
+from deliverycheck.report import verdict_text
 from deliverycheck.verify import Result, Run
 
 GALLERY_FILES = ("trace.itf.json", "diagram.dot", "diagram.svg", "story.md")
@@ -43,8 +43,8 @@ def anchor(r: Result) -> str:
 def verdicts(runs: Sequence[Run]) -> list[Verdict]:
     """The verdict table's rows, as the HTML report shows them."""
     drawn = {id(r) for r in counterexamples(runs)}
-    return [Verdict(r.mode, r.variant, r.property, r.kind, _shown(r.kind, r.verdict, r.depth),
-                    _shown(r.kind, r.expected), r.matches, r.length,
+    return [Verdict(r.mode, r.variant, r.property, r.kind, verdict_text(r.kind, r.verdict, r.depth),
+                    verdict_text(r.kind, r.expected), r.matches, r.length,
                     anchor(r) if id(r) in drawn else None)
             for run_ in runs for r in run_.results]
 

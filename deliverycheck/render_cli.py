@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from deliverycheck import gallery
+from deliverycheck.core.system import System
 from deliverycheck.errors import UsageError
 from deliverycheck.render.files import FORMATS, NoGraphviz, render
 from deliverycheck.render.stategraph import TooLarge
@@ -36,13 +37,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="write nothing; exit 1 when the gallery differs from what the model produces")
 
 
-def cmd_render(args: argparse.Namespace) -> int:
-    """Draw one trace in one format."""
+def read_trace_file(path: str) -> tuple[dict, System]:
+    """A trace file's document and the system it was made in; a usage error when it is no trace."""
     try:
-        doc = load_doc(args.trace)
-        system = system_of(doc)
+        doc = load_doc(path)
+        return doc, system_of(doc)
     except TraceFileError as e:
         raise UsageError(str(e)) from None
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """Draw one trace in one format."""
+    doc, system = read_trace_file(args.trace)
     if args.output is not None and not Path(args.output).parent.is_dir():
         raise UsageError(f"--output {args.output!r}: folder {str(Path(args.output).parent)!r} "
                          "does not exist")

@@ -68,7 +68,7 @@ def to_json(runs: Sequence[Run], overrides: dict[str, int]) -> dict:
     }
 
 
-def _shown(kind: str, verdict: str | None, depth: int | None = None) -> str:
+def verdict_text(kind: str, verdict: str | None, depth: int | None = None) -> str:
     """A verdict as the table shows it: witnesses are reached or unreachable."""
     if verdict is None:
         return "-"
@@ -92,8 +92,8 @@ def print_table(runs: Sequence[Run], overrides: dict[str, int]) -> None:
             cells = ("-" if r.states is None else f"{r.states:,}", str(r.depth))
             if len(rows[0]) == 7:
                 cells = ("-" if r.length is None else str(r.length),)
-            rows.append((r.mode, r.variant, r.property, _shown(r.kind, r.verdict, r.depth),
-                         _shown(r.kind, r.expected), *cells, f"{r.seconds:.2f}{mark}"))
+            rows.append((r.mode, r.variant, r.property, verdict_text(r.kind, r.verdict, r.depth),
+                         verdict_text(r.kind, r.expected), *cells, f"{r.seconds:.2f}{mark}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())

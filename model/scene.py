@@ -14,15 +14,14 @@ from typing import Any, Callable
 
 from deliverycheck.core.scene import Channel, Event, Exchange, Lane, Scene
 
-from .state import DUPLICATE, OK, OUT_OF_ORDER, RESPONSE_CODES, RETRIABLE, sizes
+from .state import BATCH_STATES, DUPLICATE, OUT_OF_ORDER, RESPONSE_CODES, RETRIABLE, sizes
 
 EventFn = Callable[[dict, dict, dict, Any], Event]
 _EVENTS: dict[str, EventFn] = {}
 
 CONSUMER, GROUP = "C", "GC"
 # short names of the response codes, to fit a label
-_CODES = {OK: "OK", DUPLICATE: "DUPLICATE", RETRIABLE: "NOT_LEADER", OUT_OF_ORDER: "OUT_OF_ORDER",
-          **{k: v for k, v in RESPONSE_CODES.items() if k not in (OK, DUPLICATE, RETRIABLE, OUT_OF_ORDER)}}
+_CODES = {**RESPONSE_CODES, DUPLICATE: "DUPLICATE", RETRIABLE: "NOT_LEADER", OUT_OF_ORDER: "OUT_OF_ORDER"}
 
 
 def event_of(fn: EventFn) -> EventFn:
@@ -95,7 +94,6 @@ def ev_producer_receive(a, b, x, c):
     k, p = a["k"], a["p"]
     if b["rs_conn"][p][a["i"]] != b["conn"][p]:
         return Event(producer(b["b_pid"][k]), f"{_b(k)}: closed, dropped")
-    from .state import BATCH_STATES
     return Event(producer(b["b_pid"][k]), f"{_b(k)} {BATCH_STATES[x['b_state'][k]]}")
 
 

@@ -183,3 +183,15 @@ def test_without_graphviz_verify_still_writes_the_text_outputs(tmp_path):
     assert not (sub / "no_loss.svg").exists()
     html = (tmp_path / "report.html").read_text()
     assert "No picture" in html and html.count("<h2 id=") == 3
+
+
+def test_gallery_command_checks_and_writes(capsys, monkeypatch, default_runs, tmp_path):
+    import deliverycheck.gallery as gallery_module
+    monkeypatch.setattr(gallery_module, "default_runs", lambda out: list(default_runs.values()))
+    code, out, err = _run(capsys, "gallery", "--check", "--out", str(GALLERY))
+    assert code == 0 and "up to date (28 counterexamples)" in out, out + err
+    code, out, _ = _run(capsys, "gallery", "--check", "--out", str(tmp_path))
+    assert code == 1 and "README.md: missing" in out and "regenerate the gallery" in out
+    code, out, _ = _run(capsys, "gallery", "--out", str(tmp_path))
+    assert code == 0 and (tmp_path / "at-least-once/current/in_order/diagram.svg").is_file()
+    assert _run(capsys, "gallery", "--check", "--out", str(tmp_path))[0] == 0

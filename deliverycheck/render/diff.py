@@ -28,6 +28,13 @@ class Change:
         return f"{self.cell} {self.old} -> {self.new}" + (" (history)" if self.history else "")
 
 
+def show_value(f, value) -> str:
+    """A decoded field value with its labels (``[queued, lost]`` rather than ``[1, 5]``)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(show_value(f, v) for v in value) + "]"
+    return f.show(value)
+
+
 def cells(trace: Trace, n: int) -> list[Change]:
     """Every cell step ``n`` changed, in schema order."""
     schema = trace.system.schema

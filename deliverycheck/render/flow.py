@@ -124,9 +124,7 @@ def flow(trace: Trace) -> Flow:
         shows = ("not inductive" if not trace.from_init else
                  "witnessed" if trace.verdict == "holds" else "violated")
     promise = system.spec.property(trace.property).summary if trace.property else None
-    title = f"{cfg.mode.name} / {cfg.variant.name}"
-    if trace.property:
-        title += f": {trace.property} {'is ' + shows if shows != 'not inductive' else 'is not inductive'}"
+    title = f"{cfg.mode.name} / {cfg.variant.name}" + (f": {trace.property} is {shows}" if shows else "")
     return Flow(title, lanes, rows, arrows, trace.property, promise, shows)
 
 

@@ -14,6 +14,7 @@ from html import escape
 from typing import Sequence
 
 from deliverycheck import __version__
+from deliverycheck.render.diff import show_value
 from deliverycheck.trace import Trace
 
 STYLE = """
@@ -134,15 +135,8 @@ def state_table(trace: Trace) -> str:
         cells = [f'<td title="{escape(f.doc)}">{escape(f.name)}{" (history)" if f.ghost else ""}</td>']
         for n, s in enumerate(states):
             changed = n > 0 and s[f.name] != states[n - 1][f.name]
-            cells.append(f'<td{" class=changed" if changed else ""}>{escape(_show(f, s[f.name]))}</td>')
+            cells.append(f'<td{" class=changed" if changed else ""}>{escape(show_value(f, s[f.name]))}</td>')
         rows.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
     rows.append("</table></div>")
     return "\n".join(rows)
 
-
-def _show(f, value) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_show(f, v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "T" if value else "F"
-    return f.show(value)

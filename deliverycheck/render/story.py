@@ -11,15 +11,8 @@ Example::
 
 from __future__ import annotations
 
-from deliverycheck.render.diff import changes
+from deliverycheck.render.diff import changes, show_value
 from deliverycheck.trace import Trace
-
-
-def _shown(f, value) -> str:
-    """A decoded field value with its labels (``[queued, lost]`` rather than ``[1, 5]``)."""
-    if isinstance(value, list):
-        return "[" + ", ".join(_shown(f, v) for v in value) + "]"
-    return f.show(value)
 
 
 def sentence(trace: Trace, n: int) -> str:
@@ -56,7 +49,7 @@ def story(trace: Trace) -> str:
     if not trace.from_init:
         lines.append("Counterexample to induction. It starts in a state that satisfies the "
                      "invariant (the promise and its lemmas) but need not be reachable:")
-        lines.extend(f"    {name} = {_shown(system.schema.by_name[name], value)}" for name, value in
+        lines.extend(f"    {name} = {show_value(system.schema.by_name[name], value)}" for name, value in
                      system.schema.decode(trace.steps[0].state).items())
         lines.append("")
     width = len(str(len(trace)))
