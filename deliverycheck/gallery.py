@@ -26,9 +26,6 @@ from deliverycheck.render.story import story
 from deliverycheck.report import verdict_text
 from deliverycheck.verify import Result, Run
 
-GALLERY_FILES = ("trace.itf.json", "diagram.dot", "diagram.svg", "story.md")
-
-
 def counterexamples(runs: Sequence[Run]) -> list[Result]:
     """The results with a counterexample (a broken promise, not a reached witness), in run order."""
     return [r for run_ in runs for r in run_.results

@@ -71,9 +71,12 @@ def state_diff(trace: tr.Trace) -> str:
 
 def story_markdown(trace: tr.Trace) -> str:
     """The story and the Mermaid diagram as Markdown (GitHub draws the diagram)."""
-    text = story(trace)
-    head, _, rest = text.partition("\n")
-    return (f"# {head}\n\n```mermaid\n{mermaid(trace)}```\n\n"
+    return _markdown(story(trace), mermaid(trace))
+
+
+def _markdown(text: str, mmd: str) -> str:
+    head = text.partition("\n")[0]
+    return (f"# {head}\n\n```mermaid\n{mmd}```\n\n"
             f"The whole story, step by step (state changes under each step):\n\n"
             f"```text\n{text}```\n")
 
@@ -129,14 +132,14 @@ def write_traces(items: list[tuple[tr.Trace, dict[str, Path]]]) -> str | None:
     """
     jobs: list[tuple[Path, str, str]] = []
     for trace, names in items:
-        dot = sequence(trace)
-        texts = {"trace": lambda: tr.dumps(trace), "text": lambda: story(trace),
-                 "markdown": lambda: story_markdown(trace), "dot": lambda: dot,
-                 "mermaid": lambda: mermaid(trace)}
+        chart = flow(trace)
+        dot, mmd, text = to_dot(chart), to_mermaid(chart), story(trace)
+        texts = {"trace": tr.dumps(trace) if "trace" in names else "", "text": text,
+                 "markdown": _markdown(text, mmd), "dot": dot, "mermaid": mmd}
         for kind, path in names.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             if kind in texts:
-                path.write_text(texts[kind]())
+                path.write_text(texts[kind])
             else:
                 jobs.append((path, dot, kind))
     try:
