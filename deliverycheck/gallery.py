@@ -27,9 +27,10 @@ from deliverycheck.report import verdict_text
 from deliverycheck.verify import Result, Run
 
 def counterexamples(runs: Sequence[Run]) -> list[Result]:
-    """The results with a counterexample (a broken promise, not a reached witness), in run order."""
+    """The results with a counterexample to draw (a broken promise, not a reached witness), in run order."""
     return [r for run_ in runs for r in run_.results
-            if r.shown is not None and r.verdict == "violated" and r.kind != "sometimes"]
+            if r.shown is not None and r.shown.system.spec.scene is not None
+            and r.verdict == "violated" and r.kind != "sometimes"]
 
 
 def anchor(r: Result) -> str:
@@ -52,8 +53,8 @@ def write_out(out: Path, runs: Sequence[Run]) -> str | None:
     broken = {id(r) for r in counterexamples(runs)}
     for run_ in runs:
         for r in run_.results:
-            if r.shown is None or r.trace is None:
-                continue
+            if r.shown is None or r.trace is None or r.shown.system.spec.scene is None:
+                continue   # no trace, or a specification that declares nothing to draw
             stem = r.trace.removesuffix(".itf.json")
             names = {"dot": Path(stem + ".dot"), "mermaid": Path(stem + ".mmd"),
                      "markdown": Path(stem + ".md")}
