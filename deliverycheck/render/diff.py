@@ -19,6 +19,7 @@ class Change:
     """One changed cell: its name (``b_state[1]``), old and new value shown with labels."""
 
     field: str
+    index: tuple[int, ...]
     cell: str
     old: str
     new: str
@@ -42,8 +43,8 @@ def cells(trace: Trace, n: int) -> list[Change]:
     out = []
     for i, (a, b) in enumerate(zip(before, after)):
         if a != b:
-            f, _ = schema.cells[i]
-            out.append(Change(f.name, schema.cell_name(i), f.show(a), f.show(b), f.ghost))
+            f, idx = schema.cells[i]
+            out.append(Change(f.name, idx, schema.cell_name(i), f.show(a), f.show(b), f.ghost))
     return out
 
 
@@ -55,19 +56,16 @@ def changes(trace: Trace, n: int) -> list[str]:
     """
     schema = trace.system.schema
     before, after = trace.steps[n - 1].state, trace.steps[n].state
-    rows: dict[tuple, list[int]] = {}
-    for i, (a, b) in enumerate(zip(before, after)):
-        if a != b:
-            f, idx = schema.cells[i]
-            rows.setdefault((f.name, idx[:-1]), []).append(i)
+    rows: dict[tuple, list[Change]] = {}
+    for c in cells(trace, n):
+        rows.setdefault((c.field, c.index[:-1]), []).append(c)
     out = []
-    for (name, prefix), cells in rows.items():
+    for (name, prefix), changed in rows.items():
+        if len(changed) == 1:
+            out.append(str(changed[0]))
+            continue
         f = schema.by_name[name]
         ghost = " (history)" if f.ghost else ""
-        if len(cells) == 1:
-            i = cells[0]
-            out.append(f"{schema.cell_name(i)} {f.show(before[i])} -> {f.show(after[i])}{ghost}")
-            continue
         start = schema.offset[name] + _row_start(f.shape, prefix)
         span = range(start, start + f.shape[-1])
         label = name + "".join(f"[{k}]" for k in prefix)

@@ -16,17 +16,16 @@ from typing import Callable
 import graphviz
 
 from deliverycheck import trace as tr
-from deliverycheck.render.diff import changes
+from deliverycheck.render.diff import cells
 from deliverycheck.render.flow import flow
 from deliverycheck.render.html import Section, Verdict, report
 from deliverycheck.render.mermaid import to_mermaid
 from deliverycheck.render.sequence import to_dot
 from deliverycheck.render.stategraph import neighbourhood
 from deliverycheck.render.stategraph import to_dot as graph_dot
-from deliverycheck.render.story import sentence, story
+from deliverycheck.render.story import sentence, shows, story
 
 FORMATS = ("text", "diff", "dot", "mermaid", "svg", "png", "html", "graph")
-BINARY = ("png",)
 NO_DOT = ("Graphviz's `dot` program was not found, so no SVG or PNG was made (DOT, Mermaid, "
           "story and HTML were); install Graphviz (apt-get install graphviz) to draw them")
 
@@ -61,11 +60,11 @@ def mermaid(trace: tr.Trace) -> str:
 
 
 def state_diff(trace: tr.Trace) -> str:
-    """Each step and every field it changed, old -> new."""
+    """Each step and every cell it changed, old -> new."""
     lines = []
     for n in range(1, len(trace.steps)):
         lines.append(f"{n}. {trace.steps[n].action}: {sentence(trace, n)}")
-        lines.extend(f"     {c}" for c in changes(trace, n))
+        lines.extend(f"     {c}" for c in cells(trace, n))
     return "\n".join(lines) + "\n"
 
 
@@ -89,7 +88,7 @@ def html_one(trace: tr.Trace, svg: str | None) -> str:
     if trace.property:
         verdicts = [Verdict(cfg.mode.name, cfg.variant.name, trace.property,
                             trace.system.spec.property(trace.property).kind,
-                            trace.verdict or "-", "-", True, len(trace), "trace")]
+                            shows(trace) or "-", "-", True, len(trace), "trace")]
     return report(verdicts, [Section("trace", trace, story(trace), svg, sequence(trace))],
                   f"deliverycheck: {cfg.mode.name} / {cfg.variant.name}: {what}",
                   None if svg is not None else NO_DOT)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from deliverycheck.core.scene import Event, Lane
+from deliverycheck.core.scene import Channel, Event, Lane, Msg
 from deliverycheck.render.diff import Change, cells
-from deliverycheck.render.story import sentence
+from deliverycheck.render.story import sentence, shows
 from deliverycheck.trace import Trace
 
 
@@ -28,8 +28,12 @@ class Arrow:
     label: str
     sent: int
     ended: int | None = None      # the row that received or lost it; None: still in flight
-    lost: bool = False
-    fate: str = ""                # "lost" (the network) or "discarded" (by an actor), when lost
+    fate: str = ""                # "lost" (by the network) or "discarded" (by an actor); "" arrived
+
+    @property
+    def lost(self) -> bool:
+        """Whether the message never reached its receiver."""
+        return bool(self.fate)
 
 
 @dataclass
@@ -45,6 +49,11 @@ class Row:
     sends: list[Arrow] = field(default_factory=list)
     ends: list[Arrow] = field(default_factory=list)
 
+    @property
+    def label(self) -> str:
+        """The step's short label, marked when it is a crash."""
+        return ("crash: " if self.event.crash else "") + self.event.label
+
 
 @dataclass
 class Flow:
@@ -56,7 +65,7 @@ class Flow:
     arrows: list[Arrow]
     property: str | None
     promise: str | None
-    shows: str          # "violated", "witnessed", "not inductive" or "" (a plain run)
+    shows: str          # "violated", "witnessed", "not inductive" or "" (a plain run): story.shows
 
     @property
     def mark(self) -> int | None:
@@ -96,16 +105,20 @@ def flow(trace: Trace) -> Flow:
             for msg, count in (old - new).items():      # taken off the wire
                 for _ in range(count):
                     queue = pending.get(msg)
-                    a = queue.pop(0) if queue else _in_flight_at_start(ch, msg, before, arrows)
+                    if queue:
+                        a = queue.pop(0)
+                    else:   # on the wire in the first state (a trace from any state)
+                        a = _arrow(ch, msg, before, 0)
+                        arrows.append(a)
                     a.ended = n
-                    a.lost = ev.lane is None or ev.discards or ev.lane != a.dst
-                    a.fate = "lost" if ev.lane is None else "discarded" if a.lost else ""
+                    if ev.lane is None:
+                        a.fate = "lost"
+                    elif ev.discards or ev.lane != a.dst:
+                        a.fate = "discarded"
                     row.ends.append(a)
             for msg, count in (new - old).items():      # put on the wire
-                _, index, ident = msg
                 for _ in range(count):
-                    a = Arrow(ch.src(index, ident, after), ch.dst(index, ident, after),
-                              ch.label(index, ident, after), n)
+                    a = _arrow(ch, msg, after, n)
                     arrows.append(a)
                     pending.setdefault(msg, []).append(a)
                     row.sends.append(a)
@@ -119,19 +132,14 @@ def flow(trace: Trace) -> Flow:
     unknown = used - {lane.id for lane in lanes}
     if unknown:
         raise ValueError(f"the scene uses lanes it does not declare: {', '.join(sorted(unknown))}")
-    shows = ""
-    if trace.property:
-        shows = ("not inductive" if not trace.from_init else
-                 "witnessed" if trace.verdict == "holds" else "violated")
+    what = shows(trace)
     promise = system.spec.property(trace.property).summary if trace.property else None
-    title = f"{cfg.mode.name} / {cfg.variant.name}" + (f": {trace.property} is {shows}" if shows else "")
-    return Flow(title, lanes, rows, arrows, trace.property, promise, shows)
+    title = f"{cfg.mode.name} / {cfg.variant.name}" + (f": {trace.property} is {what}" if what else "")
+    return Flow(title, lanes, rows, arrows, trace.property, promise, what)
 
 
-def _in_flight_at_start(ch, msg, state, arrows: list[Arrow]) -> Arrow:
-    """A message that was already on the wire in the first state (a trace from any state)."""
+def _arrow(ch: Channel, msg: Msg, state: dict, sent: int) -> Arrow:
+    """The arrow of message ``msg`` of channel ``ch``, sent at row ``sent``, read in ``state``."""
     _, index, ident = msg
-    a = Arrow(ch.src(index, ident, state), ch.dst(index, ident, state), ch.label(index, ident, state), 0)
-    arrows.append(a)
-    return a
+    return Arrow(ch.src(index, ident, state), ch.dst(index, ident, state), ch.label(index, ident, state), sent)
 

@@ -36,7 +36,7 @@ def to_mermaid(f: Flow) -> str:
 
 def _row(row: Row) -> list[str]:
     ev = row.event
-    label = f"{row.n}. " + ("crash: " if ev.crash else "") + ev.label
+    label = f"{row.n}. {row.label}"
     out = []
     if ev.lane is None:   # the network loses messages between two lanes
         a = row.ends[0]

@@ -120,7 +120,7 @@ def _row(row: Row, y: float, xs: dict[str, int], text_x: int, marked: bool, f: F
         return out
     fill = CRASH_FILL if ev.crash else FAULT_FILL if row.fault else "white"
     color = MARK_LINE if marked else "black"
-    label = escape(("crash: " if ev.crash else "") + ev.label)
+    label = escape(row.label)
     style = "filled,bold" if marked else "filled"
     pen = ", penwidth=2.5" if marked else ""
     out.append(f'  "s{row.n}" [shape=box, style="{style}", fillcolor="{fill}", color="{color}"{pen}, '
@@ -166,9 +166,8 @@ def _arrows(f: Flow, xs: dict[str, int], ys: dict[int, float], bottom: int) -> l
     flying = [a for a in f.arrows if a.ended is None]
     port = _ports(f, xs)
     for a in f.arrows:
-        src = f"s{a.sent}" if a.sent else f"h_{a.src}"
         if a.ended is not None and not a.lost:
-            out.append(f'  "{src}"{port.get(id(a), "")} -> "s{a.ended}" [color="#2c3e50"];')
+            out.append(f'  "{_tail(a)}"{port.get(id(a), "")} -> "s{a.ended}" [color="#2c3e50"];')
         elif a.lost:
             ends.setdefault((a.ended, a.src, a.dst), []).append(a)
     for k, ((row, a_src, a_dst), lost) in enumerate(sorted(ends.items(), key=lambda e: e[0])):
@@ -176,13 +175,17 @@ def _arrows(f: Flow, xs: dict[str, int], ys: dict[int, float], bottom: int) -> l
         text = '<br/>'.join(f"<b>&#x2715;</b> {escape(a.label)} {a.fate}" for a in lost)
         out.append(f'  "lost{k}" [shape=plaintext, fontsize=9, fontcolor="{LOST}", margin=0, height=0, '
                    f'label=<{text}>, pos="{mid:.0f},{ys[row] - 16 - 6 * len(lost):.0f}!"];')
-        for a in lost:
-            src = f"s{a.sent}" if a.sent else f"h_{a.src}"
-            out.append(f'  "{src}" -> "lost{k}" [style=dashed, color="{LOST}", arrowhead=none];')
+        out.extend(f'  "{_tail(a)}" -> "lost{k}" [style=dashed, color="{LOST}", arrowhead=none];'
+                   for a in lost)
     for k, a in enumerate(flying):   # on its way: three quarters towards its receiver
-        src = f"s{a.sent}" if a.sent else f"h_{a.src}"
         mid = xs[a.src] + 0.75 * (xs[a.dst] - xs[a.src])
         out.append(f'  "fly{k}" [shape=plaintext, fontsize=8, fontcolor="{GREY}", margin=0, height=0, '
                    f'label="{escape(a.label)}: still in flight", pos="{mid:.0f},{bottom - 14 - 16 * k}!"];')
-        out.append(f'  "{src}" -> "fly{k}" [style=dotted, color="{GREY}"];')
+        out.append(f'  "{_tail(a)}" -> "fly{k}" [style=dotted, color="{GREY}"];')
     return out
+
+
+def _tail(a: Arrow) -> str:
+    """The node a message leaves from: its sender's step, or the lane header when it was
+    already in flight at the start."""
+    return f"s{a.sent}" if a.sent else f"h_{a.src}"

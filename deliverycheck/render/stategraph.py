@@ -28,26 +28,26 @@ def neighbourhood(trace: Trace, limit: int = LIMIT) -> nx.DiGraph:
     """The trace's states and their direct successors; :class:`TooLarge` past ``limit`` states."""
     system = trace.system
     prop = system.spec.property(trace.property) if trace.property else None
-    broken = system.predicate(prop) if prop and prop.kind == "always" else None
+    holds = system.predicate(prop) if prop and prop.kind == "always" else None
     g = nx.DiGraph()
     spine = [s.state for s in trace.steps]
     for n, state in enumerate(spine):
         g.add_node(state, spine=n)
     for n, state in enumerate(spine):
+        taken = trace.steps[n + 1] if n + 1 < len(spine) else None   # the trace's own next step
         for j, inst in enumerate(system.instances):
             nxt = system.compiled[j](state)
             if nxt is None or nxt is FULL:
                 continue
-            on_path = n + 1 < len(spine) and nxt == spine[n + 1] and inst.name == trace.steps[n + 1].action \
-                and inst.args == trace.steps[n + 1].params
+            on_path = taken is not None and (inst.name, inst.args) == (taken.action, taken.params)
             if nxt not in g:
                 g.add_node(nxt, spine=None)
                 if g.number_of_nodes() > limit:
                     raise TooLarge(f"more than {limit} states lie one step from the trace; "
                                    "the state graph is drawn for small configurations only "
                                    "(try fewer --bound records or faults)")
-            if broken is not None and g.nodes[nxt]["spine"] is None:
-                g.nodes[nxt]["broken"] = bool(broken(nxt) is False)
+            if holds is not None and g.nodes[nxt]["spine"] is None:
+                g.nodes[nxt]["broken"] = not holds(nxt)
             if not g.has_edge(state, nxt) or on_path:
                 g.add_edge(state, nxt, action=inst.label(), path=on_path)
     return g

@@ -28,6 +28,15 @@ def sentence(trace: Trace, n: int) -> str:
     return describe(step.action, step.params, before, after, system.cfg)
 
 
+def shows(trace: Trace) -> str:
+    """What the trace shows about its property: violated, witnessed, not inductive, or "" (a run)."""
+    if not trace.property:
+        return ""
+    if not trace.from_init:
+        return "not inductive"
+    return {"violated": "violated", "holds": "witnessed"}.get(trace.verdict or "", "")
+
+
 def story(trace: Trace) -> str:
     """The whole story as plain text."""
     system = trace.system
@@ -36,9 +45,7 @@ def story(trace: Trace) -> str:
     head = f"{cfg.mode.name} / {cfg.variant.name}"
     if trace.property:
         prop = system.spec.property(trace.property)
-        what = {"violated": "is violated", "holds": "is witnessed"}.get(trace.verdict or "", "")
-        if not trace.from_init:
-            what = "is not inductive"
+        what = f"is {shows(trace)}" if shows(trace) else ""
         lines.append(f"{head}: {trace.property} {what} ({len(trace)} step{'s' if len(trace) != 1 else ''})")
         lines.append(f"Promise: {prop.summary}")
     else:
