@@ -68,12 +68,8 @@ def state_diff(trace: tr.Trace) -> str:
     return "\n".join(lines) + "\n"
 
 
-def story_markdown(trace: tr.Trace) -> str:
-    """The story and the Mermaid diagram as Markdown (GitHub draws the diagram)."""
-    return _markdown(story(trace), mermaid(trace))
-
-
 def _markdown(text: str, mmd: str) -> str:
+    """The story and the Mermaid diagram as Markdown (GitHub draws the diagram)."""
     head = text.partition("\n")[0]
     return (f"# {head}\n\n```mermaid\n{mmd}```\n\n"
             f"The whole story, step by step (state changes under each step):\n\n"
