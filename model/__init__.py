@@ -2,7 +2,7 @@
 
 Two worlds share the vocabulary, chosen by the mode:
 
-* the delivery path (issue 2's modes): ``state`` (the fields), ``producer``,
+* the delivery path (the at-most-once, at-least-once and idempotent modes): ``state`` (the fields), ``producer``,
   ``broker``, ``consumer``, ``environment`` (network and faults);
 * exactly-once, consume-transform-produce: ``txn_state`` (the fields),
   ``processor``, ``coordinator`` (transaction coordinator), ``broker_txn``

@@ -3,7 +3,7 @@
 Each partition has one replica, its leader, so the high watermark is the log
 end offset and an append is acknowledged once it is in the log (``acks=all``
 with one in-sync replica).  Replication, leader failover and ``acks=1`` are
-a later stage (PROTOCOL.md §6).
+not modelled yet (docs/protocol.md §11).
 
 Per producer id the leader keeps what Kafka's ProducerStateManager keeps:
 the epoch, the first and last sequence appended in that epoch; the cached
@@ -34,7 +34,7 @@ def produce_check(s: Any, c: Any, p: int, k: int) -> Any:
     """The leader's verdict on batch ``k``: OK, DUPLICATE, FENCED or OUT_OF_ORDER.
 
     The checks of ProducerStateManager / ProducerAppendInfo, in Kafka's order
-    (PROTOCOL.md §2):
+    (docs/protocol.md §4):
 
     1. same epoch and a cached batch with exactly this sequence: duplicate;
     2. epoch lower than the one stored: ``INVALID_PRODUCER_EPOCH`` (fenced);
@@ -122,7 +122,7 @@ def broker_expire_producer(s, c, p, q):
 
     Producer state expires after ``producer.id.expiration.ms`` without a
     write, or when retention removes the producer's last batches.  Afterwards
-    any sequence from that PID is accepted again (PROTOCOL.md §6), so a very
+    any sequence from that PID is accepted again (docs/protocol.md §4), so a very
     late retry is appended twice.  Spends one expiry (``bounds.expiries``).
     """
     if c.bounds.expiries == 0 or not c.mode.idempotence:

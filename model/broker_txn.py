@@ -1,4 +1,4 @@
-"""The partition leader's transactional side: transactional writes, markers, the LSO (PROTOCOL.md §4).
+"""The partition leader's transactional side: transactional writes, markers, the LSO (docs/protocol.md §7).
 
 Each output partition keeps, per transactional producer, the epoch it has
 seen, the first offset of the producer's open transaction and the

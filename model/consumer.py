@@ -1,6 +1,6 @@
 """The consumer, its processing loop, and the group coordinator's offsets.
 
-One consumer in one group reads every partition (PROTOCOL.md §5).  Its loop
+One consumer in one group reads every partition (docs/protocol.md §5).  Its loop
 handles one record at a time:
 
 * commit **after** processing (at-least-once): poll, process, commit;

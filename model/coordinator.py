@@ -1,4 +1,4 @@
-"""The transaction coordinator (TC): one per transactional id (PROTOCOL.md §3, KIP-98).
+"""The transaction coordinator (TC): one per transactional id (docs/protocol.md §6, KIP-98).
 
 Per transactional id the TC keeps the producer epoch, the state (one of the
 eight of ``TransactionState``), the partitions of the current transaction

@@ -1,6 +1,6 @@
 """The network and the fault budget: what the world does to the protocol.
 
-Network assumptions (PROTOCOL.md §1, issue 2):
+Network assumptions (docs/protocol.md §3):
 
 * Each producer has one TCP connection per partition leader; a connection
   is FIFO.  A new connection (after a request timeout or a restart) is a

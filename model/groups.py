@@ -1,4 +1,4 @@
-"""The group coordinator: committed offsets, transactional offsets, generations (PROTOCOL.md §5).
+"""The group coordinator: committed offsets, transactional offsets, generations (docs/protocol.md §8).
 
 One consumer group reads the one input partition.  The group coordinator
 keeps the committed offset, the offsets a transaction has sent but not yet

@@ -1,4 +1,4 @@
-"""The processor: a consume-transform-produce loop with a transactional producer (PROTOCOL.md §3-§5).
+"""The processor: a consume-transform-produce loop with a transactional producer (docs/protocol.md §6-§8).
 
 Each instance runs the loop of the Kafka documentation's exactly-once
 example::

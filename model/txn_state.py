@@ -1,7 +1,7 @@
-"""The state of the exactly-once world: consume, transform, produce (PROTOCOL.md §3-§6).
+"""The state of the exactly-once world: consume, transform, produce (docs/protocol.md §6-§9).
 
 An input partition holds ``bounds.records`` records, already written and
-stable (the upstream producer is out of scope here: issue 2's modes model
+stable (the upstream producer is out of scope here: the delivery-path modes model
 it).  A *processor* reads an input record, writes one output record derived
 from it to each of two output partitions, sends its input offset to the
 transaction and commits, all in one Kafka transaction.  A downstream reader

@@ -1,7 +1,7 @@
 """Protocol versions and historical variants, read by actions as plain flags.
 
 One row per Kafka version (or historical client behaviour) worth checking;
-the flags change only the transactional protocol (PROTOCOL.md §6), so the
+the flags change only the transactional protocol (docs/protocol.md §9), so the
 variants apply to the exactly-once modes.  The default is today's Kafka.
 """
 

@@ -8,7 +8,7 @@ listed in :data:`STRENGTHENING` and proves the conjunction.  Each lemma is
 an ordinary ``always`` property: ``deliverycheck verify`` checks it like any
 promise, and expected.toml records its verdicts.
 
-The idempotent producer's argument, in four lemmas (PROTOCOL.md §2, KIP-98):
+The idempotent producer's argument, in four lemmas (docs/protocol.md §4, KIP-98):
 
 * every batch the network or a log mentions was created by the producer;
 * the producer hands out (epoch, sequence) *keys* in increasing order per

@@ -5,7 +5,7 @@ state, but neither is inductive: an arbitrary state can pair a reader's
 view with a coordinator, a network and logs that no history produces.
 These lemmas rule such states out; with them both promises are proved by
 k-induction (k = 1) at the default bounds (``deliverycheck prove``,
-docs/smt.md).  The argument, in the protocol's terms (PROTOCOL.md §3-§5,
+docs/smt.md).  The argument, in the protocol's terms (docs/protocol.md §6-§8,
 KIP-98, KIP-447, KIP-890):
 
 * bookkeeping: records, requests, logs and instances name attempts that

@@ -1,4 +1,4 @@
-"""The Kafka model, step by step: hand-built scenarios from PROTOCOL.md."""
+"""The Kafka model, step by step: hand-built scenarios from docs/protocol.md."""
 
 from __future__ import annotations
 

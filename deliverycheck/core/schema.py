@@ -8,7 +8,7 @@ when a model writes a value outside its field's range instead of wrapping it.
 
 Fields marked ``ghost`` record history (what the application was told, what
 the consumer emitted) so that promises are checkable; protocol actions must
-never read them (DESIGN.md, principle 3).  ``tests/test_model.py`` checks
+never read them (docs/architecture.md).  ``tests/test_model.py`` checks
 that by running every action with ghost cells poisoned.
 """
 
