@@ -5,7 +5,8 @@ Lanes, left to right in the direction records flow: each producer session
 partition's leader, the consumer, the group coordinator.  Produce requests
 and responses wait in the ``rq_*``/``rs_*`` fields (one channel per
 direction and partition); a step's event names its lane and gives a short
-label.  Reads decoded states only (see deliverycheck/core/scene.py).
+label.  Reads decoded states only (see deliverycheck/core/scene.py), and
+what a label states is read from the transition (model/telling.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Callable
 from deliverycheck.core.scene import Channel, Event, Exchange, Lane, Scene
 
 from .state import BATCH_STATES, DUPLICATE, OUT_OF_ORDER, RESPONSE_CODES, RETRIABLE, sizes
+from .telling import written
 
 EventFn = Callable[[dict, dict, dict, Any], Event]
 _EVENTS: dict[str, EventFn] = {}
@@ -106,9 +108,10 @@ def ev_producer_restart(a, b, x, c):
 @event_of
 def ev_broker_append(a, b, x, c):
     p, k = a["p"], a["k"]
-    if x["log_len"][p] > b["log_len"][p]:
-        return Event(leader(p), f"append {_b(k)} @{b['log_len'][p]}")
-    return Event(leader(p), f"reject {_b(k)}")
+    at = written(b, x, "log", "log_len", p)
+    if at:
+        return Event(leader(p), f"append {_b(k)} @{','.join(map(str, at))}")
+    return Event(leader(p), f"append nothing ({_b(k)})")
 
 
 @event_of
@@ -142,7 +145,7 @@ def ev_consumer_commit(a, b, x, c):
 
 @event_of
 def ev_consumer_restart(a, b, x, c):
-    offsets = ",".join(str(o) for o in x["committed"])
+    offsets = ",".join(str(o) for o in x["pos"])
     return Event(CONSUMER, f"resume at {offsets}", crash=True,
                  exchanges=(Exchange(GROUP, inbound=True),))
 
@@ -174,7 +177,13 @@ def event(name: str, args: dict[str, int], before: dict, after: dict, c: Any) ->
     return _EVENTS[name](args, before, after, c)
 
 
-SCENE = Scene(lanes=lanes, channels=channels, event=event)
+def observers(c: Any) -> list:
+    """The actors of configuration ``c``'s world that the model computes (the downstream reader)."""
+    from .txn_scene import txn_observers
+    return txn_observers(c) if c.mode.transactional else []
+
+
+SCENE = Scene(lanes=lanes, channels=channels, event=event, observers=observers)
 
 # The exactly-once world's events register themselves in the same table.
 from . import txn_scene  # noqa: E402,F401

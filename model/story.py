@@ -1,8 +1,11 @@
 """Each step told as a sentence in protocol terms, for counterexample stories.
 
 ``describe(action, args, before, after, c)`` reads the decoded states around
-the step (``{field: value}``) and never changes anything.  Producer sessions
-are P1, P2, ... (one per producer id), records r1, r2, ..., batches b1, b2, ...
+the step (``{field: value}``) and never changes anything.  Every fact a
+sentence states (an offset written, a message sent, an answer, what the
+application was told) is read from the transition (model/telling.py), not
+assumed from what the action is meant to do.  Producer sessions are P1,
+P2, ... (one per producer id), records r1, r2, ..., batches b1, b2, ...
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .state import ACKED, BATCH_STATES, DUPLICATE, FAILED, QUEUED, RESPONSE_CODES
+from .telling import changed, listing, offsets, sent, taken, written
 
 Tell = Callable[[dict, dict, dict, Any], str]
 _TELLERS: dict[str, Tell] = {}
@@ -34,33 +38,77 @@ def _producer(s: dict, k: int | None = None) -> str:
     return f"P{(s['b_pid'][k] if k is not None else s['session']) + 1}"
 
 
+def _requests(s: dict, p: int) -> list[list[int]]:
+    return [s["rq_batch"][p], s["rq_conn"][p]]
+
+
+def _responses(s: dict, p: int) -> list[list[int]]:
+    return [s["rs_batch"][p], s["rs_code"][p], s["rs_conn"][p]]
+
+
+def _partitions(s: dict) -> range:
+    return range(len(s["log_len"]))
+
+
+def _requested(b: dict, x: dict) -> list[tuple[int, int, int]]:
+    """(partition, batch index, connection) of every produce request the step sent."""
+    return [(p, m[0] - 1, m[1]) for p in _partitions(x) for m in sent(_requests(b, p), _requests(x, p))]
+
+
+def _answered(b: dict, x: dict, p: int) -> list[tuple[int, str]]:
+    """(batch index, code) of every response the step sent from partition ``p``."""
+    return [(m[0] - 1, RESPONSE_CODES.get(m[1], f"code {m[1]}"))
+            for m in sent(_responses(b, p), _responses(x, p))]
+
+
+def _sending(b: dict, x: dict, connection: bool = False) -> str:
+    """Where the step's produce requests went (and on which connection), read from the channels."""
+    out = _requested(b, x)
+    if not out:
+        return "; no request goes out"
+    return "".join(f" {'on connection ' + str(conn) + ' ' if connection else ''}to partition {p}"
+                   for p, _, conn in out)
+
+
+def _told(b: dict, x: dict, k: int) -> str:
+    """What completing batch ``k``'s future told the application, if the step completed it."""
+    if x["b_state"][k] == b["b_state"][k]:
+        return ""
+    return {ACKED: "; the application is told it is written",
+            FAILED: "; the application is told the send failed"}.get(x["b_state"][k], "")
+
+
 @_teller
 def tell_producer_send(a, b, x, c):
-    k, p = a["k"], a["r"] % c.bounds.partitions
-    told = "; with acks=0 the application is told it is written" if c.mode.acks == 0 else ""
-    return f"{_producer(x, k)} sends r{a['r'] + 1} as {_batch(x, k, c)} to partition {p}{told}"
+    k = a["k"]
+    return (f"{_producer(x, k)} sends r{x['b_rec'][k]} as {_batch(x, k, c)}{_sending(b, x)}"
+            f"{_told(b, x, k)}")
 
 
 @_teller
 def tell_producer_resend(a, b, x, c):
-    k, p = a["k"], a["r"] % c.bounds.partitions
-    return (f"the application sends r{a['r'] + 1} again: {_producer(x, k)} sends it as new "
-            f"{_batch(x, k, c)} to partition {p}")
+    k = a["k"]
+    return (f"the application sends r{x['b_rec'][k]} again: {_producer(x, k)} sends it as new "
+            f"{_batch(x, k, c)}{_sending(b, x)}{_told(b, x, k)}")
 
 
 @_teller
 def tell_producer_retry(a, b, x, c):
     k = a["k"]
-    return f"{_producer(x, k)} retries {_batch(x, k, c)} on connection {x['conn'][a['p']]}"
+    return f"{_producer(x, k)} retries {_batch(x, k, c)}{_sending(b, x, connection=True)}"
 
 
 @_teller
 def tell_producer_timeout(a, b, x, c):
     p = a["p"]
-    changed = [k for k in range(len(x["b_state"])) if b["b_state"][k] != x["b_state"][k]]
-    fates = ", ".join(f"b{k + 1} {'queued for retry' if x['b_state'][k] == QUEUED else 'failed'}"
-                      for k in changed)
-    return f"{_producer(x)}'s request to partition {p} times out; it closes the connection ({fates})"
+    moved = changed(b["b_state"], x["b_state"])
+    fates = ", ".join(f"b{k + 1} {BATCH_STATES[x['b_state'][k]]}" for k in moved) or "no batch changes"
+    closes = ("it closes the connection and opens connection " f"{x['conn'][p]}"
+              if x["conn"][p] != b["conn"][p] else "its connection stays open")
+    dropped = sum(len(taken(_responses(b, q), _responses(x, q))) for q in _partitions(x))
+    drop = f", dropping {dropped} unread response{'s' if dropped != 1 else ''}" if dropped else ""
+    bump = f"; it bumps its epoch to {x['epoch']}" if x["epoch"] != b["epoch"] else ""
+    return f"{_producer(x)}'s request to partition {p} times out; {closes}{drop} ({fates}){bump}"
 
 
 @_teller
@@ -69,8 +117,9 @@ def tell_producer_receive(a, b, x, c):
     # .get: a counterexample to induction starts in an arbitrary state, where a
     # response slot may hold a code no reachable state has
     code = RESPONSE_CODES.get(b["rs_code"][p][i], f"code {b['rs_code'][p][i]}")
-    if b["rs_conn"][p][i] != b["conn"][p]:
-        return f"a {code} response for b{k + 1} arrives on a closed connection and is discarded"
+    if x["b_state"][k] == b["b_state"][k]:
+        return f"a {code} response for b{k + 1} arrives and is discarded (b{k + 1} stays " \
+               f"{BATCH_STATES[x['b_state'][k]]})"
     fate = {ACKED: "the application is told it is written", QUEUED: "it will be retried",
             FAILED: "the application is told the send failed"}.get(
                 x["b_state"][k], BATCH_STATES[x["b_state"][k]])
@@ -80,53 +129,63 @@ def tell_producer_receive(a, b, x, c):
 
 @_teller
 def tell_producer_restart(a, b, x, c):
-    lost = [f"b{k + 1}" for k in range(len(x["b_state"])) if x["b_state"][k] != b["b_state"][k]]
-    return (f"{_producer(b)} crashes and restarts as {_producer(x)} with a new producer id; "
-            f"{', '.join(lost)} lost with it")
+    lost = [f"b{k + 1}" for k in changed(b["b_state"], x["b_state"])]
+    new = (f"restarts as {_producer(x)} with a new producer id" if x["session"] != b["session"]
+           else f"restarts with the same producer id")
+    return f"{_producer(b)} crashes and {new}; {', '.join(lost) or 'no batch'} lost with it"
 
 
 @_teller
 def tell_broker_append(a, b, x, c):
     p, i, k = a["p"], a["i"], a["k"]
     via = f" from connection {b['rq_conn'][p][i]}"
-    if x["log_len"][p] > b["log_len"][p]:
-        return (f"the leader of partition {p} appends {_batch(x, k, c)}{via} at offset "
-                f"{b['log_len'][p]}")
-    code = _code(x, p, k)
-    if code == RESPONSE_CODES[DUPLICATE]:
-        return f"the leader of partition {p} recognises b{k + 1}{via} as a duplicate and does not append it"
-    return f"the leader of partition {p} rejects {_batch(x, k, c)}{via} with {code}"
-
-
-def _code(x: dict, p: int, k: int) -> str:
-    """Code of the newest response for batch ``k`` on partition ``p``."""
-    for slot in reversed(range(len(x["rs_batch"][p]))):
-        if x["rs_batch"][p][slot] == k + 1:
-            return RESPONSE_CODES[x["rs_code"][p][slot]]
-    return "a response the closed connection drops"
+    at = written(b, x, "log", "log_len", p)
+    answers = _answered(b, x, p)
+    closed = " (its connection is closed)" if b["rq_conn"][p][i] != b["conn"][p] else ""
+    reply = (f" and answers {listing([code for _, code in answers])}" if answers
+             else f" and sends no answer{closed}") if c.mode.acks != 0 else ""
+    if at:
+        where = listing([str(j) for j in at])
+        return (f"the leader of partition {p} appends {_batch(x, k, c)}{via} at offset{'s' if len(at) > 1 else ''} "
+                f"{where}{reply}")
+    if any(code == RESPONSE_CODES[DUPLICATE] for _, code in answers):
+        return (f"the leader of partition {p} recognises b{k + 1}{via} as a duplicate, appends "
+                f"nothing{reply}")
+    return f"the leader of partition {p} appends nothing for {_batch(x, k, c)}{via}{reply}"
 
 
 @_teller
 def tell_broker_fail_transient(a, b, x, c):
-    return (f"the leader of partition {a['p']} answers b{a['k'] + 1} with "
-            f"NOT_LEADER_OR_FOLLOWER (retriable) and appends nothing")
+    p, k = a["p"], a["k"]
+    answers = _answered(b, x, p)
+    reply = f"answers b{k + 1} with {listing([code for _, code in answers])}" if answers \
+        else f"drops b{k + 1} without an answer"
+    at = written(b, x, "log", "log_len", p)
+    wrote = f" and appends it at offset {listing([str(j) for j in at])}" if at else " and appends nothing"
+    return f"the leader of partition {p} {reply}{wrote}"
 
 
 @_teller
 def tell_broker_expire_producer(a, b, x, c):
-    return (f"partition {a['p']} forgets the state of producer P{a['q'] + 1} "
-            f"(producer.id.expiration.ms)")
+    p, q = a["p"], a["q"]
+    if x["ps_known"][p][q] == b["ps_known"][p][q]:
+        return f"partition {p} keeps the state of producer P{q + 1}"
+    return f"partition {p} forgets the state of producer P{q + 1} (producer.id.expiration.ms)"
 
 
 @_teller
 def tell_consumer_poll(a, b, x, c):
     p = a["p"]
-    return f"the consumer polls r{x['c_rec']} at offset {b['pos'][p]} of partition {p}"
+    got = f"r{x['c_rec']}" if x["c_rec"] else "nothing"
+    return (f"the consumer polls {got} at offset {b['pos'][p]} of partition {p}; its position "
+            f"becomes {x['pos'][p]}")
 
 
 @_teller
 def tell_consumer_process(a, b, x, c):
     r = a["r"]
+    if x["out"][r] == b["out"][r]:
+        return f"the consumer processes r{r + 1}, but no effect is emitted"
     times = x["out"][r]
     again = "" if times == 1 else f" (time {times})"
     return f"the consumer processes r{r + 1}: its effect is emitted{again}"
@@ -134,28 +193,32 @@ def tell_consumer_process(a, b, x, c):
 
 @_teller
 def tell_consumer_commit(a, b, x, c):
-    return f"the consumer commits offsets {_offsets(x['committed'])}"
+    same = " (unchanged)" if x["committed"] == b["committed"] else ""
+    return f"the consumer commits offsets {offsets(x['committed'])}{same}"
 
 
 @_teller
 def tell_consumer_restart(a, b, x, c):
-    return f"the consumer crashes and restarts from the committed offsets {_offsets(x['committed'])}"
+    if x["pos"] == x["committed"]:
+        return f"the consumer crashes and restarts from the committed offsets {offsets(x['pos'])}"
+    return (f"the consumer crashes and restarts at offsets {offsets(x['pos'])} (the committed "
+            f"offsets are {offsets(x['committed'])})")
 
 
 @_teller
 def tell_network_lose_request(a, b, x, c):
-    p, k = a["p"], a["k"]
-    return f"the network loses the request carrying b{k + 1} ({_rec(b, k)}) to partition {p}"
+    p = a["p"]
+    gone = taken(_requests(b, p), _requests(x, p))
+    what = listing([f"b{m[0]} ({_rec(b, m[0] - 1)})" for m in gone]) or "nothing"
+    return f"the network loses the request carrying {what} to partition {p}"
 
 
 @_teller
 def tell_network_lose_response(a, b, x, c):
-    p, k = a["p"], a["k"]
-    return f"the network loses the response for b{k + 1} ({_rec(b, k)}) from partition {p}"
-
-
-def _offsets(xs: list[int]) -> str:
-    return ", ".join(f"p{p}={o}" for p, o in enumerate(xs))
+    p = a["p"]
+    gone = taken(_responses(b, p), _responses(x, p))
+    what = listing([f"b{m[0]} ({_rec(b, m[0] - 1)})" for m in gone]) or "nothing"
+    return f"the network loses the response for {what} from partition {p}"
 
 
 def describe(name: str, args: dict[str, int], before: dict, after: dict, c: Any) -> str:

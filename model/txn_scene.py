@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.scene import Channel, Event, Exchange, Lane
+from deliverycheck.core.scene import Channel, Event, Exchange, Lane, Observer
 
 from .scene import GROUP, event_of
+from .telling import written
 from .txn_state import (ABORT, COMMIT, INSTANCES, IN_TXN, OFFSETS, OUTPUTS, STOPPED, TC_STATES,
                         tid)
 
 TC = "TC"
+READER = "R"
 _KIND = {COMMIT: "COMMIT", ABORT: "ABORT"}
 
 
@@ -39,6 +41,21 @@ def txn_lanes(c: Any) -> list[Lane]:
             + [Lane(TC, "transaction coordinator")]
             + [Lane(out(o), f"leader of o{o}") for o in range(OUTPUTS)]
             + [Lane(GROUP, "group coordinator")])
+
+
+def reader_returned(s: Any, c: Any) -> list[tuple[str, str]]:
+    """What the downstream reader has been returned in the concrete state view ``s``:
+    every record a fetch with the mode's isolation level returns (broker_txn.fetched)."""
+    from .broker_txn import fetched
+    from .txn_state import log_capacity
+    return [(out(o), f"r{s.ent_rec[o][j]} @{j} (#{s.ent_tag[o][j]})")
+            for o in range(OUTPUTS) for j in range(log_capacity(c)) if fetched(s, c, o, j)]
+
+
+def txn_observers(c: Any) -> list[Observer]:
+    """The downstream reader of the output partitions, which the model computes, not steps."""
+    return [Observer("reader", Lane(READER, f"downstream reader ({c.mode.isolation})"),
+                     reader_returned)]
 
 
 def txn_channels(c: Any) -> list[Channel]:
@@ -135,11 +152,12 @@ def ev_processor_commit_offsets(a, b, x, c):
 @event_of
 def ev_coordinator_end_txn(a, b, x, c):
     i, t = a["i"], tid(c, a["i"])
+    late = not b["et_live"][i][a["k"]]
     if x["tc_state"][t] != b["tc_state"][t]:
-        return Event(TC, f"write {TC_STATES[x['tc_state'][t]]}")
-    # answered within the step: fenced, or nothing to write
-    answer = "PRODUCER_FENCED" if x["g_fenced"] and not b["g_fenced"] else "answer at once"
-    return Event(TC, answer, exchanges=(Exchange(inst(i)),))
+        return Event(TC, f"write {TC_STATES[x['tc_state'][t]]}", late=late)
+    # answered within the step: fenced, or nothing to write; a late request's sender no longer listens
+    answer = "PRODUCER_FENCED" if _fenced(b, x, i) else "answer at once"
+    return Event(TC, answer, exchanges=() if late else (Exchange(inst(i)),), late=late)
 
 
 @event_of
@@ -172,20 +190,26 @@ def ev_coordinator_failover(a, b, x, c):
 
 @event_of
 def ev_broker_append_txn(a, b, x, c):
-    o, i = a["o"], a["i"]
-    if x["log_len"][o] > b["log_len"][o]:
-        label = f"append @{b['log_len'][o]}"
+    o, i, k = a["o"], a["i"], a["k"]
+    at = written(b, x, "ent_kind", "log_len", o)
+    if at:
+        label = f"append @{','.join(map(str, at))}"
     else:
         label = "reject: FENCED" if _fenced(b, x, i) else "reject"
-    return Event(out(o), label, exchanges=(Exchange(inst(i)),))
+    late = not b["rq_live"][o][i][k]
+    # a late request's sender no longer waits: no answer is drawn back to it
+    return Event(out(o), label, exchanges=() if late else (Exchange(inst(i)),), late=late)
 
 
 @event_of
 def ev_broker_write_marker(a, b, x, c):
-    o = a["o"]
-    if x["log_len"][o] > b["log_len"][o]:
-        return Event(out(o), f"write marker @{b['log_len'][o]}")
-    return Event(out(o), "reject marker")
+    o, t = a["o"], a["t"]
+    at = written(b, x, "ent_kind", "log_len", o)
+    if at:
+        return Event(out(o), f"write marker @{','.join(map(str, at))}")
+    took = any(x[f][o][t] != b[f][o][t] for f in ("pst_first", "pst_epoch", "pst_cepoch"))
+    # nothing written: the partition either took it with no transaction open, or changed nothing
+    return Event(out(o), "marker: nothing open" if took else "marker: no change")
 
 
 @event_of

@@ -2,8 +2,10 @@
 
 Each property is a predicate over one state; its docstring states the
 promise exactly, and ``claims`` names the modes whose users rely on it.
-What each mode is *expected* to satisfy or break is recorded, with reasons,
-in ``properties/expected.toml``.
+``explain`` says, for a concrete state that breaks it, what is wrong there
+in the same terms (for the end of a story and a picture).  What each mode
+is *expected* to satisfy or break is recorded, with reasons, in
+``properties/expected.toml``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,80 @@ from deliverycheck.core.ops import all_, and_, any_, get, implies
 from deliverycheck.model.modes import pipeline
 from deliverycheck.core.spec import always, final, progress
 from deliverycheck.model import settled
-from deliverycheck.model.state import ACKED
+from deliverycheck.model.state import ACKED, BATCH_STATES, IDLE, INFLIGHT, QUEUED
+
+
+# -- what a broken promise shows (concrete states only: plain Python is fine here) --
+
+def _entries(s: Any, c: Any) -> list[tuple[int, int, int]]:
+    """(partition, offset, batch index) of every log entry."""
+    return [(p, j, s.log[p][j] - 1) for p in range(c.bounds.partitions)
+            for j in range(s.log_len[p]) if s.log[p][j]]
+
+
+def _offsets_of(s: Any, c: Any, same) -> list[tuple[int, int, list[int]]]:
+    """(partition, key, offsets) of every key that ``same(batch)`` gives more than one log entry."""
+    groups: dict = {}
+    for p, j, k in _entries(s, c):
+        groups.setdefault((p, same(k)), []).append(j)
+    return [(p, key, js) for (p, key), js in sorted(groups.items()) if len(js) > 1]
+
+
+def _explain_acked(s, c):
+    logged = {k for _, _, k in _entries(s, c)}
+    return [f"b{k + 1} (r{s.b_rec[k]}) was acked to the application but is in no log"
+            for k in range(c.bounds.batches) if s.b_state[k] == ACKED and k not in logged]
+
+
+def _explain_loss(s, c):
+    return [f"r{r + 1} was handed to the producer but its effect was never emitted"
+            for r in range(c.bounds.records) if r < s.handed and s.out[r] == 0]
+
+
+def _explain_skip(s, c):
+    return [f"r{s.b_rec[k]} is at offset {j} of partition {p} but was never processed"
+            for p, j, k in _entries(s, c) if s.out[s.b_rec[k] - 1] == 0]
+
+
+def _explain_duplicate_log(s, c):
+    return [f"r{rec} is in partition {p}'s log {len(js)} times, at offsets {', '.join(map(str, js))}"
+            for p, rec, js in _offsets_of(s, c, lambda k: s.b_rec[k])]
+
+
+def _explain_duplicate_send(s, c):
+    return [f"b{k + 1} (one send of r{s.b_rec[k]}) is in partition {p}'s log {len(js)} times, at "
+            f"offsets {', '.join(map(str, js))}" for p, k, js in _offsets_of(s, c, lambda k: k)]
+
+
+def _explain_order(s, c):
+    out = []
+    entries = _entries(s, c)
+    for p, i, a in entries:
+        for q, j, b in entries:
+            if p == q and i < j and s.b_pid[a] == s.b_pid[b] and a > b:
+                out.append(f"P{s.b_pid[a] + 1}'s b{a + 1} (r{s.b_rec[a]}, sent after b{b + 1}) is at "
+                           f"offset {i} of partition {p}, before b{b + 1} (r{s.b_rec[b]}) at offset {j}")
+    return out
+
+
+def _explain_output(s, c):
+    return [f"r{r + 1}'s effect was emitted {n} times" for r, n in enumerate(s.out) if n > 1]
+
+
+def _explain_unsettled(s, c):
+    out = []
+    if s.handed < c.bounds.records:
+        out.append(f"only {s.handed} of {c.bounds.records} records were handed to the producer")
+    out += [f"b{k + 1} (r{s.b_rec[k]}) is still {BATCH_STATES[st]}"
+            for k, st in enumerate(s.b_state) if st in (QUEUED, INFLIGHT)]
+    wire = sum(1 for rows in (s.rq_batch, s.rs_batch) for row in rows for slot in row if slot)
+    if wire:
+        out.append(f"{wire} message{'s' if wire != 1 else ''} still in the network")
+    if s.c_stage != IDLE:
+        out.append("the consumer is not idle")
+    out += [f"the consumer is at offset {q} of partition {p}, whose log ends at {n}"
+            for p, (q, n) in enumerate(zip(s.pos, s.log_len)) if q != n]
+    return out
 
 
 def _pairs(s: Any, c: Any):
@@ -30,7 +105,8 @@ def _record(s: Any, entry: Any) -> Any:
     return get(s.b_rec, entry - 1)
 
 
-@always(scope=pipeline, claims=("at-least-once", "idempotent"))
+@always(scope=pipeline, claims=("at-least-once", "idempotent"),
+        explain=_explain_acked)
 def acked_in_log(s, c):
     """Every record whose send was acknowledged to the application is in the log.
 
@@ -44,7 +120,8 @@ def acked_in_log(s, c):
                 for k in range(c.bounds.batches))
 
 
-@final(scope=pipeline, claims=("at-least-once", "idempotent"))
+@final(scope=pipeline, claims=("at-least-once", "idempotent"),
+       explain=_explain_loss)
 def no_loss(s, c):
     """End to end, nothing is lost: every record handed to the producer is processed.
 
@@ -55,7 +132,8 @@ def no_loss(s, c):
     return all_(implies(r < s.handed, s.out[r] >= 1) for r in range(c.bounds.records))
 
 
-@final(scope=pipeline, claims=("at-least-once", "idempotent"))
+@final(scope=pipeline, claims=("at-least-once", "idempotent"),
+       explain=_explain_skip)
 def no_skip(s, c):
     """The consumer skips nothing: every record that reached a log is processed.
 
@@ -69,7 +147,8 @@ def no_skip(s, c):
                 for p in range(c.bounds.partitions) for i in range(c.bounds.log))
 
 
-@always(scope=pipeline, claims=("at-most-once",))
+@always(scope=pipeline, claims=("at-most-once",),
+        explain=_explain_duplicate_log)
 def no_duplicate_log(s, c):
     """No record appears twice in a partition's log.
 
@@ -80,7 +159,8 @@ def no_duplicate_log(s, c):
                 for p, i, j, written in _pairs(s, c))
 
 
-@always(scope=pipeline, claims=("at-most-once", "idempotent"))
+@always(scope=pipeline, claims=("at-most-once", "idempotent"),
+        explain=_explain_duplicate_send)
 def no_duplicate_send(s, c):
     """No single ``send()`` is written twice: the producer's own retries are deduplicated.
 
@@ -91,7 +171,8 @@ def no_duplicate_send(s, c):
     return all_(implies(written, s.log[p][i] != s.log[p][j]) for p, i, j, written in _pairs(s, c))
 
 
-@always(scope=pipeline, claims=("at-most-once", "idempotent"))
+@always(scope=pipeline, claims=("at-most-once", "idempotent"),
+        explain=_explain_order)
 def in_order(s, c):
     """Within a producer session and partition, records appear in send order.
 
@@ -105,13 +186,15 @@ def in_order(s, c):
                 for p, i, j, written in _pairs(s, c))
 
 
-@always(scope=pipeline, claims=("at-most-once",))
+@always(scope=pipeline, claims=("at-most-once",),
+        explain=_explain_output)
 def no_duplicate_output(s, c):
     """No record's effect is emitted twice by the consumer (end to end)."""
     return all_(s.out[r] <= 1 for r in range(c.bounds.records))
 
 
-@progress(scope=pipeline, claims=("at-most-once", "at-least-once", "idempotent"))
+@progress(scope=pipeline, claims=("at-most-once", "at-least-once", "idempotent"),
+          explain=_explain_unsettled)
 def can_settle(s, c):
     """Whatever the faults did, once they stop the run can still end properly.
 
@@ -123,7 +206,8 @@ def can_settle(s, c):
     return settled(s, c)
 
 
-@final(scope=pipeline, claims=("at-most-once", "at-least-once", "idempotent"))
+@final(scope=pipeline, claims=("at-most-once", "at-least-once", "idempotent"),
+       explain=_explain_unsettled)
 def no_stuck(s, c):
     """Every run that can make no more steps has properly ended.
 

@@ -1,7 +1,9 @@
-"""What Kafka promises about exactly-once processing (PROTOCOL.md §7).
+"""What Kafka promises about exactly-once processing (docs/protocol.md §10).
 
 The reader's view is what a downstream consumer with the mode's
-``isolation.level`` is returned (:func:`broker_txn.fetched`); "committed"
+``isolation.level`` is returned (:func:`broker_txn.fetched`; the promises
+that speak of it ``observe`` the scene's reader, so their pictures draw
+it); "committed"
 means the record's transaction ended with a COMMIT marker.  A *transaction
 attempt* is one processor's begin ... commit or abort, tagged in history
 fields; its outcome is what the application decided or the coordinator
@@ -16,7 +18,8 @@ from deliverycheck.core.ops import all_, and_, any_, count, get, implies, not_, 
 from deliverycheck.core.spec import always, final, progress
 from deliverycheck.model import broker_txn, coordinator
 from deliverycheck.model.modes import transactional
-from deliverycheck.model.txn_state import ABORTED, ONGOING, OUTPUTS, attempts, log_capacity, txn_ids
+from deliverycheck.model.txn_state import (ABORTED, ONGOING, OUTCOMES, OUTPUTS, TC_STATES, attempts,
+                                           log_capacity, txn_ids)
 
 # The configurations that promise exactly-once (the pitfall modes are run to
 # show what they break, not because they promise it).
@@ -48,7 +51,75 @@ def _quiet(s: Any, c: Any) -> Any:
                 for t in range(txn_ids(c)))
 
 
-@always(claims=EOS, scope=transactional)
+# -- what a broken promise shows (concrete states only: plain Python is fine here) --
+
+def _returned(s: Any, c: Any) -> list[tuple[int, int]]:
+    """(output, offset) of every record the downstream reader has been returned."""
+    return [(o, j) for o, j in _entries(c) if broker_txn.fetched(s, c, o, j)]
+
+
+def _record(s: Any, o: int, j: int) -> str:
+    return f"r{s.ent_rec[o][j]} at offset {j} of o{o} (attempt #{s.ent_tag[o][j]})"
+
+
+def _explain_atomic(s, c):
+    seen = {o: {s.ent_tag[o][j] for oo, j in _returned(s, c) if oo == o} for o in range(OUTPUTS)}
+    out = []
+    for n in sorted(seen[0] ^ seen[1]):
+        has, lacks = (0, 1) if n in seen[0] else (1, 0)
+        out.append(f"the reader has been returned attempt #{n}'s record from o{has} but none "
+                   f"from o{lacks}")
+    return out
+
+
+def _explain_aborted(s, c):
+    return [f"the reader has been returned {_record(s, o, j)}, and attempt #{s.ent_tag[o][j]} was "
+            f"{OUTCOMES[s.outcome[s.ent_tag[o][j]]]}" for o, j in _returned(s, c)
+            if s.outcome[s.ent_tag[o][j]] == ABORTED]
+
+
+def _explain_offsets(s, c):
+    out = []
+    for r in range(c.bounds.records):
+        offset = r < s.gc_committed
+        outputs = [o for o in range(OUTPUTS) if _copies(s, c, o, r) >= 1]
+        if offset and len(outputs) < OUTPUTS:
+            missing = [f"o{o}" for o in range(OUTPUTS) if o not in outputs]
+            out.append(f"r{r + 1}'s offset is committed (committed offset {s.gc_committed}) but its "
+                       f"output is not committed on {' and '.join(missing)}")
+        elif not offset and len(outputs) == OUTPUTS:
+            out.append(f"r{r + 1}'s output is committed on o0 and o1 but its offset is not "
+                       f"(committed offset {s.gc_committed})")
+    return out
+
+
+def _explain_zombie(s, c):
+    return [f"the reader has been returned {_record(s, o, j)}, appended with an epoch older than "
+            "one a newer instance already held" for o, j in _returned(s, c) if s.ent_stale[o][j]]
+
+
+def _explain_exactly_once(s, c):
+    return [f"r{r + 1}'s output is committed {n} time{'s' if n != 1 else ''} on o{o}"
+            for r in range(c.bounds.records) for o in range(OUTPUTS)
+            for n in [_copies(s, c, o, r)] if n != 1]
+
+
+def _explain_hanging(s, c):
+    out = [f"transactional id {t} is {TC_STATES[s.tc_state[t]]}"
+           + (" with a state change pending" if s.tc_pending[t] else "")
+           for t in range(txn_ids(c)) if not coordinator.completed(s, t)]
+    for o in range(OUTPUTS):
+        for t in range(txn_ids(c)):
+            if s.pst_first[o][t]:
+                out.append(f"o{o} holds an open transaction of producer {t} from offset "
+                           f"{s.pst_first[o][t] - 1}: its last stable offset stays there while its "
+                           f"log ends at {s.log_len[o]}")
+    out += [f"the offsets partition holds an open transaction of producer {t}"
+            for t in range(txn_ids(c)) if s.pst_first[OUTPUTS][t]]
+    return out
+
+
+@always(claims=EOS, scope=transactional, observes=("reader",), explain=_explain_atomic)
 def atomic_transactions(s, c):
     """Each transaction's records are seen on both output partitions or on neither.
 
@@ -67,7 +138,7 @@ def atomic_transactions(s, c):
                               for n in range(1, attempts(c) + 1)))
 
 
-@always(claims=EOS, scope=transactional)
+@always(claims=EOS, scope=transactional, observes=("reader",), explain=_explain_aborted)
 def no_aborted_read(s, c):
     """The downstream reader is never returned a record of an aborted transaction.
 
@@ -78,7 +149,7 @@ def no_aborted_read(s, c):
                 for o, j in _entries(c))
 
 
-@always(claims=EOS, scope=transactional)
+@always(claims=EOS, scope=transactional, explain=_explain_offsets)
 def offsets_match_outputs(s, c):
     """Input offsets are committed if and only if the outputs derived from them are.
 
@@ -91,7 +162,7 @@ def offsets_match_outputs(s, c):
         for r in range(c.bounds.records)))
 
 
-@always(claims=EOS, scope=transactional)
+@always(claims=EOS, scope=transactional, observes=("reader",), explain=_explain_zombie)
 def zombie_fenced(s, c):
     """Once a new instance holds epoch e, nothing written with an older epoch becomes visible.
 
@@ -105,7 +176,7 @@ def zombie_fenced(s, c):
                 for o, j in _entries(c))
 
 
-@final(claims=EOS, scope=transactional)
+@final(claims=EOS, scope=transactional, explain=_explain_exactly_once)
 def exactly_once(s, c):
     """End to end, each input record's effect is committed exactly once.
 
@@ -115,7 +186,7 @@ def exactly_once(s, c):
     return all_(_copies(s, c, o, r) == 1 for r in range(c.bounds.records) for o in range(OUTPUTS))
 
 
-@progress(claims=EOS, scope=transactional)
+@progress(claims=EOS, scope=transactional, explain=_explain_hanging)
 def no_hanging_transaction(s, c):
     """Once faults stop, every transaction can complete and every LSO catch up.
 

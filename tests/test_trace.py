@@ -76,7 +76,8 @@ def test_story_tells_each_step_and_only_what_changed():
     assert "times out" in text and "appends b1 (r1)" in text
     assert "handed 0 -> 1" in text and "b_state[0] unused -> in flight" in text
     assert "consumer" not in text.split("Bounds")[1].split("In the last")[0]   # nothing unchanged shown
-    assert text.rstrip().endswith("No record appears twice in a partition's log.")
+    assert "In the last state the promise is broken: No record appears twice in a partition's log." in text
+    assert text.rstrip().endswith("  - r1 is in partition 0's log 2 times, at offsets 0, 1")
 
 
 def test_traces_are_deterministic():

@@ -13,7 +13,13 @@ A specification that wants its traces drawn declares a :class:`Scene`:
   it to the step that received (or lost) it;
 * ``event(action, args, before, after, cfg)``: the lane a step happens on,
   a short label for it, and what the channels cannot show (a crash; a
-  request answered within the step, drawn as a horizontal arrow).
+  request answered within the step, drawn as a horizontal arrow; a late
+  message);
+* ``observers(cfg)``: actors the model does not step but computes, such as
+  a downstream reader that keeps polling: for a state, what the observer
+  has been returned, each item with the lane it came from.  A
+  counterexample to a promise that ``observes`` one draws its lane and an
+  arrow for every item at the step that made it visible.
 
 Like ``describe`` for stories, these read decoded states and change nothing:
 the protocol itself stays in the actions.
@@ -55,7 +61,9 @@ class Event:
 
     ``lane`` is None for the network itself (a loss); ``discards`` says that
     the messages this step takes off the wire are thrown away (a closed
-    connection), not received.
+    connection), not received; ``late`` says that the message it handles
+    was sent by a request its sender had already given up on (a late
+    message, drawn so that it stands out).
     """
 
     lane: str | None
@@ -63,6 +71,7 @@ class Event:
     exchanges: tuple[Exchange, ...] = ()
     crash: bool = False
     discards: bool = False
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,16 @@ def _at(value: Any, index: tuple[int, ...]) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Observer:
+    """An actor computed from the state: ``returned(view, cfg)`` lists ``(source lane, label)``
+    of everything it has been returned in the state ``view`` (a concrete state view)."""
+
+    id: str
+    lane: Lane
+    returned: Callable[[Any, Any], Sequence[tuple[str, str]]]
+
+
 @dataclass
 class Scene:
     """A specification's actors, channels and step events (see the module docstring)."""
@@ -116,3 +135,4 @@ class Scene:
     lanes: Callable[[Any], Sequence[Lane]]
     channels: Callable[[Any], Sequence[Channel]]
     event: Callable[[str, dict[str, int], dict, dict, Any], Event]
+    observers: Callable[[Any], Sequence[Observer]] = lambda cfg: ()

@@ -131,13 +131,22 @@ def action(fault: bool = False, scope: Callable[[Any], bool] | None = None,
 
 @dataclass(frozen=True)
 class Property(_Documented):
-    """A named promise (or witness) over a single state."""
+    """A named promise (or witness) over a single state.
+
+    ``observes`` names the scene's observers the promise speaks of (for
+    example the downstream reader: its counterexamples then draw what the
+    reader is returned); ``explain(s, c)``, for a concrete state where the
+    promise is broken, says in a few facts what is wrong there (what is
+    missing, what appears twice), for the end of a story and a picture.
+    """
 
     name: str
     kind: str
     fn: Callable[[Any, Any], Any]
     claims: tuple[str, ...] = ()
     scope: Callable[[Any], bool] | None = None
+    observes: tuple[str, ...] = ()
+    explain: Callable[[Any, Any], list[str]] | None = None
 
     def applies(self, cfg: Any) -> bool:
         """Whether the property is about the world of configuration ``cfg``."""
@@ -161,11 +170,12 @@ def _plain(doc: str) -> str:
 
 
 def _property(kind: str):
-    def deco(*, claims: Sequence[str] = (), scope: Callable[[Any], bool] | None = None):
+    def deco(*, claims: Sequence[str] = (), scope: Callable[[Any], bool] | None = None,
+             observes: Sequence[str] = (), explain: Callable[[Any, Any], list[str]] | None = None):
         def wrap(fn: Callable[[Any, Any], Any]) -> Property:
             if not inspect.getdoc(fn):
                 raise TypeError(f"property {fn.__name__} needs a docstring stating the promise")
-            return Property(fn.__name__, kind, fn, tuple(claims), scope)
+            return Property(fn.__name__, kind, fn, tuple(claims), scope, tuple(observes), explain)
         return wrap
     return deco
 

@@ -16,6 +16,7 @@ from typing import Callable
 import graphviz
 
 from deliverycheck import trace as tr
+from deliverycheck.render import FORMATS  # noqa: F401 - re-exported
 from deliverycheck.render.diff import cells
 from deliverycheck.render.flow import flow
 from deliverycheck.render.html import Section, Verdict, report
@@ -25,7 +26,6 @@ from deliverycheck.render.stategraph import neighbourhood
 from deliverycheck.render.stategraph import to_dot as graph_dot
 from deliverycheck.render.story import sentence, shows, story
 
-FORMATS = ("text", "diff", "dot", "mermaid", "svg", "png", "html", "graph")
 NO_DOT = ("Graphviz's `dot` program was not found, so no SVG or PNG was made (DOT, Mermaid, "
           "story and HTML were); install Graphviz (apt-get install graphviz) to draw them")
 
@@ -84,10 +84,11 @@ def html_one(trace: tr.Trace, svg: str | None) -> str:
     if trace.property:
         verdicts = [Verdict(cfg.mode.name, cfg.variant.name, trace.property,
                             trace.system.spec.property(trace.property).kind,
-                            shows(trace) or "-", "-", True, len(trace), "trace")]
+                            shows(trace) or "-", "-", None, len(trace), "trace")]
+    bounds = ", ".join(f"{k}={v}" for k, v in vars(cfg.bounds).items())
     return report(verdicts, [Section("trace", trace, story(trace), svg, sequence(trace))],
                   f"deliverycheck: {cfg.mode.name} / {cfg.variant.name}: {what}",
-                  None if svg is not None else NO_DOT)
+                  None if svg is not None else NO_DOT, about=[f"bounds: {bounds}"])
 
 
 _TEXT: dict[str, Callable[[tr.Trace], str]] = {

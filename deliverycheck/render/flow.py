@@ -4,18 +4,25 @@ Everything here comes from the trace and the model's scene vocabulary
 (deliverycheck/core/scene.py): the step's lane and label, and the messages
 the step put on or took off the wire, found by comparing the channels of
 the states around it.  Each message becomes one arrow from the step that
-sent it to the step that received it, or to the step that lost it.  The
-sequence diagram (DOT) and the Mermaid text are both drawn from a
-:class:`Flow`, so they always tell the same story.
+sent it to the step that received it, or to the step that lost it; one
+its sender had given up on when it arrived is *late*.  When the promise
+speaks of an observer the model computes (the downstream reader), its lane
+is drawn too, with an arrow at every step that made something visible to
+it.  A broken promise's own account of what is wrong in the last state
+(``Property.explain``: what is missing, what appears twice) closes the
+chart.  The sequence diagram (DOT) and the Mermaid text are both drawn
+from a :class:`Flow`, so they always tell the same story.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from deliverycheck.core.scene import Channel, Event, Lane, Msg
+from deliverycheck.core.spec import View
 from deliverycheck.render.diff import Change, cells
-from deliverycheck.render.story import sentence, shows
+from deliverycheck.render.story import sentence, shows, wrong_at_end
 from deliverycheck.trace import Trace
 
 
@@ -29,6 +36,7 @@ class Arrow:
     sent: int
     ended: int | None = None      # the row that received or lost it; None: still in flight
     fate: str = ""                # "lost" (by the network) or "discarded" (by an actor); "" arrived
+    late: bool = False            # it arrived after its sender had given up on it
 
     @property
     def lost(self) -> bool:
@@ -55,6 +63,16 @@ class Row:
         return ("crash: " if self.event.crash else "") + self.event.label
 
 
+@dataclass(frozen=True)
+class Read:
+    """Something an observer (the downstream reader) is returned, made visible at row ``row``."""
+
+    row: int
+    src: str
+    dst: str
+    label: str
+
+
 @dataclass
 class Flow:
     """The chart: used lanes in drawing order, rows, arrows, and what the trace shows."""
@@ -66,6 +84,8 @@ class Flow:
     property: str | None
     promise: str | None
     shows: str          # "violated", "witnessed", "not inductive" or "" (a plain run): story.shows
+    reads: list[Read] = field(default_factory=list)
+    ending: list[str] = field(default_factory=list)   # what is wrong at the end (Property.explain)
 
     @property
     def mark(self) -> int | None:
@@ -115,6 +135,8 @@ def flow(trace: Trace) -> Flow:
                         a.fate = "lost"
                     elif ev.discards or ev.lane != a.dst:
                         a.fate = "discarded"
+                    else:
+                        a.late = ev.late
                     row.ends.append(a)
             for msg, count in (new - old).items():      # put on the wire
                 for _ in range(count):
@@ -128,14 +150,35 @@ def flow(trace: Trace) -> Flow:
         used.update(x.peer for x in ev.exchanges)
     for a in arrows:
         used.update((a.src, a.dst))
-    lanes = [lane for lane in scene.lanes(cfg) if lane.id in used]
+    prop = system.spec.property(trace.property) if trace.property else None
+    watched = [o for o in scene.observers(cfg) if prop is not None and o.id in prop.observes]
+    reads = _reads(trace, watched)
+    used.update(r.dst for r in reads)
+    used.update(r.src for r in reads)
+    lanes = [lane for lane in [*scene.lanes(cfg), *(o.lane for o in watched)] if lane.id in used]
     unknown = used - {lane.id for lane in lanes}
     if unknown:
         raise ValueError(f"the scene uses lanes it does not declare: {', '.join(sorted(unknown))}")
     what = shows(trace)
     promise = system.spec.property(trace.property).summary if trace.property else None
     title = f"{cfg.mode.name} / {cfg.variant.name}" + (f": {trace.property} is {what}" if what else "")
-    return Flow(title, lanes, rows, arrows, trace.property, promise, what)
+    return Flow(title, lanes, rows, arrows, trace.property, promise, what, reads, wrong_at_end(trace))
+
+
+def _reads(trace: Trace, observers) -> list[Read]:
+    """For each step, what it made visible to each observer (new items, as a multiset)."""
+    if not observers:
+        return []
+    system = trace.system
+    out = []
+    for o in observers:
+        seen = Counter(o.returned(View(system.schema, list(trace.steps[0].state)), system.cfg))
+        for n in range(1, len(trace.steps)):
+            now = Counter(o.returned(View(system.schema, list(trace.steps[n].state)), system.cfg))
+            for src, label in sorted((now - seen).elements()):
+                out.append(Read(n, src, o.lane.id, label))
+            seen = now
+    return out
 
 
 def _arrow(ch: Channel, msg: Msg, state: dict, sent: int) -> Arrow:

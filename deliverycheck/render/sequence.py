@@ -12,8 +12,17 @@ another actor's step is seen to cross it rather than to start or end there.
 Marks: a step box is orange when the step spends a fault (a premature
 timeout, an injected error), red with "crash" when a process crashes; a
 lost or discarded message ends in a red cross at the row it was lost in;
-the step where the promise breaks has a red frame, a red cross in the left
-margin, and its text on red says which promise broke.
+a *late* message (its sender had given up on it) is a thick purple arrow
+labelled "late"; what a step made visible to the downstream reader is a
+green arrow to the reader's lane, labelled with the record; the step where
+the promise breaks has a red frame, a red cross in the left margin, and
+its text on red says which promise broke; what the promise says is wrong
+at the end (what never happened, what appears twice) is a red box under
+the last step.
+
+Lanes are 170 points apart, or 125 when there are more than five (the
+exactly-once world with its reader), so that the widest diagram fits a
+1400-pixel window when the HTML report scales it to the page.
 """
 
 from __future__ import annotations
@@ -23,25 +32,33 @@ from html import escape
 
 from deliverycheck.render.flow import Arrow, Flow, Row
 
-LANE = 170          # lane spacing (points)
+LANE = 170          # lane spacing (points), up to NARROW_AFTER lanes
+NARROW_LANE = 125   # lane spacing beyond that
+NARROW_AFTER = 5
 TEXT_X = 10         # gap between the last lane and the text column
-TEXT_W = 470        # width of the text column
-SENTENCE = 78       # characters per line of a step's sentence
-CHANGES = 96        # characters per line of a step's changes
+TEXT_W = 430        # width of the text column
+SENTENCE = 72       # characters per line of a step's sentence
+CHANGES = 88        # characters per line of a step's changes
 MAX_CHANGES = 3     # lines of changes shown per step (the state diff has all)
 LINE = 13           # points per line of text
 FONT = "Helvetica"
 
 FAULT_FILL, CRASH_FILL, MARK_FILL = "#fde3c3", "#f7b4b4", "#ffd6d6"
 MARK_LINE, LOST, GREY = "#c0392b", "#c0392b", "#7f8c8d"
+LATE, READ = "#8e44ad", "#1e8449"
 
 
 def to_dot(f: Flow) -> str:
     """The sequence diagram of ``f`` as DOT text (deterministic)."""
-    xs = {lane.id: i * LANE for i, lane in enumerate(f.lanes)}
-    right = (len(f.lanes) - 1) * LANE
-    text_x = right + LANE // 2 + TEXT_X
+    lane_w = LANE if len(f.lanes) <= NARROW_AFTER else NARROW_LANE
+    xs = {lane.id: i * lane_w for i, lane in enumerate(f.lanes)}
+    right = (len(f.lanes) - 1) * lane_w
+    text_x = right + lane_w // 2 + TEXT_X
     ys, bottom = _rows_y(f.rows)
+    end_lines = _ending_lines(f, right + lane_w)
+    if end_lines:   # the box of what is wrong at the end sits under the last row
+        end_y = bottom - 10 - LINE * len(end_lines) / 2
+        bottom = int(end_y - LINE * len(end_lines) / 2 - 24)
     out = ["digraph sequence {",
            '  graph [layout=neato, inputscale=72, notranslate=true, splines=line, overlap=true, '
            'labelloc=t, labeljust=l, fontname="{0}", fontsize=14, pad=0.3, label=<{1}>];'.format(
@@ -49,20 +66,66 @@ def to_dot(f: Flow) -> str:
            f'  node [fontname="{FONT}", fontsize=10];',
            f'  edge [fontname="{FONT}", fontsize=9, arrowsize=0.7];']
     mark = f.mark
-    on_lane: dict[str, list[str]] = {lane.id: [f"h_{lane.id}"] for lane in f.lanes}
+    # what sits on each lane, with its height: the lifeline is drawn between them, top down
+    on_lane: dict[str, list[tuple[float, str]]] = {lane.id: [(0.0, f"h_{lane.id}")] for lane in f.lanes}
     for lane in f.lanes:
+        title = '<br/>'.join(escape(t) for t in textwrap.wrap(lane.title, 18 if lane_w < LANE else 30))
         out.append(f'  "h_{lane.id}" [shape=box, style="rounded,filled,bold", fillcolor="#ecf0f1", '
-                   f'label=<<b>{escape(lane.title)}</b>>, pos="{xs[lane.id]},0!"];')
+                   f'label=<<b>{title}</b>>, pos="{xs[lane.id]},0!"];')
     for row in f.rows:
         out.extend(_row(row, ys[row.n], xs, text_x, row.n == mark, f, on_lane))
+    out.extend(_reads(f, xs, ys, on_lane))
+    if end_lines:
+        text = '<br align="left"/>'.join(escape(line) for line in end_lines) + '<br align="left"/>'
+        out.append(f'  "ending" [shape=box, style="filled,bold", color="{MARK_LINE}", fillcolor="{MARK_FILL}", '
+                   f'fontsize=10, fontcolor="{MARK_LINE}", margin="0.12,0.06", label=<{text}>, '
+                   f'pos="{right / 2:.0f},{end_y:.0f}!"];')
     for lane in f.lanes:   # the lifeline: segments between what sits on the lane, never across a box
         out.append(f'  "end_{lane.id}" [shape=point, width=0.01, style=invis, pos="{xs[lane.id]},{bottom}!"];')
-        chain = on_lane[lane.id] + [f"end_{lane.id}"]
+        chain = [name for _, name in sorted(on_lane[lane.id], key=lambda e: -e[0])] + [f"end_{lane.id}"]
         out.extend(f'  "{a}" -> "{b}" [arrowhead=none, style=dashed, color="{GREY}"];'
                    for a, b in zip(chain, chain[1:]))
     out.extend(_arrows(f, xs, ys, bottom))
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _ending_lines(f: Flow, width: int) -> list[str]:
+    """The box under the last row: what the promise says is wrong at the end, wrapped."""
+    if not f.ending:
+        return []
+    chars = max(40, int(width / 5.6))
+    out = [f"At the end: {f.property} is broken because"]
+    for fact in f.ending:
+        out += textwrap.wrap(f"- {fact}", chars, subsequent_indent="  ")
+    return out
+
+
+def _reads(f: Flow, xs: dict[str, int], ys: dict[int, float],
+           on_lane: dict[str, list[tuple[float, str]]]) -> list[str]:
+    """What each step made visible to the reader: a green arrow from the partition's lane.
+
+    From the step's box when the step happened on that lane, else from a
+    point on it; several in one row are spread a little apart.
+    """
+    out: list[str] = []
+    boxes = {row.n: row.event.lane for row in f.rows}
+    count: dict[int, int] = {}
+    for k, r in enumerate(f.reads):
+        n = count[r.row] = count.get(r.row, 0) + 1
+        y = ys[r.row] - 9 * (n - 1)
+        if boxes.get(r.row) == r.src and n == 1:
+            tail = f"s{r.row}"
+        else:
+            tail = f"rs{k}"
+            out.append(f'  "{tail}" [shape=point, width=0.05, color="{READ}", pos="{xs[r.src]},{y:.0f}!"];')
+            on_lane[r.src].append((y, tail))
+        head = f"rd{k}"
+        out.append(f'  "{head}" [shape=point, width=0.07, color="{READ}", pos="{xs[r.dst]},{y:.0f}!"];')
+        on_lane[r.dst].append((y, head))
+        out.append(f'  "{tail}" -> "{head}" [color="{READ}", fontcolor="{READ}", fontsize=8, '
+                   f'label=<{escape(r.label)}>];')
+    return out
 
 
 def _title(f: Flow) -> str:
@@ -99,7 +162,7 @@ def _rows_y(rows: list[Row]) -> tuple[dict[int, float], int]:
 
 
 def _row(row: Row, y: float, xs: dict[str, int], text_x: int, marked: bool, f: Flow,
-         on_lane: dict[str, list[str]]) -> list[str]:
+         on_lane: dict[str, list[tuple[float, str]]]) -> list[str]:
     ev = row.event
     said, shown = _text_lines(row)
     lines = [f'<font point-size="11">{escape(line)}</font>' for line in said]
@@ -126,11 +189,11 @@ def _row(row: Row, y: float, xs: dict[str, int], text_x: int, marked: bool, f: F
     out.append(f'  "s{row.n}" [shape=box, style="{style}", fillcolor="{fill}", color="{color}"{pen}, '
                f'margin="0.06,0.02", height=0.28, label=<<font point-size="8">{row.n}</font> {label}>, '
                f'pos="{xs[ev.lane]},{y:.0f}!"];')
-    on_lane[ev.lane].append(f"s{row.n}")
+    on_lane[ev.lane].append((y, f"s{row.n}"))
     for k, x in enumerate(ev.exchanges):
         peer = f"x{row.n}_{k}"
         out.append(f'  "{peer}" [shape=point, width=0.06, pos="{xs[x.peer]},{y:.0f}!"];')
-        on_lane[x.peer].append(peer)
+        on_lane[x.peer].append((y, peer))
         a, b = (peer, f"s{row.n}") if x.inbound else (f"s{row.n}", peer)
         out.append(f'  "{a}" -> "{b}" [color="#2c3e50"];')
     return out
@@ -166,7 +229,10 @@ def _arrows(f: Flow, xs: dict[str, int], ys: dict[int, float], bottom: int) -> l
     flying = [a for a in f.arrows if a.ended is None]
     port = _ports(f, xs)
     for a in f.arrows:
-        if a.ended is not None and not a.lost:
+        if a.ended is not None and not a.lost and a.late:
+            out.append(f'  "{_tail(a)}"{port.get(id(a), "")} -> "s{a.ended}" [color="{LATE}", '
+                       f'penwidth=2.2, fontcolor="{LATE}", fontsize=9, label=<<b>late</b>>];')
+        elif a.ended is not None and not a.lost:
             out.append(f'  "{_tail(a)}"{port.get(id(a), "")} -> "s{a.ended}" [color="#2c3e50"];')
         elif a.lost:
             ends.setdefault((a.ended, a.src, a.dst), []).append(a)

@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+from deliverycheck.core.spec import View
 from deliverycheck.render.diff import changes, show_value
 from deliverycheck.trace import Trace
 
@@ -34,7 +35,19 @@ def shows(trace: Trace) -> str:
         return ""
     if not trace.from_init:
         return "not inductive"
-    return {"violated": "violated", "holds": "witnessed"}.get(trace.verdict or "", "")
+    return {"violated": "violated", "reached": "witnessed", "holds": "witnessed"}.get(trace.verdict or "", "")
+
+
+def wrong_at_end(trace: Trace) -> list[str]:
+    """What the broken promise says is wrong in the trace's last state (``Property.explain``;
+    nothing for a witness or a property without an account)."""
+    if not trace.property or trace.verdict != "violated":
+        return []
+    system = trace.system
+    prop = system.spec.property(trace.property)
+    if prop.explain is None:
+        return []
+    return list(prop.explain(View(system.schema, list(trace.last_state())), system.cfg))
 
 
 def story(trace: Trace) -> str:
@@ -72,7 +85,8 @@ def story(trace: Trace) -> str:
         else:
             where = "this terminal state" if prop.kind == "final" else "the last state"
             lines.append(f"In {where} the promise is broken: {prop.summary}")
-            if not trace.from_init:
-                lines.append("(The invariant does not rule out the first state: a lemma that "
-                             "does, and is true, makes the proof go through.)")
+        lines.extend(f"  - {fact}" for fact in wrong_at_end(trace))
+        if not trace.from_init and prop.kind != "progress":
+            lines.append("(The invariant does not rule out the first state: a lemma that "
+                         "does, and is true, makes the proof go through.)")
     return "\n".join(lines) + "\n"
