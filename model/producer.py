@@ -1,4 +1,4 @@
-"""The application and the producer client (KafkaProducer, PROTOCOL.md §1-§2).
+"""The application and the producer client (KafkaProducer, docs/protocol.md §2-§4).
 
 The application hands records to ``send()`` in order; the producer puts each
 in a batch, sends a Produce request to the partition leader, and completes
@@ -30,7 +30,7 @@ from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, ha
                           pushed, removed, request_update, requests, response_update,
                           responses, spend_fault)
 from .state import (ACKED, DUPLICATE, FAILED, INFLIGHT, LOST, OK, OUT_OF_ORDER, QUEUED,
-                    RETRIABLE, batch_in, max_conn, partition_of)
+                    RETRIABLE, batch_in, max_conn, max_epoch, partition_of)
 
 
 def RECORDS(c: Any) -> range:
@@ -74,7 +74,7 @@ def give_up_updates(s: Any, c: Any, gave_up: Any) -> dict[Any, Any]:
 
 def epoch_fits(s: Any, c: Any, gave_up: Any) -> Any:
     """The epoch bump stays within the bounds' epoch range."""
-    return or_(not_(gave_up), s.epoch < max(1, c.bounds.faults)) if c.mode.idempotence else True
+    return or_(not_(gave_up), s.epoch < max_epoch(c)) if c.mode.idempotence else True
 
 
 def NEW_BATCH(c: Any) -> range:
@@ -134,7 +134,7 @@ def producer_resend(s, c, r, k):
     written: its send failed (retries or delivery timeout exhausted) or the
     producer crashed before answering.  The resend is a new ``send()``: a
     new batch with a new sequence number, which the leader cannot recognise
-    as a duplicate (PROTOCOL.md §1).
+    as a duplicate (docs/protocol.md §2, §4).
     """
     if not c.mode.app_resends:
         return Effect(when=False)

@@ -50,16 +50,27 @@ def max_conn(c: Any) -> int:
     return 2 * max(1, c.bounds.faults)
 
 
+def max_epoch(c: Any) -> int:
+    """Largest producer epoch of a session: KIP-360 bumps it once per batch given up on.
+
+    A batch is given up on once (it is then failed), so a session's epoch
+    never exceeds the batches there are; the producer checks it anyway
+    (``producer.epoch_fits``).
+    """
+    return max(1, c.bounds.batches)
+
+
 def schema(c: Any) -> Schema:
     """The state schema for configuration ``c``."""
     R, P, B, L, C, S = sizes(c)
     F = max(1, c.bounds.faults)
+    E = max_epoch(c)
     T = max(1, c.retries)
     fields: list[Field] = [
         # -- the application and the producer --------------------------------
         num("handed", R, "records the application has handed to the producer (in order)"),
         num("session", S - 1 or 1, "current producer session; each restart gets a new PID"),
-        num("epoch", F, "producer epoch of the session (bumped by KIP-360 after an unknown outcome)"),
+        num("epoch", E, "producer epoch of the session (bumped by KIP-360 after an unknown outcome)"),
         num("next_seq", B, "next sequence number per partition", shape=(P,)),
         num("conn", max_conn(c), "connection generation to each partition leader (new after a timeout)",
             shape=(P,)),
@@ -70,7 +81,7 @@ def schema(c: Any) -> Schema:
         num("b_tries", T, "retries used by each batch", shape=(B,)),
         num("b_seq", B, "sequence number of each batch", shape=(B,)),
         num("b_pid", S - 1 or 1, "producer id (session) of each batch", shape=(B,)),
-        num("b_epoch", F, "producer epoch of each batch", shape=(B,)),
+        num("b_epoch", E, "producer epoch of each batch", shape=(B,)),
         # -- the network: requests and responses, per partition leader -------
         num("rq_batch", B, "produce requests in flight: batch plus one (0 = empty)", shape=(P, C)),
         num("rq_conn", max_conn(c), "connection each request travels on", shape=(P, C)),
@@ -82,7 +93,7 @@ def schema(c: Any) -> Schema:
         num("log", B, "each partition's log: batch plus one per entry", shape=(P, L)),
         num("log_len", L, "log end offset (= high watermark: one replica)", shape=(P,)),
         flag("ps_known", "the leader holds producer state for this PID", shape=(P, S)),
-        num("ps_epoch", F, "producer epoch the leader holds for each PID", shape=(P, S)),
+        num("ps_epoch", E, "producer epoch the leader holds for each PID", shape=(P, S)),
         num("ps_first", B, "first sequence appended in that epoch", shape=(P, S)),
         num("ps_seq", B, "last sequence appended for each PID", shape=(P, S)),
         num("expired", max(1, c.bounds.expiries), "producer-state expirations so far"),
