@@ -38,7 +38,7 @@ def one_run(mode: str, bounds: dict[str, int]) -> dict:
     sy = System(SPEC, Config.of(mode, **bounds))
     sy.compiled  # compile outside the timed search
     base = rss_mb()
-    ex = explore(sy, progress=False)
+    ex = explore(sy, progress=None)
     search = ex.seconds - ex.graph_seconds
     return {"states": ex.states, "depth": ex.depth, "seconds": ex.seconds,
             "states_per_s": ex.states / ex.seconds,
@@ -57,7 +57,7 @@ def twophase_runs(rms: int) -> dict:
     from deliverycheck.engines.explore import explore
     sy = System(twophase.SPEC, twophase.TPConfig(rms=rms))
     sy.compiled
-    ex = explore(sy, progress=False)
+    ex = explore(sy, progress=None)
     t0 = time.perf_counter()
     n = handwritten_twophase(rms)
     hand = time.perf_counter() - t0

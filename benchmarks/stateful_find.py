@@ -38,7 +38,7 @@ def one_run(mode: str, variant: str, seed: int, examples: int, steps: int, deep:
     from deliverycheck.model.bounds import deep_for_mode
     from deliverycheck.properties import LEMMAS
     exp = load(None, modes=list(MODES), variants=list(VARIANTS),
-               properties=[p.name for p in SPEC.properties]).get((mode, variant))
+               kinds={p.name: p.kind for p in SPEC.properties}).get((mode, variant))
     cfg = Config.of(mode, variant) if not deep else Config(MODES[mode], VARIANTS[variant],
                                                              deep_for_mode(MODES[mode]))
     sy = System(SPEC, cfg)
@@ -79,7 +79,7 @@ def main() -> None:
     from deliverycheck.expected import load
     from deliverycheck.catalog import SPEC
     pairs = sorted(load(None, modes=list(MODES), variants=list(VARIANTS),
-                        properties=[p.name for p in SPEC.properties]), key=lambda mv: (
+                        kinds={p.name: p.kind for p in SPEC.properties}), key=lambda mv: (
         list(MODES).index(mv[0]), list(VARIANTS).index(mv[1])))
     if a.deep:
         pairs = [(m, "current") for m in MODES]

@@ -19,11 +19,13 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from typing import Any, Callable
+
 from deliverycheck.properties import LEMMAS
 from deliverycheck.render.files import sequence, write_traces
 from deliverycheck.render.html import Section, Verdict, report
 from deliverycheck.render.story import story
-from deliverycheck.report import verdict_text
+from deliverycheck.report import Context, search_line, verdict_text, world_text
 from deliverycheck.verify import Result, Run
 
 def counterexamples(runs: Sequence[Run]) -> list[Result]:
@@ -41,14 +43,21 @@ def anchor(r: Result) -> str:
 def verdicts(runs: Sequence[Run]) -> list[Verdict]:
     """The verdict table's rows, as the HTML report shows them."""
     drawn = {id(r) for r in counterexamples(runs)}
-    return [Verdict(r.mode, r.variant, r.property, r.kind, verdict_text(r.kind, r.verdict, r.depth),
-                    verdict_text(r.kind, r.expected), r.matches, r.length,
-                    anchor(r) if id(r) in drawn else None)
-            for run_ in runs for r in run_.results]
+    out = []
+    for run_ in runs:
+        depth = run_.bmc.depth if run_.bmc is not None else None
+        out += [Verdict(r.mode, r.variant, r.property, r.kind, verdict_text(r.kind, r.verdict, depth),
+                        verdict_text(r.kind, r.expected), r.matches if run_.compared else None,
+                        r.length, anchor(r) if id(r) in drawn else None, r.lemma)
+                for r in run_.results]
+    return out
 
 
-def write_out(out: Path, runs: Sequence[Run]) -> str | None:
-    """Diagrams beside every trace of ``runs`` and ``out/report.html``; the no-Graphviz note or None."""
+def write_out(out: Path, runs: Sequence[Run], ctx: Context | None = None) -> str | None:
+    """Diagrams beside every trace of ``runs`` and ``out/report.html``; the no-Graphviz note or None.
+
+    ``ctx`` (the command, the model's source and hash, the bounds) opens the report.
+    """
     items = []
     broken = {id(r) for r in counterexamples(runs)}
     for run_ in runs:
@@ -68,20 +77,44 @@ def write_out(out: Path, runs: Sequence[Run]) -> str | None:
             svgs[id(r)] = Path(r.trace.removesuffix(".itf.json") + ".svg").read_text()  # type: ignore[union-attr]
     sections = [Section(anchor(r), r.shown, story(r.shown), svgs.get(id(r)), sequence(r.shown))  # type: ignore[arg-type]
                 for r in counterexamples(runs)]
-    (out / "report.html").write_text(report(verdicts(runs), sections, "deliverycheck verify", note))
+    (out / "report.html").write_text(report(verdicts(runs), sections, "deliverycheck verify", note,
+                                            about=_about(runs, ctx)))
     return note
 
 
-def default_runs(out: Path) -> list[Run]:
-    """What ``deliverycheck verify`` checks by default (explorer, default bounds), traces in ``out``."""
+def _about(runs: Sequence[Run], ctx: Context | None) -> list[str]:
+    """The report's opening lines: command, version, model, expectations, bounds of each search."""
+    lines = [] if ctx is None else [ctx.command, *ctx.header()]
+    lines += [f"{r.mode} / {r.variant} ({world_text(r)}): {search_line(r, timings=False)}"
+              for r in runs]
+    return lines
+
+
+def default_runs(out: Path, progress: Callable[[int], Any] | None = None) -> list[Run]:
+    """What ``deliverycheck verify`` checks by default (explorer, default bounds), traces in ``out``.
+
+    ``progress(n)`` makes the progress reporter of ``n`` searches, if any;
+    an interruption stops at the search it interrupted.
+    """
     from deliverycheck.catalog import SPEC
-    from deliverycheck.cli import plan
     from deliverycheck.expected import load
     from deliverycheck.model import MODES, VARIANTS, Config
-    from deliverycheck.verify import run
+    from deliverycheck.report import search_line
+    from deliverycheck.verify import plan, run
     exp = load()
-    return [run(Config.of(m, v), SPEC.properties, exp.get((m, v)), out, progress=False)
-            for m, v in plan(list(MODES), list(VARIANTS), False)]
+    pairs = plan(list(MODES), list(VARIANTS), False)
+    shown = progress(len(pairs)) if progress else None
+    runs = []
+    for m, v in pairs:
+        expected = exp.get((m, v))
+        if shown:
+            shown.start(f"{m}/{v}", pinned=expected.states if expected else None)
+        runs.append(run(Config.of(m, v), SPEC.properties, expected, out, progress=shown))
+        if shown:
+            shown.end(search_line(runs[-1]))
+        if runs[-1].interrupted:
+            break
+    return runs
 
 
 def wanted(runs: Sequence[Run]) -> list[Result]:
@@ -162,7 +195,7 @@ def readme(runs: Sequence[Run], shown: Sequence[Result]) -> str:
         holds = [r.property for r in res if r.verdict == "holds" and r.kind != "sometimes"
                  and r.property not in LEMMAS]
         lemmas = sum(r.verdict == "holds" and r.property in LEMMAS for r in res)
-        reached = sum(r.verdict == "holds" and r.kind == "sometimes" for r in res)
+        reached = sum(r.verdict == "reached" for r in res)
         witnesses = sum(r.kind == "sometimes" for r in res)
         states = run_.exploration.states if run_.exploration else None
         held = ", ".join(holds) + (f" (+ {lemmas} lemmas)" if lemmas else "")

@@ -17,13 +17,13 @@ from deliverycheck import trace as tr
 from deliverycheck.catalog import SPEC
 from deliverycheck.core.system import System
 from deliverycheck.engines.induction import Proof, k_induction
-from deliverycheck.model import Config
+from deliverycheck.model import Bounds, Config
 from deliverycheck.render.story import story
 from deliverycheck.properties.lemmas import STRENGTHENING
 
 # What `deliverycheck prove` proves when no --mode / --property is given:
 # the log-level promises of the idempotent producer, and exactly-once's
-# atomicity and isolation (issue 4).
+# atomicity and isolation (docs/smt.md).
 TARGETS: tuple[tuple[str, str], ...] = (
     ("idempotent", "no_duplicate_send"), ("idempotent", "in_order"),
     ("exactly-once", "atomic_transactions"), ("exactly-once", "no_aborted_read"))
@@ -36,6 +36,7 @@ class ProofRun:
     mode: str
     variant: str
     proof: Proof
+    bounds: Bounds
     trace: str | None = None
     story: str | None = None
 
@@ -52,7 +53,7 @@ def prove(cfg: Config, prop: str, max_k: int, out: Path | None,
     target = SPEC.property(prop)
     proof = k_induction(system, target, lemmas_for(cfg, prop), max_k=max_k,
                         max_seconds=max_seconds, query_seconds=query_seconds)
-    result = ProofRun(cfg.mode.name, cfg.variant.name, proof)
+    result = ProofRun(cfg.mode.name, cfg.variant.name, proof, cfg.bounds)
     folder = out / "proofs" / cfg.mode.name / cfg.variant.name if out else None
     if folder:
         for f in folder.glob(f"{prop}.*"):  # no stale trace survives a new verdict

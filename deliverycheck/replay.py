@@ -23,6 +23,7 @@ from pathlib import Path
 from deliverycheck import trace as tr
 from deliverycheck.catalog import SPEC
 from deliverycheck.core.system import System
+from deliverycheck.errors import not_a_file
 from deliverycheck.model import MODES, VARIANTS, Bounds, Config
 
 
@@ -85,14 +86,22 @@ def system_of(doc: dict) -> System:
 
 
 def load_doc(path: str | Path) -> dict:
-    """The JSON document in ``path``, with one-line errors for a missing or broken file."""
+    """The JSON document in ``path``, with one-line errors for a missing, broken or empty file."""
     p = Path(path)
-    if not p.is_file():
-        raise TraceFileError(f"trace file {str(p)!r} does not exist")
+    why = not_a_file(p)
+    if why:
+        raise TraceFileError(f"trace file {str(p)!r} {why}")
     try:
-        return json.loads(p.read_text())
+        doc = json.loads(p.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise TraceFileError(f"{str(p)!r} is not a JSON trace file: {e}") from None
+    if not isinstance(doc, dict):
+        raise TraceFileError(f"{str(p)!r} is not a trace file: it holds no JSON object")
+    states = doc.get("states")
+    if not isinstance(states, list) or not states:
+        raise TraceFileError(f"trace file {str(p)!r} has no states (an ITF trace lists at least "
+                             "the initial state under \"states\")")
+    return doc
 
 
 def replay_file(path: str | Path) -> Replayed:

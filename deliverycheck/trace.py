@@ -18,14 +18,11 @@ from typing import Any, Sequence
 
 from deliverycheck.core.compile import FULL
 from deliverycheck.core.system import System
+from deliverycheck.errors import ReplayError
 
 ITF_FORMAT = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 # ITF meta "start" of a counterexample to induction (absent: the initial state)
 ARBITRARY_START = "any state satisfying the invariant (counterexample to induction)"
-
-
-class ReplayError(Exception):
-    """A trace does not replay through the concrete model."""
 
 
 @dataclass
@@ -44,7 +41,7 @@ class Trace:
     system: System
     steps: list[Step]
     property: str | None = None
-    verdict: str | None = None   # "violated" (counterexample) or "holds" (witness)
+    verdict: str | None = None   # "violated" (counterexample) or "reached" (witness; "holds" in older files)
     meta: dict[str, Any] = field(default_factory=dict)
     from_init: bool = True       # False: a counterexample to induction, from any state
 

@@ -1,65 +1,91 @@
-"""Verification runs: one exhaustive search per mode x variant, all properties at once.
+"""Verification runs: one search per mode x variant, all properties at once.
 
 This is the layer between the CLI and the engines: it builds the system,
-runs the explorer (:func:`run`) or bounded model checking (:func:`run_smt`),
-turns what it found into verdicts, rebuilds and replays every trace, writes
-the trace files and compares with expected.toml.
+runs the explorer (:func:`run`), bounded model checking (:func:`run_smt`)
+or the stateful engine (:func:`run_stateful`), turns what it found into
+verdicts, rebuilds and replays every trace, writes the trace files and
+compares with the expectations of the run's world (deliverycheck/expected.py).
 
-Verdicts (DESIGN.md, principle 7):
+Verdicts (docs/cli.md, "Verdicts"), one vocabulary everywhere:
 
-* ``always`` / ``final``: ``violated`` with a shortest counterexample, else
-  ``holds`` when the search was complete, else ``incomplete``;
-* ``sometimes``: ``holds`` with a shortest witness, else ``violated``
-  (unreachable) when the search was complete, else ``incomplete``;
+* ``always`` / ``final`` / ``progress`` promises: ``violated`` with a
+  shortest counterexample, else ``holds`` when the search was complete,
+  else ``incomplete``;
+* ``sometimes`` witnesses: ``reached`` with a shortest witness (in a
+  complete search or not), else ``unreachable`` when the search was
+  complete, else ``incomplete``;
 * with bounded model checking, ``bounded``: nothing found in histories of
   up to ``depth`` steps (a violation deeper down is not ruled out), unless
   no history is that long, which makes the search exhaustive;
 * with the stateful engine, ``sampled``: nothing found in the random
   histories it ran (no proof of anything); its counterexamples are short
   (shrunk, 1-minimal) but not necessarily shortest.
+
+Differences from the expectations are of two kinds: a *verdict* that
+differs (a promise now broken or now kept, a witness now unreachable, a
+search that could not decide) and a *pinned figure* that differs (the
+state count, the search depth, a shortest trace's length).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from deliverycheck import trace as tr
 from deliverycheck.catalog import SPEC
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
-from deliverycheck.engines.explore import Exploration, Limits, explore
+from deliverycheck.engines.explore import Exploration, Limits, compile_within, explore
 from deliverycheck.engines.smt import BMCResult, bmc
 from deliverycheck.engines.stateful import Budget, StatefulResult, hunt
+from deliverycheck.errors import UsageError
 from deliverycheck.expected import Expected
-from deliverycheck.model import Bounds, Config
+from deliverycheck.model import MODES, VARIANTS, Bounds, Config
+from deliverycheck.model.variants import DEFAULT_VARIANT, relevant
+from deliverycheck.properties import LEMMAS
 from deliverycheck.render.story import story
+
+
+def found_word(kind: str) -> str:
+    """The verdict of a property whose trace was found: a witness is reached, a promise violated."""
+    return "reached" if kind == "sometimes" else "violated"
+
+
+def kept_word(kind: str) -> str:
+    """The verdict of a complete search that found no trace: unreachable, or holds."""
+    return "unreachable" if kind == "sometimes" else "holds"
 
 
 @dataclass
 class Result:
-    """The verdict on one mode x variant x property."""
+    """The verdict on one mode x variant x property, and how it compares."""
 
     mode: str
     variant: str
     property: str
     kind: str
-    verdict: str                 # holds | violated | incomplete | bounded
-    expected: str | None
-    states: int | None           # None for bounded model checking, which counts no states
-    depth: int                   # trace length when a trace exists, else search depth
-    seconds: float
-    length: int | None = None    # counterexample / witness length
+    verdict: str                 # see the module docstring
+    expected: str | None         # None: no expectation (none for these bounds, or none listed)
+    length: int | None = None    # steps of the counterexample / witness
     expected_length: int | None = None
     trace: str | None = None     # ITF file of the counterexample (or witness)
     story: str | None = None
-    problems: list[str] = field(default_factory=list)
+    differs: list[str] = field(default_factory=list)   # how the verdict differs
+    figures: list[str] = field(default_factory=list)   # how a pinned figure (the length) differs
     shown: tr.Trace | None = field(default=None, repr=False)   # the trace itself, for pictures
 
     @property
+    def lemma(self) -> bool:
+        """A strengthening lemma of a proof, not a promise users rely on."""
+        return self.property in LEMMAS
+
+    @property
     def matches(self) -> bool:
-        return not self.problems
+        """Nothing differs from the expectations (trivially, when there are none)."""
+        return not self.differs and not self.figures
 
 
 @dataclass
@@ -70,10 +96,10 @@ class Run:
     variant: str
     exploration: Exploration | None   # the explorer's search (engine "explore")
     results: list[Result]
-    problems: list[str]          # differences not tied to one property (state counts)
+    figures: list[str]           # pinned figures of the search that differ (states, depth)
     warnings: list[str]
     bounds: Bounds
-    expected: bool = True        # expected.toml lists this mode x variant
+    expected: Expected | None    # None: no expectations for this mode x variant at these bounds
     bmc: BMCResult | None = None  # the bounded search (engine "smt")
     stateful: StatefulResult | None = None  # the random search (engine "stateful")
 
@@ -83,32 +109,77 @@ class Run:
         return "smt" if self.bmc is not None else "stateful" if self.stateful else "explore"
 
     @property
+    def search(self) -> Any:
+        """The engine's own result (Exploration, BMCResult or StatefulResult)."""
+        return self.bmc or self.stateful or self.exploration
+
+    @property
     def stop_reason(self) -> str | None:
         """Why the search stopped early (None when it ran to its end)."""
-        return (self.bmc or self.stateful or self.exploration).stop_reason  # type: ignore[union-attr]
+        return self.search.stop_reason
+
+    @property
+    def complete(self) -> bool:
+        """The search ran to its end (no limit, no interruption)."""
+        return self.search.complete
+
+    @property
+    def interrupted(self) -> bool:
+        """Ctrl-C or SIGTERM ended the search."""
+        return bool(self.stop_reason) and self.stop_reason.startswith("interrupted")
+
+    @property
+    def compared(self) -> bool:
+        """expected.toml has expectations for this run's world."""
+        return self.expected is not None
+
+    @property
+    def verdicts_differ(self) -> list[Result]:
+        """The results whose verdict differs from the expectation."""
+        return [r for r in self.results if r.differs]
 
     @property
     def matches(self) -> bool:
-        return not self.problems and all(r.matches for r in self.results)
+        return not self.figures and all(r.matches for r in self.results)
+
+
+def plan(modes: Sequence[str], variants: Sequence[str], variants_given: bool) -> list[tuple[str, str]]:
+    """The (mode, variant) pairs to check.
+
+    By default each mode runs with the variants that list it (the default
+    variant with every mode, the protocol variants with the exactly-once
+    modes they change); ``--variant`` runs the given ones with every chosen
+    mode they apply to.
+    """
+    pairs = []
+    for m in modes:
+        for v in variants:
+            var = VARIANTS[v]
+            if variants_given:
+                if relevant(var, MODES[m].transactional):
+                    pairs.append((m, v))
+            elif m in var.checked_with or var.name == DEFAULT_VARIANT:
+                pairs.append((m, v))
+    if not pairs:
+        raise UsageError(f"variant {', '.join(variants)} changes only the transactional protocol, "
+                         f"which mode {', '.join(modes)} does not use; choose an exactly-once mode")
+    return pairs
 
 
 def run(cfg: Config, properties: Sequence[Property], expected: Expected | None,
-        out: Path | None, limits: Limits | None = None, progress: bool | None = None) -> Run:
-    """Check ``properties`` in ``cfg`` and compare with ``expected``."""
+        out: Path | None, limits: Limits | None = None, progress: Any = None) -> Run:
+    """Check ``properties`` in ``cfg`` with the explorer and compare with ``expected``."""
     system = System(SPEC, cfg)
     properties = [p for p in properties if p.applies(cfg)]
     ex = explore(system, properties, limits, progress=progress)
-    pinned = cfg.default_bounds
-    folder = out / cfg.mode.name / cfg.variant.name if out else None
-    if folder:
-        _clear(folder)
-    results = [_result(system, ex, p, expected, pinned, folder) for p in properties]
-    problems, warnings = [], []
-    if expected and pinned and ex.complete:
+    folder = _folder(out, cfg)
+    results = [_result(system, ex, p, expected, folder) for p in properties]
+    figures, warnings = [], []
+    if expected is not None and ex.complete:
         if expected.states is not None and expected.states != ex.states:
-            problems.append(f"{ex.states:,} distinct states, expected {expected.states:,}")
+            figures.append(f"{ex.states:,} distinct states, expected {expected.states:,}")
         if expected.depth is not None and expected.depth != ex.depth:
-            problems.append(f"search depth {ex.depth}, expected {expected.depth}")
+            figures.append(f"search depth {ex.depth}, expected {expected.depth}")
     if not ex.complete:
         warnings.append(f"search stopped early: {ex.stop_reason}")
     for name in ex.undecided:
@@ -121,70 +192,77 @@ def run(cfg: Config, properties: Sequence[Property], expected: Expected | None,
         warnings.append("capacity bounds reached (raise them with --bound): " + ", ".join(
             f"{a} blocked {n:,} times" for a, n in sorted(ex.coverage.blocked.items()))
             + f"; {ex.truncated:,} states truncated")
-    return Run(cfg.mode.name, cfg.variant.name, ex, results, problems, warnings, cfg.bounds,
-               expected is not None)
+    return Run(cfg.mode.name, cfg.variant.name, ex, results, figures, warnings, cfg.bounds, expected)
+
+
+def _folder(out: Path | None, cfg: Config) -> Path | None:
+    """Where the traces of ``cfg`` go, emptied of an earlier run's trace files."""
+    if out is None:
+        return None
+    folder = out / cfg.mode.name / cfg.variant.name
+    _clear(folder)
+    return folder
 
 
 def _result(system: System, ex: Exploration, prop: Property, expected: Expected | None,
-            pinned: bool, folder: Path | None) -> Result:
+            folder: Path | None) -> Result:
     idx = ex.violations.get(prop.name)
     path = ex.path(idx) if idx is not None else None
     if path is None and (not ex.complete or prop.name in ex.undecided):
         verdict = "incomplete"
     else:
-        verdict = _found_or_not(prop, path is not None)
-    return _finish(system, prop, verdict, path, expected, pinned, folder,
-                   states=ex.states, depth=ex.depth, seconds=ex.seconds)
-
-
-def _found_or_not(prop: Property, found: bool) -> str:
-    """The verdict of a complete search: a trace breaks ``always``/``final`` and shows ``sometimes``."""
-    return ("holds" if prop.kind == "sometimes" else "violated") if found else \
-        ("violated" if prop.kind == "sometimes" else "holds")
+        verdict = found_word(prop.kind) if path is not None else kept_word(prop.kind)
+    return _finish(system, prop, verdict, path, expected, folder, depth=ex.depth)
 
 
 def _finish(system: System, prop: Property, verdict: str, path: Sequence[int] | None,
-            expected: Expected | None, pinned: bool, folder: Path | None,
-            states: int | None, depth: int, seconds: float, meta: dict | None = None) -> Result:
-    """Rebuild, replay and write the trace of ``path``; compare with the expectation."""
+            expected: Expected | None, folder: Path | None, depth: int,
+            meta: dict | None = None, lengths: bool = True) -> Result:
+    """Rebuild, replay and write the trace of ``path``; compare with the expectation.
+
+    ``lengths``: whether the engine's traces are shortest, so that a pinned
+    length means something (not for the stateful engine's shrunk traces).
+    """
     cfg = system.cfg
     trace = None
     if path is not None:
-        trace = tr.from_path(system, path, property=prop.name, verdict=verdict, meta=meta or {})
+        shown = "reached" if prop.kind == "sometimes" else "violated"
+        trace = tr.from_path(system, path, property=prop.name, verdict=shown, meta=meta or {})
         _confirm(system, prop, trace)
     exp = expected.verdicts.get(prop.name) if expected else None
-    exp_len = expected.lengths.get(prop.name) if expected and pinned else None
+    exp_len = expected.lengths.get(prop.name) if expected and lengths else None
     r = Result(cfg.mode.name, cfg.variant.name, prop.name, prop.kind, verdict, exp,
-               states, len(trace) if trace else depth, seconds,
                length=len(trace) if trace else None, expected_length=exp_len)
     if trace is not None and folder is not None:
-        sub = folder if verdict == "violated" else folder / "witnesses"
+        sub = folder if prop.kind != "sometimes" else folder / "witnesses"
         sub.mkdir(parents=True, exist_ok=True)
         itf = sub / f"{prop.name}.itf.json"
         itf.write_text(tr.dumps(trace))
         (sub / f"{prop.name}.story.txt").write_text(story(trace))
         r.trace, r.story = str(itf), str(sub / f"{prop.name}.story.txt")
     r.shown = trace
-    if exp is None and expected is not None:
-        r.problems.append("no expected verdict in expected.toml")
+    if expected is None:
+        return r
+    if exp is None:
+        r.differs.append("no expected verdict in expected.toml")
     elif verdict == "bounded":
         # consistent unless the expected trace is short enough to have been found
-        broken = exp == ("holds" if prop.kind == "sometimes" else "violated")
-        if broken and exp_len is not None and exp_len <= depth:
-            r.problems.append(f"nothing found up to depth {depth}, but the expected shortest "
-                              f"trace has {exp_len} steps")
+        if exp == found_word(prop.kind) and exp_len is not None and exp_len <= depth:
+            r.differs.append(f"nothing found up to depth {depth}, but the expected shortest "
+                             f"trace has {exp_len} steps")
     elif verdict == "sampled":
         pass  # nothing found by sampling contradicts nothing; run_stateful warns
-    elif exp is not None and verdict != exp:
-        r.problems.append(f"{verdict}, expected {exp}")
+    elif verdict != exp:
+        r.differs.append(f"{verdict}, expected {exp}")
     if exp_len is not None and r.length is not None and exp_len != r.length:
-        r.problems.append(f"shortest trace has {r.length} steps, expected {exp_len}")
+        r.figures.append(f"shortest trace has {r.length} steps, expected {exp_len}")
     return r
 
 
 def run_smt(cfg: Config, properties: Sequence[Property], expected: Expected | None,
             out: Path | None, depth: int, max_seconds: float | None = None,
-            query_seconds: float | None = None) -> Run:
+            query_seconds: float | None = None, progress: Any = None,
+            limits: Limits | None = None) -> Run:
     """Bounded model checking of ``properties`` in ``cfg`` up to ``depth`` steps.
 
     ``progress`` properties need the whole state graph: they are not
@@ -193,20 +271,24 @@ def run_smt(cfg: Config, properties: Sequence[Property], expected: Expected | No
     system = System(SPEC, cfg)
     graph_only = [p.name for p in properties if p.applies(cfg) and p.kind == "progress"]
     properties = [p for p in properties if p.applies(cfg) and p.kind != "progress"]
-    found = bmc(system, properties, depth, max_seconds=max_seconds, query_seconds=query_seconds)
-    folder = out / cfg.mode.name / cfg.variant.name if out else None
-    if folder:
-        _clear(folder)
+    start = time.perf_counter()
+    stopped = compile_within(system, limits or Limits(max_seconds=max_seconds), progress)
+    if stopped:
+        found = BMCResult(depth=-1, complete=False, stop_reason=stopped,
+                          seconds=time.perf_counter() - start)
+    else:
+        found = bmc(system, properties, depth, max_seconds=max_seconds,
+                    query_seconds=query_seconds, progress=progress)
+    folder = _folder(out, cfg)
     results = []
     for p in properties:
         path = found.found.get(p.name)
         if path is not None or found.exhausted:
-            verdict = _found_or_not(p, path is not None)
+            verdict = found_word(p.kind) if path is not None else kept_word(p.kind)
         else:
             verdict = "bounded" if found.complete else "incomplete"
-        results.append(_finish(system, p, verdict, path, expected, cfg.default_bounds, folder,
-                               states=None, depth=found.depth, seconds=found.seconds))
-    warnings = [] if found.complete else [f"search stopped early at depth {found.depth}: "
+        results.append(_finish(system, p, verdict, path, expected, folder, depth=found.depth))
+    warnings = [] if found.complete else [f"search stopped early at depth {max(found.depth, 0)}: "
                                           f"{found.stop_reason}"]
     if found.capacity_depth is not None:
         warnings.append(f"a capacity bound can block a step after {found.capacity_depth} steps: "
@@ -215,11 +297,12 @@ def run_smt(cfg: Config, properties: Sequence[Property], expected: Expected | No
         warnings.append("not checked (a progress property needs the whole state graph; "
                         f"use --engine explore): {', '.join(graph_only)}")
     return Run(cfg.mode.name, cfg.variant.name, None, results, [], warnings, cfg.bounds,
-               expected is not None, bmc=found)
+               expected, bmc=found)
 
 
 def run_stateful(cfg: Config, properties: Sequence[Property], expected: Expected | None,
-                 out: Path | None, budget: Budget) -> Run:
+                 out: Path | None, budget: Budget, progress: Any = None,
+                 limits: Limits | None = None) -> Run:
     """Random histories of ``cfg`` (Hypothesis stateful testing) against ``properties``.
 
     A counterexample is shrunk, replayed and written like the other
@@ -230,11 +313,14 @@ def run_stateful(cfg: Config, properties: Sequence[Property], expected: Expected
     """
     system = System(SPEC, cfg)
     properties = [p for p in properties if p.applies(cfg)]
-    expected = expected.deep() if expected is not None else None
-    found = hunt(system, properties, budget)
-    folder = out / cfg.mode.name / cfg.variant.name if out else None
-    if folder:
-        _clear(folder)
+    start = time.perf_counter()
+    stopped = compile_within(system, limits or Limits(max_seconds=budget.max_seconds), progress)
+    if stopped:
+        found = StatefulResult({}, {}, {}, {}, {}, set(), 0, 0, 0, 0, time.perf_counter() - start,
+                               budget, complete=False, stop_reason=stopped)
+    else:
+        found = hunt(system, properties, budget, progress=progress)
+    folder = _folder(out, cfg)
     results, missed = [], []
     for p in properties:
         finding = found.found.get(p.name)
@@ -243,14 +329,13 @@ def run_stateful(cfg: Config, properties: Sequence[Property], expected: Expected
         if finding is not None:
             meta.update(switched_off=finding.switched_off)
         if path is not None:
-            verdict = _found_or_not(p, True)
+            verdict = found_word(p.kind)
         else:
             verdict = "sampled" if found.complete else "incomplete"
-        r = _finish(system, p, verdict, path, expected, False, folder, states=None,
-                    depth=len(path) if path is not None else budget.steps, seconds=found.seconds,
-                    meta=meta)
+        r = _finish(system, p, verdict, path, expected, folder,
+                    depth=len(path) if path is not None else budget.steps, meta=meta, lengths=False)
         results.append(r)
-        if verdict == "sampled" and r.expected == ("holds" if p.kind == "sometimes" else "violated"):
+        if verdict == "sampled" and r.expected == found_word(p.kind):
             missed.append(p.name)
     warnings = [] if found.complete else [f"search stopped early: {found.stop_reason}"]
     if missed:
@@ -258,11 +343,13 @@ def run_stateful(cfg: Config, properties: Sequence[Property], expected: Expected
                         "try another --seed): " + ", ".join(missed))
     warnings.extend(_starved(found))
     return Run(cfg.mode.name, cfg.variant.name, None, results, [], warnings, cfg.bounds,
-               expected is not None, stateful=found)
+               expected, stateful=found)
 
 
 def _starved(found: StatefulResult) -> list[str]:
     """Warnings about actions the random runs never took (what sampling could not reach)."""
+    if not found.examples:
+        return []
     out = []
     never = [a for a, n in found.enabled.items() if n == 0]
     untaken = [a for a, n in found.fired.items() if n == 0 and found.enabled[a] > 0]
@@ -278,7 +365,7 @@ def _starved(found: StatefulResult) -> list[str]:
 
 
 def _confirm(system: System, prop: Property, trace: tr.Trace) -> None:
-    """The replayed trace's last state really shows what the explorer claimed."""
+    """The replayed trace's last state really shows what the engine claimed."""
     last = trace.last_state()
     ok = system.holds(prop, last)
     if prop.kind == "final":
@@ -289,7 +376,7 @@ def _confirm(system: System, prop: Property, trace: tr.Trace) -> None:
             raise tr.ReplayError(f"{prop.name}: a good state is reachable from the trace's last "
                                  "state after all")
     elif ok != (prop.kind == "sometimes"):
-        raise tr.ReplayError(f"{prop.name}: the interpreted model disagrees with the explorer "
+        raise tr.ReplayError(f"{prop.name}: the interpreted model disagrees with the engine "
                              "on the trace's last state")
 
 

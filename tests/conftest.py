@@ -69,7 +69,7 @@ def default_runs(tmp_path_factory):
     Keyed by ``(mode, variant)``: every mode with the default variant, and
     the protocol variants with the exactly-once modes they change.
     """
-    from deliverycheck.cli import plan
+    from deliverycheck.verify import plan
     from deliverycheck.expected import load
     from deliverycheck.model import MODES, VARIANTS
     from deliverycheck.verify import run as verify_run

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,12 +22,21 @@ def _run(capsys, *args):
     return code, out, err
 
 
+def _row(out: str, prop: str) -> list[str]:
+    """The table row of ``prop``: property, verdict, expected, steps."""
+    return next(line for line in out.splitlines() if line.split()[:1] == [prop]).split()
+
+
 def test_verify_prints_the_table_and_matches(capsys, tmp_path):
     code, out, err = _run(capsys, *AMO, "--out", str(tmp_path))
     assert code == 0, out
-    assert "All 15 verdicts match properties/expected.toml." in out
-    row = next(line for line in out.splitlines() if "acked_in_log" in line).split()
-    assert row[:5] == ["at-most-once", "current", "acked_in_log", "violated", "violated"]
+    assert "All 15 verdicts and 7 pinned figures match properties/expected.toml." in out
+    assert _row(out, "acked_in_log") == ["acked_in_log", "violated", "violated", "1"]
+    assert _row(out, "witness_retry") == ["witness_retry", "unreachable", "unreachable"]
+    # the search's figures once, in its header line, not on every row
+    head = next(line for line in out.splitlines() if line.startswith("at-most-once / current"))
+    assert "84 states, depth 14" in head and "default world" in head
+    assert out.count("84 states") == 1
     assert (tmp_path / "at-most-once/current/acked_in_log.itf.json").is_file()
     assert (tmp_path / "at-most-once/current/acked_in_log.story.txt").is_file()
     assert not (tmp_path / "at-most-once/current/no_duplicate_log.itf.json").exists()
@@ -35,14 +45,21 @@ def test_verify_prints_the_table_and_matches(capsys, tmp_path):
 def test_verify_json_schema(capsys, tmp_path):
     code, out, _ = _run(capsys, *AMO, "--json", "--out", str(tmp_path))
     doc = json.loads(out)
-    assert code == 0 and doc["schema"] == "deliverycheck.verify/4" and doc["ok"] is True
+    assert code == 0 and doc["schema"] == "deliverycheck.verify/5" and doc["ok"] is True
+    assert doc["exit_status"] == 0 and doc["differences"] == {"verdicts": 0, "figures": 0}
+    assert doc["source"]["origin"] in ("editable", "checkout", "installed")
+    assert len(doc["source"]["hash"]) == 12 and doc["expectations"]["path"].endswith("expected.toml")
+    assert doc["command"].startswith("deliverycheck verify --mode at-most-once")
     r = {x["property"]: x for x in doc["results"]}
-    for key in ("mode", "variant", "property", "verdict", "expected", "states", "depth", "seconds", "trace"):
+    for key in ("mode", "variant", "property", "kind", "lemma", "verdict", "expected", "compared",
+                "matches", "differs", "figures_differ", "length", "trace"):
         assert key in r["no_loss"]
     assert r["no_loss"]["verdict"] == "violated" and r["no_loss"]["trace"].endswith("no_loss.itf.json")
+    assert r["witness_retry"]["verdict"] == "unreachable" and r["witness_processed"]["verdict"] == "reached"
     assert r["no_duplicate_log"]["trace"] is None
-    assert doc["searches"][0]["complete"] is True and doc["searches"][0]["states"] == 84
-    assert doc["searches"][0]["engine"] == "explore"
+    s = doc["searches"][0]
+    assert s["complete"] is True and s["states"] == 84 and s["depth"] == 14
+    assert s["engine"] == "explore" and s["world"] == "default" and s["compared"] is True
 
 
 def test_a_difference_exits_1_and_names_the_trace(capsys, tmp_path):
@@ -60,8 +77,9 @@ def test_a_limit_gives_incomplete_never_holds(capsys, tmp_path):
                         "--out", str(tmp_path))
     assert code == 1
     assert "INCOMPLETE (state limit (100))" in out
-    row = next(line for line in out.splitlines() if "acked_in_log" in line).split()
-    assert row[3:5] == ["incomplete", "holds"]
+    assert _row(out, "acked_in_log")[1:3] == ["incomplete", "holds"]
+    # a witness found before the limit is reached all the same
+    assert _row(out, "witness_retry")[1:3] == ["reached", "reached"]
 
 
 @pytest.mark.parametrize("args,message", [
@@ -74,6 +92,11 @@ def test_a_limit_gives_incomplete_never_holds(capsys, tmp_path):
     (["verify", "--bound", "records=0"], "bound records must be an integer in 1..60"),
     (["verify", "--max-states", "-3"], "expected a positive integer"),
     (["verify", "--expected", "/no/such/file.toml"], "does not exist"),
+    (["verify", "--expected", "/tmp"], "'/tmp' is a directory, not a file"),
+    (["verify", "--bound", "records=2", "--bound", "records=3"],
+     "--bound records is given twice (2 and 3); give it once"),
+    (["verify", "--spec", "/tmp"], "holds no model/ and properties/"),
+    (["verify", "--spec", "/no/such/dir"], "is not a folder"),
     (["verify", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["frob"], "invalid choice: 'frob'"),
     (["verify", "--mode", "at-least-once", "--variant", "tv1"],
@@ -88,11 +111,38 @@ def test_bad_input_is_one_line_and_exit_2(capsys, args, message):
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
 
 
+def test_the_same_bound_twice_with_the_same_value_is_fine(capsys, tmp_path):
+    code, _, _ = _run(capsys, *AMO, "--bound", "faults=2", "--bound", "faults=2", "--out", str(tmp_path))
+    assert code == 0
+
+
+def test_a_fifo_is_named_not_read(capsys, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    code, _, err = _run(capsys, *AMO, "--expected", str(fifo))
+    assert code == 2 and "is a named pipe (FIFO), not a file" in err
+    code, _, err = _run(capsys, "replay", str(fifo))
+    assert code == 2 and "is a named pipe (FIFO), not a file" in err
+    code, _, err = _run(capsys, "render", str(tmp_path))
+    assert code == 2 and "is a directory, not a file" in err
+
+
+def test_a_trace_with_no_states_is_a_usage_error(capsys, tmp_path):
+    f = tmp_path / "empty.itf.json"
+    f.write_text(json.dumps({"#meta": {"mode": "at-most-once"}, "vars": [], "states": []}))
+    for cmd in ("replay", "render"):
+        code, _, err = _run(capsys, cmd, str(f))
+        assert code == 2 and "has no states" in err and err.count("\n") == 1, err
+
+
 def test_broken_expected_file_is_a_usage_error(capsys, tmp_path):
     bad = tmp_path / "e.toml"
     bad.write_text("[[[")
     code, _, err = _run(capsys, *AMO, "--expected", str(bad))
     assert code == 2 and "cannot read" in err
+    bad.write_text('["at-most-once".current.verdicts]\nwitness_retry = "violated"\n')
+    code, _, err = _run(capsys, *AMO, "--expected", str(bad))
+    assert code == 2 and "witness_retry is a sometimes property: use 'reached' or 'unreachable'" in err
 
 
 def test_out_that_is_a_file_is_refused(capsys, tmp_path):
@@ -118,8 +168,10 @@ def test_list_names_modes_properties_and_bounds(capsys):
 
 
 def test_output_files_are_byte_identical_across_runs(capsys, tmp_path):
+    out = tmp_path / "out"
     for d in ("a", "b"):
-        assert _run(capsys, "verify", "--mode", "idempotent", "--out", str(tmp_path / d))[0] == 0
+        assert _run(capsys, "verify", "--mode", "idempotent", "--out", str(out))[0] == 0
+        shutil.copytree(out, tmp_path / d)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert files
     for f in files:
@@ -132,7 +184,13 @@ def test_console_script_runs(tmp_path):
     p = subprocess.run(cmd + ["verify", "--mode", "at-most-once", "--out", str(tmp_path)],
                        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     assert p.returncode == 0, p.stdout + p.stderr
-    assert p.stderr == ""  # no progress line when stderr is not a terminal
+    # a start and an end line per search, even when stderr is not a terminal (CI logs)
+    assert p.stderr.splitlines() == [
+        "at-most-once/current: started (records=2, faults=2, explore)",
+        next(line for line in p.stderr.splitlines() if line.startswith("at-most-once/current: 84 states"))]
+    q = subprocess.run(cmd + ["verify", "--mode", "at-most-once", "--quiet", "--out", str(tmp_path)],
+                       capture_output=True, text=True)
+    assert q.returncode == 0 and q.stderr == ""
 
 
 def test_every_package_is_installed():
@@ -167,13 +225,13 @@ def test_a_model_that_breaks_the_rules_is_reported_in_one_line(capsys, tmp_path,
 
     actions = [consumer_commit if a.name == "consumer_commit" else a for a in SPEC.actions]
     monkeypatch.setattr(SPEC, "actions", actions)
-    code, out, err = _run(capsys, *AMO, "--out", str(tmp_path))
-    assert code == 2 and err.count("\n") == 1
+    code, out, err = _run(capsys, *AMO, "--quiet", "--out", str(tmp_path))
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert "error in the model: consumer_commit(): a state value was used as a Python truth value" in err
 
 
 def test_default_plan_pairs_variants_with_the_modes_they_change():
-    from deliverycheck.cli import plan
+    from deliverycheck.verify import plan
     from deliverycheck.model import MODES, VARIANTS
     pairs = plan(list(MODES), list(VARIANTS), False)
     assert ("at-least-once", "current") in pairs and ("at-least-once", "tv1") not in pairs
@@ -187,7 +245,47 @@ def test_a_pair_without_expectations_is_reported_not_compared(capsys, tmp_path):
     code, out, _ = _run(capsys, "verify", "--mode", "eos-offsets-outside-txn", "--variant", "tv1",
                         "--out", str(tmp_path))
     assert code == 0
-    assert "11 verdicts have no expectation" in out and "All 0 verdicts" not in out
+    assert "no expectations for these bounds, not compared" in out
+    assert "No expectations for these bounds: 11 verdicts of 1 search not compared." in out
+    assert "All 0 verdicts" not in out
+
+
+def test_bounds_no_world_names_are_reported_not_compared(capsys, tmp_path):
+    code, out, _ = _run(capsys, *AMO, "--bound", "records=1", "--out", str(tmp_path))
+    assert code == 0, out
+    assert "No expectations for these bounds: 15 verdicts of 1 search not compared." in out
+    assert "differ" not in out
+
+
+def test_a_named_world_is_compared(capsys, tmp_path):
+    code, out, _ = _run(capsys, "verify", "--mode", "idempotent", "--bound", "expiries=1",
+                        "--out", str(tmp_path))
+    assert code == 0, out
+    assert "idempotent-expiry world" in out and "no_duplicate_send" in out
+    assert _row(out, "no_duplicate_send")[1:] == ["violated", "violated", "6"]
+    assert "All 18 verdicts and 13 pinned figures match properties/expected.toml." in out
+
+
+def test_a_changed_figure_is_its_own_kind_of_difference(capsys, tmp_path):
+    """Only a pinned figure differs: its own section, and exit status 3."""
+    from deliverycheck.expected import default_path
+    exp = tmp_path / "expected.toml"
+    exp.write_text(default_path().read_text().replace(
+        '["at-most-once".current]\nstates = 84', '["at-most-once".current]\nstates = 85'))
+    code, out, _ = _run(capsys, *AMO, "--expected", str(exp), "--out", str(tmp_path / "o"))
+    assert code == 3, out
+    assert "Pinned figures that differ from" in out and "84 distinct states, expected 85" in out
+    assert "Verdicts that differ" not in out
+    assert "All 15 verdicts match, but 1 pinned figure differs" in out
+
+
+def test_lemma_rows_are_hidden_unless_asked(capsys, tmp_path):
+    code, out, _ = _run(capsys, "verify", "--mode", "idempotent", "--out", str(tmp_path))
+    assert code == 0 and "lemma_batches_exist" not in out
+    assert "(3 lemma rows hidden; --lemmas shows them)" in out
+    assert "All 18 verdicts" in out   # still compared
+    code, out, _ = _run(capsys, "verify", "--mode", "idempotent", "--lemmas", "--out", str(tmp_path))
+    assert code == 0 and _row(out, "lemma_batches_exist")[1:3] == ["holds", "holds"]
 
 
 # -- the stateful engine and replay ------------------------------------------------
@@ -200,10 +298,10 @@ def test_stateful_verify_prints_seed_and_shrunk_traces(capsys, tmp_path):
     code, out, _ = _run(capsys, *STATEFUL, "--out", str(tmp_path))
     assert code == 0, out
     assert "stateful, seed 0: " in out and "records=10, faults=3" in out
-    assert "All 15 verdicts match properties/expected.toml." in out
+    assert "All 15 verdicts" in out and "match properties/expected.toml." in out
     assert "not found (sampled)" in out
-    row = next(line for line in out.splitlines() if " no_loss " in line).split()
-    assert row[3] == "violated"
+    assert _row(out, "no_loss")[1] == "violated"
+    assert "capacity bounds reached" not in out   # the stateful world is sized for its histories
     doc = json.loads((tmp_path / "at-most-once/current/no_loss.itf.json").read_text())
     assert doc["#meta"]["engine"] == "stateful" and doc["#meta"]["seed"] == 0
     assert "switched_off" in doc["#meta"]
@@ -212,7 +310,7 @@ def test_stateful_verify_prints_seed_and_shrunk_traces(capsys, tmp_path):
 def test_stateful_is_deterministic_for_a_seed(capsys, tmp_path):
     _, a, _ = _run(capsys, *STATEFUL, "--seed", "5", "--json", "--out", str(tmp_path / "a"))
     _, b, _ = _run(capsys, *STATEFUL, "--seed", "5", "--json", "--out", str(tmp_path / "b"))
-    strip = lambda doc: [{k: v for k, v in r.items() if k not in ("seconds", "trace", "story")}
+    strip = lambda doc: [{k: v for k, v in r.items() if k not in ("trace", "story")}
                          for r in json.loads(doc)["results"]]
     assert strip(a) == strip(b)
     for name in ("no_loss", "acked_in_log"):
@@ -275,6 +373,6 @@ def test_replay_of_a_non_trace_is_a_usage_error(capsys, tmp_path):
     f.write_text("[1, 2")
     code, _, err = _run(capsys, "replay", str(f))
     assert code == 2 and "not a JSON trace file" in err
-    f.write_text('{"#meta": {"mode": "nope"}}')
+    f.write_text('{"#meta": {"mode": "nope"}, "states": [{}]}')
     code, _, err = _run(capsys, "replay", str(f))
     assert code == 2 and "mode 'nope'" in err

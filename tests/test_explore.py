@@ -190,21 +190,20 @@ def test_progress_cut_short_by_capacity_is_undecided_not_violated():
     assert "can_settle" not in ex.violations and ex.undecided == ["can_settle"]
 
 
-@pytest.mark.parametrize("asked,tty,shown", [(None, False, False), (None, True, True),
-                                              (False, True, False)])
-def test_progress_line_only_on_a_terminal_or_when_asked(monkeypatch, asked, tty, shown):
-    """A spec with progress properties must not turn the progress *line* on (regression)."""
-    import deliverycheck.engines.explore as ex_mod
-    seen = []
-    real = ex_mod._Progress.__init__
+def test_the_explorer_reports_compilation_and_search_to_a_progress_reporter():
+    """The explorer tells its reporter how compilation and the search go (duck-typed)."""
+    calls = []
 
-    def spy(self, enabled=None):
-        real(self, enabled)
-        seen.append(self.on)
-    monkeypatch.setattr(ex_mod._Progress, "__init__", spy)
-    monkeypatch.setattr(ex_mod.sys.stderr, "isatty", lambda: tty, raising=False)
+    class Recorder:
+        def compiling(self, done, total):
+            calls.append(("compiling", done, total))
+
+        def exploring(self, states, depth, queue):
+            calls.append(("exploring", states))
+
     from conftest import system
-    sy = system("at-most-once")
-    assert any(p.kind == "progress" for p in sy.properties)
-    explore(sy, progress=asked)
-    assert seen == [shown]
+    sy = system("at-least-once")
+    explore(sy, progress=Recorder())
+    compiled = [c for c in calls if c[0] == "compiling"]
+    assert compiled and compiled[-1][1] == compiled[-1][2] == len(sy.instances)
+    assert any(c[0] == "exploring" for c in calls)

@@ -41,7 +41,7 @@ def test_idempotent_promise_is_proved_in_a_small_world(prop):
     assert proof.verdict == "proved" and proof.k == 1
     assert len(lemmas) == 3
     # the invariant the proof used is true in every reachable state
-    ex = explore(sy, [sy.spec.property(prop), *lemmas], progress=False)
+    ex = explore(sy, [sy.spec.property(prop), *lemmas], progress=None)
     assert ex.complete and not ex.violations
 
 
@@ -59,7 +59,7 @@ def test_exactly_once_isolation_is_proved_in_a_small_world():
     # records=1: the same fifteen lemmas as at the default bounds, in about 30 s
     sy, lemmas, proof = _prove("exactly-once", "no_aborted_read", **SMALL)
     assert proof.verdict == "proved" and proof.k == 1 and len(lemmas) == 15
-    ex = explore(sy, [sy.spec.property("no_aborted_read"), *lemmas], progress=False)
+    ex = explore(sy, [sy.spec.property("no_aborted_read"), *lemmas], progress=None)
     assert ex.complete and not ex.violations
 
 
@@ -67,7 +67,7 @@ def test_exactly_once_isolation_is_proved_in_a_small_world():
 def test_exactly_once_atomicity_is_proved_in_a_small_world():
     sy, lemmas, proof = _prove("exactly-once", "atomic_transactions", **SMALL)
     assert proof.verdict == "proved" and proof.k == 1
-    ex = explore(sy, [sy.spec.property("atomic_transactions"), *lemmas], progress=False)
+    ex = explore(sy, [sy.spec.property("atomic_transactions"), *lemmas], progress=None)
     assert ex.complete and not ex.violations
 
 
@@ -136,12 +136,12 @@ def test_prove_command_reports_proofs_and_counterexamples(tmp_path, capsys):
     assert main(["prove", "--mode", "at-least-once", "--property", "in_order", "--json", *args]) == 1
     doc = json.loads(capsys.readouterr().out)
     (r,) = doc["results"]
-    assert doc["schema"] == "deliverycheck.prove/1" and r["verdict"] == "not inductive"
+    assert doc["schema"] == "deliverycheck.prove/2" and r["verdict"] == "not inductive"
     assert r["trace"].endswith("in_order.cti.itf.json") and (tmp_path / "proofs").is_dir()
 
 
 def test_prove_plan_defaults_to_targets_and_never_to_lemmas():
-    from deliverycheck.cli import proof_plan
+    from deliverycheck.commands.prove import proof_plan
     assert proof_plan(None, None, "current") == list(TARGETS)
     assert proof_plan(["idempotent"], None, "current") == [
         ("idempotent", "no_duplicate_send"), ("idempotent", "in_order")]

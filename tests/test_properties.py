@@ -21,24 +21,40 @@ def test_every_property_is_documented_and_named_stably():
 
 
 def _default_pairs():
-    from deliverycheck.cli import plan
+    from deliverycheck.verify import plan
     return plan(list(MODES), list(VARIANTS), False)
 
 
 def test_expected_covers_every_checked_mode_variant_and_property():
     """Every pair ``deliverycheck verify`` checks by default has every verdict pinned."""
     from deliverycheck.model import Config
-    exp = load(modes=list(MODES), variants=list(VARIANTS), properties=[p.name for p in SPEC.properties])
-    assert set(exp) == set(_default_pairs())
+    exp = load(modes=MODES, variants=list(VARIANTS), kinds={p.name: p.kind for p in SPEC.properties})
+    assert set(exp.default) == set(_default_pairs())
     for mode, variant in _default_pairs():
-        e = exp[(mode, variant)]
+        e = exp.default[(mode, variant)]
         props = [p for p in SPEC.properties if p.applies(Config.of(mode, variant))]
         assert set(e.verdicts) == {p.name for p in props}, (mode, variant)
         assert e.states and e.depth
         # every counterexample and witness has a pinned length
         for p in props:
-            found = (e.verdicts[p.name] == "violated") != (p.kind == "sometimes")
+            found = e.verdicts[p.name] in ("violated", "reached")
             assert (p.name in e.lengths) == found, (mode, variant, p.name)
+
+
+def test_named_worlds_pin_what_they_list():
+    """Each named world is a real set of bounds and pins every verdict of the pairs it lists."""
+    from deliverycheck.model import Config
+    from deliverycheck.model.bounds import for_mode
+    exp = load(modes=MODES, variants=list(VARIANTS), kinds={p.name: p.kind for p in SPEC.properties})
+    assert exp.worlds, "expected.toml names the README tour's extra worlds"
+    for name, world in exp.worlds.items():
+        assert world.about, name
+        for (mode, variant), e in exp.named[name].items():
+            bounds = for_mode(MODES[mode], **world.bounds)
+            assert bounds != for_mode(MODES[mode]), (name, mode)
+            assert exp.find(MODES[mode], variant, bounds) is e
+            props = [p for p in SPEC.properties if p.applies(Config(MODES[mode], VARIANTS[variant], bounds))]
+            assert set(e.verdicts) == {p.name for p in props}, (name, mode, variant)
 
 
 def test_claimed_promises_are_expected_to_hold():
@@ -46,7 +62,8 @@ def test_claimed_promises_are_expected_to_hold():
     exp = load()
     for p in SPEC.properties:
         for mode in p.claims:
-            assert exp[(mode, "current")].verdicts[p.name] == "holds", (mode, p.name)
+            want = "reached" if p.kind == "sometimes" else "holds"
+            assert exp.default[(mode, "current")].verdicts[p.name] == want, (mode, p.name)
 
 
 def test_every_promise_has_reachability_witnesses():
@@ -56,17 +73,30 @@ def test_every_promise_has_reachability_witnesses():
         witnesses = [p for p in SPEC.properties if p.kind == "sometimes" and mode in p.claims]
         assert witnesses, mode
         for w in witnesses:
-            assert exp[(mode, variant)].verdicts[w.name] == "holds", (mode, variant, w.name)
+            assert exp.default[(mode, variant)].verdicts[w.name] == "reached", (mode, variant, w.name)
 
 
 def test_malformed_expectations_are_reported(tmp_path):
     bad = tmp_path / "e.toml"
+    kinds = {p.name: p.kind for p in SPEC.properties}
     bad.write_text('["idempotent".current.verdicts]\nno_loss = "maybe"\n')
-    with pytest.raises(ExpectationError, match="use one of holds, violated"):
-        load(bad)
+    with pytest.raises(ExpectationError, match="no_loss is a final property: use 'holds' or 'violated'"):
+        load(bad, kinds=kinds)
+    bad.write_text('["idempotent".current.verdicts]\nwitness_dedup = "holds"\n')
+    with pytest.raises(ExpectationError, match="use 'reached' or 'unreachable'"):
+        load(bad, kinds=kinds)
     bad.write_text('["idempotent".current.verdicts]\nno_such = "holds"\n')
     with pytest.raises(ExpectationError, match="unknown property"):
-        load(bad, properties=["no_loss"])
+        load(bad, kinds=kinds)
+    bad.write_text('[worlds.big]\nabout = "x"\n["worlds".big.idempotent.current]\nstates = 3\n')
+    with pytest.raises(ExpectationError, match=r"\[worlds.big\] needs bounds"):
+        load(bad, kinds=kinds)
+    bad.write_text('[worlds.big]\nbounds = { recs = 3 }\n')
+    with pytest.raises(ExpectationError, match="unknown bound 'recs'"):
+        load(bad, kinds=kinds)
+    bad.write_text('[worlds.big]\nbounds = { records = 3 }\n')
+    with pytest.raises(ExpectationError, match="lists no mode and variant"):
+        load(bad, kinds=kinds)
     bad.write_text("not toml [")
     with pytest.raises(ExpectationError, match="cannot read"):
         load(bad)
@@ -77,7 +107,7 @@ def test_default_bounds_match_the_manifest(default_runs):
     assert len(default_runs) == len(_default_pairs())
     for mode, r in default_runs.items():
         assert r.exploration.complete, mode
-        assert r.matches, [(x.property, x.problems) for x in r.results if x.problems] + r.problems
+        assert r.matches, [(x.property, x.differs, x.figures) for x in r.results if not x.matches] + r.figures
         assert not r.exploration.coverage.blocked, "default bounds must not truncate the search"
         assert r.exploration.coverage.never_fired() == [], mode
 
@@ -116,7 +146,8 @@ def test_without_faults_at_least_once_keeps_what_faults_break(bounds, prop):
 
 
 def test_producer_state_expiry_breaks_idempotent_deduplication():
-    """PROTOCOL.md §6: once the leader forgot the PID, a late retry is appended twice."""
+    """docs/protocol.md, producer state expiry: once the leader forgot the PID, a late retry is
+    appended twice."""
     from deliverycheck.core.system import System
     from deliverycheck.engines.explore import explore
     from deliverycheck.model import Config

@@ -11,7 +11,7 @@ from deliverycheck.replay import replay_file
 
 FOLDER = Path(__file__).parent / "regressions"
 TRACES = sorted(FOLDER.glob("*.itf.json"))
-EXPECTED = load()
+EXPECTED = load().default
 
 
 def test_there_are_saved_traces():

@@ -187,7 +187,7 @@ def test_without_graphviz_verify_still_writes_the_text_outputs(tmp_path):
 
 def test_gallery_command_checks_and_writes(capsys, monkeypatch, default_runs, tmp_path):
     import deliverycheck.gallery as gallery_module
-    monkeypatch.setattr(gallery_module, "default_runs", lambda out: list(default_runs.values()))
+    monkeypatch.setattr(gallery_module, "default_runs", lambda out, progress=None: list(default_runs.values()))
     code, out, err = _run(capsys, "gallery", "--check", "--out", str(GALLERY))
     assert code == 0 and "up to date (28 counterexamples)" in out, out + err
     code, out, _ = _run(capsys, "gallery", "--check", "--out", str(tmp_path))

@@ -18,7 +18,8 @@ import pytest
 
 from conftest import system
 
-from deliverycheck.cli import main, plan
+from deliverycheck.cli import main
+from deliverycheck.verify import plan
 from deliverycheck.engines.explore import explore
 from deliverycheck.engines.smt import KINDS, bmc
 from deliverycheck.model import MODES, VARIANTS
@@ -35,7 +36,7 @@ PAIRS = [pytest.param(m, v, DEPTH.get(m, 8), marks=(
 def test_bmc_first_failing_depth_is_the_explorers_shortest_trace(mode, variant, depth):
     sy = system(mode, variant)
     props = [p for p in sy.properties if p.kind in KINDS]
-    ex = explore(sy, props, progress=False)
+    ex = explore(sy, props, progress=None)
     got = bmc(sy, props, depth)
     assert got.complete
     if got.exhausted:  # BMC saw every history: it decides everything, like the explorer
@@ -70,23 +71,25 @@ def test_verify_engine_smt_reports_bounded_verdicts(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     by = {r["property"]: r for r in doc["results"]}
     assert by["no_duplicate_log"]["verdict"] == "violated" and by["no_duplicate_log"]["length"] == 5
-    assert by["in_order"]["verdict"] == "bounded" and by["in_order"]["depth"] == 5
+    assert by["in_order"]["verdict"] == "bounded" and by["witness_dedup"]["verdict"] == "bounded"
     (search,) = doc["searches"]
-    assert search["engine"] == "smt" and len(search["seconds_per_depth"]) == 6
+    assert search["engine"] == "smt" and search["depth"] == 5 and len(search["seconds_per_depth"]) == 6
     assert "can_settle" in search["warnings"][0] and search["z3_statistics"]
     assert (tmp_path / "at-least-once" / "current" / "no_duplicate_log.itf.json").is_file()
 
 
 def test_verify_engine_smt_flags_a_missed_counterexample(tmp_path, capsys):
-    # depth 8 covers in_order's expected 7-step counterexample in at-least-once;
-    # with an expectation of 6 steps the table must say it differs
+    # depth 7 covers in_order's 7-step counterexample in at-least-once; with an
+    # expectation of 6 steps the pinned length differs (the verdict matches: exit 3)
     exp = tmp_path / "exp.toml"
     exp.write_text('["at-least-once".current.verdicts]\nin_order = "violated"\n'
                    '["at-least-once".current.lengths]\nin_order = 6\n')
     args = ["verify", "--engine", "smt", "--mode", "at-least-once", "--property", "in_order",
             "--depth", "7", "--expected", str(exp), "--out", str(tmp_path)]
-    assert main(args) == 1
-    assert "shortest trace has 7 steps, expected 6" in capsys.readouterr().out
+    assert main(args) == 3
+    out = capsys.readouterr().out
+    assert "in_order: shortest trace has 7 steps, expected 6" in out
+    assert "Pinned figures that differ" in out
 
 
 @pytest.mark.parametrize("args,message", [

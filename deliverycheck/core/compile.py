@@ -149,9 +149,9 @@ def build(sources: Sequence[str], names: Sequence[str]) -> list[Callable]:
     namespace: dict[str, Any] = {"FULL": FULL}
     # in chunks: Python's compiler holds the whole syntax tree of what it
     # compiles, and one module of thousands of functions peaked at 0.5 GB
-    for i in range(0, len(sources), _CHUNK):
-        exec(compile("\n".join(sources[i:i + _CHUNK]), "<deliverycheck-compiled>", "exec"), namespace)
+    for i in range(0, len(sources), CHUNK):
+        exec(compile("\n".join(sources[i:i + CHUNK]), "<deliverycheck-compiled>", "exec"), namespace)
     return [namespace[n] for n in names]
 
 
-_CHUNK = 64  # functions compiled at a time
+CHUNK = 64  # functions compiled at a time

@@ -22,12 +22,9 @@ from . import compile as cc
 from .expr import Expr, cell
 from .schema import Schema
 from .spec import Action, Property, Spec, View, apply
+from ..errors import ModelError
 
 FULL = cc.FULL
-
-
-class ModelError(Exception):
-    """The model itself is malformed (a bug in model/ or properties/)."""
 
 
 @dataclass(frozen=True)
@@ -114,14 +111,14 @@ class System:
     def compiled(self) -> list[Callable]:
         """One generated function per action instance (see core/compile.py)."""
         if self._compiled is None:
-            self._compile()
+            self.compile()
         return self._compiled  # type: ignore[return-value]
 
     @property
     def static_off(self) -> list[bool]:
         """Per instance: disabled by the configuration alone (guard is False)."""
         if self._static_off is None:
-            self._compile()
+            self.compile()
         return self._static_off  # type: ignore[return-value]
 
     def spends_fault(self, state: bytes, succ: bytes) -> bool:
@@ -134,24 +131,44 @@ class System:
         self.compiled  # noqa: B018 - compiles and fills _may_spend
         return self._may_spend
 
-    def _compile(self) -> None:
+    def compile(self, tick: Callable[[int, int], None] | None = None) -> None:
+        """Compile every action instance now (else on first use).
+
+        ``tick(done, total)`` is called after each chunk of instances: a
+        progress line, or a limit check that raises to stop (a model at
+        big bounds can take minutes and gigabytes to compile).  Nothing
+        is kept from a compilation that was stopped.
+        """
+        if self._compiled is not None:
+            return
         leaves = [cell(i) for i in range(self.schema.width)]
-        sources, names, off = [], [], []
-        for j, inst in enumerate(self.instances):
-            try:
-                guard, fits, post = self.effect(leaves, j)
-            except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
-                raise ModelError(f"{inst.label()}: {e}") from e
-            self._check_ghosts(inst, guard, fits, post)
-            names.append(f"a{j}")
-            sources.append(cc.action_source(names[-1], guard, fits, post))
-            off.append(guard is False)
-            self._keys.append(_key_conjunct(guard))
-            self._may_spend.append(any(
-                not (isinstance(post[i], Expr) and post[i].op == "cell" and post[i].args[0] == i)
-                for i in self.fault_cells))
-        self._compiled = cc.build(sources, names)
-        self._static_off = off
+        fns: list[Callable] = []
+        off: list[bool] = []
+        keys: list[tuple[int, int] | None] = []
+        may_spend: list[bool] = []
+        total = len(self.instances)
+        for start in range(0, total, cc.CHUNK):
+            sources, names = [], []
+            for j in range(start, min(total, start + cc.CHUNK)):
+                inst = self.instances[j]
+                try:
+                    guard, fits, post = self.effect(leaves, j)
+                except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
+                    raise ModelError(f"{inst.label()}: {e}") from e
+                self._check_ghosts(inst, guard, fits, post)
+                names.append(f"a{j}")
+                sources.append(cc.action_source(names[-1], guard, fits, post))
+                off.append(guard is False)
+                keys.append(_key_conjunct(guard))
+                may_spend.append(any(
+                    not (isinstance(post[i], Expr) and post[i].op == "cell" and post[i].args[0] == i)
+                    for i in self.fault_cells))
+            # built chunk by chunk: the expression DAGs of a chunk are freed before the next
+            fns.extend(cc.build(sources, names))
+            if tick is not None:
+                tick(len(fns), total)
+        self._keys, self._may_spend, self._static_off = keys, may_spend, off
+        self._compiled = fns
 
     def dispatch(self) -> tuple[list[tuple[int, list[list[int]]]], list[int]]:
         """An index from state values to the instances that may be enabled.

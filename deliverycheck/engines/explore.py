@@ -13,24 +13,26 @@ compact arrays (parent index, action instance); traces are rebuilt by
 re-running the recorded instances from the initial state.
 
 Limits on states, time and memory end the search early with ``complete =
-False``; so does Ctrl-C.  Whatever was found before is kept.
+False``; so does Ctrl-C (or SIGTERM, which the command line turns into
+the same interruption).  The limits on time and memory also apply while
+the model compiles, which at big bounds can take minutes and gigabytes.
+Whatever was found before is kept.
 """
 
 from __future__ import annotations
 
-import os
-import resource
-import sys
 import time
 from array import array
 from itertools import chain
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 from deliverycheck.core.compile import FULL
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
 from deliverycheck.engines.graph import co_reachable
+from deliverycheck.errors import Stopped
+from deliverycheck.memory import rss_mb
 
 
 @dataclass
@@ -78,6 +80,7 @@ class Exploration:
     edges: tuple[array, array] | None = None  # fault-free (sources, targets), if recorded
     undecided: list[str] = field(default_factory=list)  # progress properties a capacity bound hid
     graph_seconds: float = 0.0   # of ``seconds``, spent deciding progress properties
+    compile_seconds: float = 0.0  # of ``seconds``, spent compiling the model
 
     def path(self, index: int) -> list[int]:
         """Action-instance indices leading from the initial state to ``index``."""
@@ -88,53 +91,24 @@ class Exploration:
         return steps[::-1]
 
 
-def rss_mb() -> float:
-    """Current resident memory of this process, in MiB."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:  # not Linux: fall back to the peak
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-class _Progress:
-    """A one-line progress report on stderr, only on a terminal, after 2 s."""
-
-    def __init__(self, enabled: bool | None = None):
-        self.on = sys.stderr.isatty() if enabled is None else enabled
-        self.start = self.last = time.perf_counter()
-        self.shown = False
-
-    def update(self, states: int, depth: int, queue: int) -> None:
-        if not self.on:
-            return
-        now = time.perf_counter()
-        t = now - self.start
-        if t < 2 or now - self.last < 0.25:  # quiet for short runs; no flicker
-            return
-        self.last = now
-        sys.stderr.write(f"\r  {states:,} states  depth {depth}  queue {queue:,}  "
-                         f"{states / t:,.0f} states/s ")
-        sys.stderr.flush()
-        self.shown = True
-
-    def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 78 + "\r")
-            sys.stderr.flush()
-
-
 def explore(system: System, properties: Sequence[Property] | None = None,
-            limits: Limits | None = None, progress: bool | None = None) -> Exploration:
+            limits: Limits | None = None, progress: Any = None) -> Exploration:
     """Breadth-first search of every state reachable in ``system``.
 
     Returns the first (shortest) violating state of each ``always``,
     ``final`` and ``progress`` property and the first witness state of each
     ``sometimes`` property, with coverage and counts.  ``progress``
     properties are decided on the recorded transition graph once the search
-    is complete (:mod:`deliverycheck.engines.graph`).
+    is complete (:mod:`deliverycheck.engines.graph`).  ``progress``, if
+    given, is told how compilation and the search go
+    (:class:`deliverycheck.progress.Progress`).
     """
     limits = limits or Limits()
+    start = time.perf_counter()
+    stopped = compile_within(system, limits, progress, start)
+    if stopped:
+        return _stopped_early(system, properties, stopped, start)
+    compile_seconds = time.perf_counter() - start
     props = list(system.properties if properties is None else properties)
     invariants = [p for p in props if p.kind == "always"]
     witnesses = [p for p in props if p.kind == "sometimes"]
@@ -179,8 +153,6 @@ def explore(system: System, properties: Sequence[Property] | None = None,
     frontier: list[bytes] = [init]
     depth, transitions, terminal, truncated = 0, 0, 0, 0
     complete, reason = True, None
-    start = time.perf_counter()
-    show = _Progress(progress)
     count = expanded = 1
     max_states = limits.max_states or float("inf")
     peak = rss_mb()
@@ -233,11 +205,12 @@ def explore(system: System, properties: Sequence[Property] | None = None,
                     if stop is None and (expanded & 0x1FFF) == 0:
                         peak = max(peak, rss_mb())
                         if limits.max_memory_mb and peak > limits.max_memory_mb:
-                            stop = f"memory limit ({limits.max_memory_mb} MiB)"
+                            stop = _memory_reason(limits)
                     if stop:
                         complete, reason = False, stop
                         raise _Stop
-                    show.update(count, depth + 1, len(nxt))
+                    if progress:
+                        progress.exploring(count, depth + 1, len(nxt))
             frontier = nxt
             if nxt:
                 depth += 1
@@ -249,12 +222,15 @@ def explore(system: System, properties: Sequence[Property] | None = None,
         pass
     except KeyboardInterrupt:
         complete, reason = False, "interrupted"
-    finally:
-        show.done()
+    except MemoryError:  # the cap is checked now and then; between two checks the machine ran out
+        complete, reason = False, _memory_reason(limits)
     undecided: list[str] = []
     graph_start = time.perf_counter()
     if progress_props and complete:
-        undecided = _check_progress(system, seen, progress_props, esrc, edst, capped_at, found)
+        try:
+            undecided = _check_progress(system, seen, progress_props, esrc, edst, capped_at, found)
+        except KeyboardInterrupt:   # the search is done; only the graph question is not
+            complete, reason = False, "interrupted"
     graph_seconds = time.perf_counter() - graph_start
     peak = max(peak, rss_mb())
     static = {names[j] for j in range(n_inst)} - {
@@ -269,7 +245,7 @@ def explore(system: System, properties: Sequence[Property] | None = None,
         checked=[p.name for p in props], peak_memory_mb=peak,
         parents=parents, via=via, system=system,
         edges=(esrc, edst) if edges else None, undecided=undecided,
-        graph_seconds=graph_seconds)
+        graph_seconds=graph_seconds, compile_seconds=compile_seconds)
 
 
 def _check_progress(system: System, seen: dict[bytes, int], progress: Sequence[Property],
@@ -303,6 +279,52 @@ def _check_progress(system: System, seen: dict[bytes, int], progress: Sequence[P
 
 class _Stop(Exception):
     pass
+
+
+def _memory_reason(limits: Limits) -> str:
+    return f"memory limit ({limits.max_memory_mb:,} MiB)" if limits.max_memory_mb else "memory limit"
+
+
+def compile_within(system: System, limits: Limits, progress: Any = None,
+                   start: float | None = None) -> str | None:
+    """Compile ``system`` within the time and memory limits (counted from ``start``).
+
+    Returns why compilation stopped (a limit, Ctrl-C), or None when it is done.
+    """
+    start = time.perf_counter() if start is None else start
+    try:
+        system.compile(tick=_compile_tick(limits, start, progress))
+    except Stopped as e:
+        return e.reason
+    except KeyboardInterrupt:
+        return "interrupted, while compiling the model"
+    except MemoryError:
+        return f"{_memory_reason(limits)}, while compiling the model"
+    return None
+
+
+def _compile_tick(limits: Limits, start: float, progress: Any):
+    """The compiler's per-chunk callback: report, and stop at the time or memory limit."""
+    def tick(done: int, total: int) -> None:
+        if progress:
+            progress.compiling(done, total)
+        stop = _limit_hit(Limits(max_seconds=limits.max_seconds), 0, start)
+        if stop is None and limits.max_memory_mb and rss_mb() > limits.max_memory_mb:
+            stop = _memory_reason(limits)
+        if stop:
+            raise Stopped(f"{stop}, while compiling the model ({done:,} of {total:,} action instances)")
+    return tick
+
+
+def _stopped_early(system: System, properties: Sequence[Property] | None, reason: str,
+                   start: float) -> Exploration:
+    """The result of a search that ended before its first step (while compiling)."""
+    props = list(system.properties if properties is None else properties)
+    return Exploration(
+        states=0, depth=0, transitions=0, seconds=time.perf_counter() - start, complete=False,
+        stop_reason=reason, terminal=0, truncated=0, coverage=Coverage(), violations={},
+        checked=[p.name for p in props], peak_memory_mb=rss_mb(), parents=array("l"),
+        via=array("l"), system=system)
 
 
 def _limit_hit(limits: Limits, count: int, start: float) -> str | None:

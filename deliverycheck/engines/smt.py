@@ -124,22 +124,28 @@ class Deadline:
 
 @contextmanager
 def interruptible(deadline: Deadline):
-    """Ctrl-C ends the current query (Z3 answers ``unknown``) and marks ``deadline``.
+    """Ctrl-C or SIGTERM ends the current query (Z3 answers ``unknown``) and marks ``deadline``.
 
-    Z3 cancels a running check on SIGINT itself; the Python handler below
-    only records it, so the engine can report what it found so far instead
-    of a KeyboardInterrupt surfacing at some arbitrary later point.
+    Z3 cancels a running check on SIGINT itself; for SIGTERM the command
+    line's watcher thread interrupts Z3's context (deliverycheck/interrupt.py).
+    The Python handlers below only record the signal, so the engine can
+    report what it found so far instead of a KeyboardInterrupt surfacing at
+    some arbitrary later point.
     """
+    from deliverycheck import interrupt
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     def mark(signum, frame):  # noqa: ARG001 - signal handler signature
         deadline.interrupted = True
-    old = signal.signal(signal.SIGINT, mark)
+        interrupt.record(signum)
+    old = {sig: signal.signal(sig, mark) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        with interrupt.cancelling(z3.main_ctx().interrupt):
+            yield
     finally:
-        signal.signal(signal.SIGINT, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 class StepTemplate:
@@ -301,8 +307,13 @@ class Unrolling:
 
 
 def bmc(system: System, properties: Sequence[Property], max_depth: int,
-        max_seconds: float | None = None, query_seconds: float | None = None) -> BMCResult:
-    """Search for the shortest way to break each property, up to ``max_depth`` steps."""
+        max_seconds: float | None = None, query_seconds: float | None = None,
+        progress: Any = None) -> BMCResult:
+    """Search for the shortest way to break each property, up to ``max_depth`` steps.
+
+    ``progress``, if given, hears of each depth done
+    (:class:`deliverycheck.progress.Progress`).
+    """
     deadline = Deadline(max_seconds, query_seconds)
     open_ = [p for p in properties if p.kind in KINDS]
     u = Unrolling(system)
@@ -341,6 +352,9 @@ def bmc(system: System, properties: Sequence[Property], max_depth: int,
                 break
             result.depth = d
             result.seconds_per_depth.append(time.perf_counter() - t0)
+            if progress:
+                progress.working(f"every history of up to {d} steps checked "
+                                 f"(of {max_depth}), {deadline.elapsed():.1f} s")
             if not open_:
                 break
             if (deadline.over() or deadline.interrupted) and d < max_depth:

@@ -4,7 +4,7 @@ Exhaustive search and bounded model checking are shallow by necessity; this
 engine runs long random histories in big worlds (ten records, several
 faults, hundreds of steps) and shrinks whatever breaks to a short story.
 It is built from the same action and property lists as the other engines
-(DESIGN.md, principle 1), as a Hypothesis ``RuleBasedStateMachine``:
+(docs/architecture.md: one model, every engine), as a Hypothesis ``RuleBasedStateMachine``:
 
 * one **rule per action**: it is valid when some instance of the action is
   enabled in the current state, and its parameters are drawn from exactly
@@ -148,6 +148,7 @@ class _Search:
     histories: int = 0
     ended: int = 0
     steps: int = 0
+    progress: Any = None                    # deliverycheck.progress.Progress, if reported
     _index: dict[int, Any] = field(default_factory=dict)
 
     def index(self, n: int) -> Any:
@@ -233,6 +234,10 @@ class _ModelMachine(RuleBasedStateMachine):
         self.switched_off: frozenset[str] = frozenset()
         self.weights: dict[str, int] = {}   # per action; absent: 1
         self.search.examples += 1
+        if self.search.progress:
+            s = self.search
+            s.progress.working(f"{s.examples:,} examples, {s.histories:,} histories, "
+                               f"{s.steps:,} steps, {len(s.first)} found")
         self.new_history()
 
     def new_history(self) -> None:
@@ -372,7 +377,8 @@ def _candidates(system: System) -> Callable[[bytes], list[int]]:
     return candidates
 
 
-def hunt(system: System, properties: list[Property], budget: Budget = Budget()) -> StatefulResult:
+def hunt(system: System, properties: list[Property], budget: Budget = Budget(),
+         progress: Any = None) -> StatefulResult:
     """Random histories of ``system`` looking for violations of ``properties``.
 
     ``always``/``final``/``progress`` properties are hunted, ``sometimes``
@@ -391,7 +397,7 @@ def hunt(system: System, properties: list[Property], budget: Budget = Budget()) 
         deadline=None if budget.max_seconds is None else time.perf_counter() + budget.max_seconds,
         hunted={p.name for p in properties if p.kind != "sometimes"},
         witness_preds={p.name: system.predicate(p) for p in properties if p.kind == "sometimes"},
-        fired=dict.fromkeys(actions, 0), enabled=dict.fromkeys(actions, 0))
+        fired=dict.fromkeys(actions, 0), enabled=dict.fromkeys(actions, 0), progress=progress)
     complete, reason = True, None
     cls = machine_for(search, properties, budget.swarm)
     try:

@@ -1,0 +1,69 @@
+"""Interrupted runs keep their work: Ctrl-C and SIGTERM, during a search and while compiling; the memory cap."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _start(args: list[str], tmp_path: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "deliverycheck.cli", *args, "--out", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(p: subprocess.Popen, text: str, seconds: float = 60) -> None:
+    """Read stderr until ``text`` appears (the progress lines say where the run is)."""
+    end = time.time() + seconds
+    seen = ""
+    while time.time() < end:
+        line = p.stderr.readline()
+        seen += line
+        if text in line:
+            return
+    raise AssertionError(f"never saw {text!r}: {seen}")
+
+
+@pytest.mark.parametrize("sig,status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_during_a_search_keeps_what_was_found(tmp_path, sig, status):
+    p = _start(["verify", "--mode", "at-most-once", "--mode", "exactly-once"], tmp_path)
+    _wait_for(p, "exactly-once/current: started")
+    time.sleep(4)   # well into the search
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == status, out + err
+    assert "Traceback" not in err
+    assert "INCOMPLETE (interrupted)" in out and "incomplete" in out
+    assert "Not run (interrupted): exactly-once/tv1" in out
+    # the finished search's findings and the report are written
+    assert (tmp_path / "at-most-once/current/no_loss.itf.json").is_file()
+    report = (tmp_path / "report.html").read_text()
+    assert "INCOMPLETE (interrupted)" in report or "interrupted" in report
+
+
+def test_ctrl_c_while_compiling_is_one_line_and_130(tmp_path):
+    p = _start(["verify", "--mode", "at-most-once", "--bound", "records=60"], tmp_path)
+    _wait_for(p, "started")
+    time.sleep(3)   # compiling 25,000 action instances takes minutes
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert "interrupted, while compiling the model" in out
+
+
+def test_a_run_that_outgrows_its_memory_cap_is_incomplete(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "deliverycheck.cli", "verify", "--mode", "at-most-once",
+                        "--bound", "records=60", "--max-memory", "300", "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "memory cap: 300 MiB" in p.stdout
+    assert "INCOMPLETE (memory limit (300 MiB)" in p.stdout
+    assert "Undecided (the search was cut short)" in p.stdout
