@@ -257,13 +257,15 @@ def test_bounds_no_world_names_are_reported_not_compared(capsys, tmp_path):
     assert "differ" not in out
 
 
+SMALL_WORLD = ["verify", "--mode", "idempotent", "--bound", "records=3", "--bound", "faults=1"]
+
+
 def test_a_named_world_is_compared(capsys, tmp_path):
-    code, out, _ = _run(capsys, "verify", "--mode", "idempotent", "--bound", "expiries=1",
-                        "--out", str(tmp_path))
+    code, out, _ = _run(capsys, *SMALL_WORLD, "--out", str(tmp_path))
     assert code == 0, out
-    assert "idempotent-expiry world" in out and "no_duplicate_send" in out
-    assert _row(out, "no_duplicate_send")[1:] == ["violated", "violated", "6"]
-    assert "All 18 verdicts and 13 pinned figures match properties/expected.toml." in out
+    assert "idempotent-three-records world" in out and "47,166 states" in out
+    assert _row(out, "witness_send_failed")[1:] == ["reached", "reached", "9"]
+    assert "All 18 verdicts and 10 pinned figures match properties/expected.toml." in out
 
 
 def test_a_changed_figure_is_its_own_kind_of_difference(capsys, tmp_path):
@@ -280,11 +282,11 @@ def test_a_changed_figure_is_its_own_kind_of_difference(capsys, tmp_path):
 
 
 def test_lemma_rows_are_hidden_unless_asked(capsys, tmp_path):
-    code, out, _ = _run(capsys, "verify", "--mode", "idempotent", "--out", str(tmp_path))
+    code, out, _ = _run(capsys, *SMALL_WORLD, "--out", str(tmp_path))
     assert code == 0 and "lemma_batches_exist" not in out
     assert "(3 lemma rows hidden; --lemmas shows them)" in out
     assert "All 18 verdicts" in out   # still compared
-    code, out, _ = _run(capsys, "verify", "--mode", "idempotent", "--lemmas", "--out", str(tmp_path))
+    code, out, _ = _run(capsys, *SMALL_WORLD, "--lemmas", "--out", str(tmp_path))
     assert code == 0 and _row(out, "lemma_batches_exist")[1:3] == ["holds", "holds"]
 
 
@@ -307,9 +309,13 @@ def test_stateful_verify_prints_seed_and_shrunk_traces(capsys, tmp_path):
     assert "switched_off" in doc["#meta"]
 
 
+# a smaller stateful world where the test is about the engine, not its default world
+STATEFUL_SMALL = [*STATEFUL, "--bound", "records=4"]
+
+
 def test_stateful_is_deterministic_for_a_seed(capsys, tmp_path):
-    _, a, _ = _run(capsys, *STATEFUL, "--seed", "5", "--json", "--out", str(tmp_path / "a"))
-    _, b, _ = _run(capsys, *STATEFUL, "--seed", "5", "--json", "--out", str(tmp_path / "b"))
+    _, a, _ = _run(capsys, *STATEFUL_SMALL, "--seed", "5", "--json", "--out", str(tmp_path / "a"))
+    _, b, _ = _run(capsys, *STATEFUL_SMALL, "--seed", "5", "--json", "--out", str(tmp_path / "b"))
     strip = lambda doc: [{k: v for k, v in r.items() if k not in ("trace", "story")}
                          for r in json.loads(doc)["results"]]
     assert strip(a) == strip(b)
@@ -322,12 +328,12 @@ def test_stateful_is_deterministic_for_a_seed(capsys, tmp_path):
 
 
 def test_stateful_random_seed_is_printed(capsys, tmp_path):
-    code, out, _ = _run(capsys, *STATEFUL, "--seed", "random", "--out", str(tmp_path))
+    code, out, _ = _run(capsys, *STATEFUL_SMALL, "--seed", "random", "--out", str(tmp_path))
     assert code == 0 and "stateful, seed " in out
 
 
 def test_stateful_coverage_table(capsys, tmp_path):
-    code, out, _ = _run(capsys, *STATEFUL, "--coverage", "--out", str(tmp_path))
+    code, out, _ = _run(capsys, *STATEFUL_SMALL, "--coverage", "--out", str(tmp_path))
     assert "taken/enabled" in out and "producer_retry" in out and "off in this mode" in out
 
 
