@@ -171,10 +171,12 @@ def select(spec: str | None, cwd: Path | None = None) -> Source:
         mine = (root / "model").resolve(), (root / "properties").resolve()
         source = Source(root, *mine, installed=(model, props) == mine,
                         engine_differs=_engine_differs(root))
-    if _chosen is not None and (_chosen.model, _chosen.properties) != (source.model, source.properties) \
-            and any(n in sys.modules for n in PACKAGES):
-        raise UsageError(f"the model is already loaded from {_chosen.model.parent} in this "
-                         f"process; run a new process for {source.model.parent}")
+    for name, folder in zip(PACKAGES, (source.model, source.properties)):
+        loaded = sys.modules.get(name)
+        where = getattr(loaded, "__file__", None)
+        if where and Path(where).resolve().parent != folder:
+            raise UsageError(f"{name} is already loaded from {Path(where).parent} in this process; "
+                             f"run a new process to check {folder}")
     _load_in_place(None if source.installed else (source.model, source.properties))
     _chosen = source
     return source

@@ -16,9 +16,10 @@ import json
 import shlex
 import sys
 
-from deliverycheck import __version__, cli
+from deliverycheck import __version__, cli, interrupt
 from deliverycheck.commands.options import choose, input_file, out_dir, parse_bounds
 from deliverycheck.errors import UsageError
+from deliverycheck.engines.explore import COMPILE_INTERRUPTED
 from deliverycheck.source import file_hash, load_spec
 
 # which engines each engine-specific option applies to
@@ -114,6 +115,13 @@ def run(args: argparse.Namespace) -> int:
         progress.end(search_line(r))
         if r.interrupted:
             break
+    if runs and runs[-1].stop_reason == COMPILE_INTERRUPTED:
+        # stopped before its first step: nothing of it to report
+        runs.pop()
+        if not runs:
+            print(f"deliverycheck: interrupted ({interrupt.name()}) while compiling the model of "
+                  f"{pairs[0][0]}/{pairs[0][1]}; nothing was checked", file=sys.stderr)
+            return interrupt.status() or 130
     done = {(r.mode, r.variant) for r in runs}
     skipped = [pair for pair in pairs if pair not in done]
     try:

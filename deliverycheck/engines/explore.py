@@ -281,6 +281,9 @@ class _Stop(Exception):
     pass
 
 
+COMPILE_INTERRUPTED = "interrupted, while compiling the model"
+
+
 def _memory_reason(limits: Limits) -> str:
     return f"memory limit ({limits.max_memory_mb:,} MiB)" if limits.max_memory_mb else "memory limit"
 
@@ -297,7 +300,7 @@ def compile_within(system: System, limits: Limits, progress: Any = None,
     except Stopped as e:
         return e.reason
     except KeyboardInterrupt:
-        return "interrupted, while compiling the model"
+        return COMPILE_INTERRUPTED
     except MemoryError:
         return f"{_memory_reason(limits)}, while compiling the model"
     return None
