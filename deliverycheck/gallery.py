@@ -25,7 +25,7 @@ from deliverycheck.properties import LEMMAS
 from deliverycheck.render.files import sequence, write_traces
 from deliverycheck.render.html import Section, Verdict, report
 from deliverycheck.render.story import story
-from deliverycheck.report import Context, search_line, verdict_text, world_text
+from deliverycheck.report import Context, outcome, search_line, verdict_text, world_text
 from deliverycheck.verify import Result, Run
 
 def counterexamples(runs: Sequence[Run]) -> list[Result]:
@@ -87,6 +87,8 @@ def _about(runs: Sequence[Run], ctx: Context | None) -> list[str]:
     lines = [] if ctx is None else [ctx.command, *ctx.header()]
     lines += [f"{r.mode} / {r.variant} ({world_text(r)}): {search_line(r, timings=False)}"
               for r in runs]
+    # the verdicts that differ are marked in the table; the pinned figures are said here
+    lines += [f"pinned figure differs: {run_.mode}/{run_.variant} {f}" for run_, f in outcome(runs).figures]
     return lines
 
 

@@ -100,8 +100,8 @@ class Outcome:
             lines.append(f"All {_n(self.compared, 'verdict')} match, but {_n(len(self.figures), 'pinned figure')} "
                          f"{verb} from {name}{self._exit()}.")
         elif self.compared:
-            lines.append(f"All {_n(self.compared, 'verdict')} and {_n(self.pinned, 'pinned figure')} "
-                         f"match {name}.")
+            figures = f" and {_n(self.pinned, 'pinned figure')}" if self.pinned else ""
+            lines.append(f"All {_n(self.compared, 'verdict')}{figures} match {name}.")
         if self.uncompared:
             n = sum(len(r.results) for r in self.uncompared)
             lines.append(f"No expectations for these bounds: {_n(n, 'verdict')} of "

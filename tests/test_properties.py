@@ -76,30 +76,22 @@ def test_every_promise_has_reachability_witnesses():
             assert exp.default[(mode, variant)].verdicts[w.name] == "reached", (mode, variant, w.name)
 
 
-def test_malformed_expectations_are_reported(tmp_path):
+@pytest.mark.parametrize("text,message", [
+    ('["idempotent".current.verdicts]\nno_loss = "maybe"\n',
+     "no_loss is a final property: use 'holds' or 'violated'"),
+    ('["idempotent".current.verdicts]\nwitness_dedup = "holds"\n', "use 'reached' or 'unreachable'"),
+    ('["idempotent".current.verdicts]\nno_such = "holds"\n', "unknown property"),
+    ('[worlds.big]\nabout = "x"\n["worlds".big.idempotent.current]\nstates = 3\n',
+     r"\[worlds.big\] needs bounds"),
+    ('[worlds.big]\nbounds = { recs = 3 }\n', "unknown bound 'recs'"),
+    ('[worlds.big]\nbounds = { records = 3 }\n', "lists no mode and variant"),
+    ("not toml [", "cannot read"),
+])
+def test_malformed_expectations_are_reported(tmp_path, text, message):
     bad = tmp_path / "e.toml"
-    kinds = {p.name: p.kind for p in SPEC.properties}
-    bad.write_text('["idempotent".current.verdicts]\nno_loss = "maybe"\n')
-    with pytest.raises(ExpectationError, match="no_loss is a final property: use 'holds' or 'violated'"):
-        load(bad, kinds=kinds)
-    bad.write_text('["idempotent".current.verdicts]\nwitness_dedup = "holds"\n')
-    with pytest.raises(ExpectationError, match="use 'reached' or 'unreachable'"):
-        load(bad, kinds=kinds)
-    bad.write_text('["idempotent".current.verdicts]\nno_such = "holds"\n')
-    with pytest.raises(ExpectationError, match="unknown property"):
-        load(bad, kinds=kinds)
-    bad.write_text('[worlds.big]\nabout = "x"\n["worlds".big.idempotent.current]\nstates = 3\n')
-    with pytest.raises(ExpectationError, match=r"\[worlds.big\] needs bounds"):
-        load(bad, kinds=kinds)
-    bad.write_text('[worlds.big]\nbounds = { recs = 3 }\n')
-    with pytest.raises(ExpectationError, match="unknown bound 'recs'"):
-        load(bad, kinds=kinds)
-    bad.write_text('[worlds.big]\nbounds = { records = 3 }\n')
-    with pytest.raises(ExpectationError, match="lists no mode and variant"):
-        load(bad, kinds=kinds)
-    bad.write_text("not toml [")
-    with pytest.raises(ExpectationError, match="cannot read"):
-        load(bad)
+    bad.write_text(text)
+    with pytest.raises(ExpectationError, match=message):
+        load(bad, kinds={p.name: p.kind for p in SPEC.properties})
 
 
 def test_default_bounds_match_the_manifest(default_runs):
@@ -165,3 +157,20 @@ def test_model_guide_names_every_action_and_property():
         assert f"**{a.name}(" in guide, a.name
     for p in SPEC.properties:
         assert f"**{p.name}**" in guide, p.name
+
+
+def test_every_counterexample_says_what_is_wrong_at_its_end(default_runs):
+    """A property's explain() agrees with its predicate: each of its counterexamples gets a fact."""
+    from deliverycheck.render.story import wrong_at_end
+    explained = 0
+    for run_ in default_runs.values():
+        for r in run_.results:
+            prop = SPEC.property(r.property)
+            if r.verdict == "violated" and r.shown is not None and prop.explain is not None:
+                facts = wrong_at_end(r.shown)
+                assert facts, f"{r.mode}/{r.variant} {r.property}: explain() found nothing wrong"
+                explained += 1
+    assert explained >= 25
+    from deliverycheck.properties import LEMMAS
+    promises = [p for p in SPEC.properties if p.kind != "sometimes" and p.name not in LEMMAS]
+    assert all(p.explain is not None for p in promises), [p.name for p in promises if not p.explain]
