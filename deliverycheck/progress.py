@@ -8,7 +8,9 @@ every search writes two whole lines, whether or not stderr is a terminal::
 
 On a terminal a live line between them is rewritten in place: the search,
 the states so far and, where expected.toml pins the state count, the
-percentage done.  ``--quiet`` silences all of it.  The results themselves
+percentage done.  Elsewhere (a CI log) the same news is written as a
+whole line once a minute, so a long compilation or search still shows
+life.  ``--quiet`` silences all of it.  The results themselves
 go to stdout (the table, or ``--json``), never here.
 """
 
@@ -20,6 +22,7 @@ from typing import TextIO
 
 LIVE_AFTER = 1.0     # seconds before the live line appears (short searches stay quiet)
 LIVE_EVERY = 0.25    # seconds between rewrites (no flicker)
+HEARTBEAT = 60.0     # seconds between whole news lines when stderr is not a terminal
 
 
 class Progress:
@@ -88,9 +91,14 @@ class Progress:
         self.stream.flush()
 
     def _live(self, text: str) -> None:
-        if not self.live:
+        if not self.on:
             return
         now = time.perf_counter()
+        if not self.live:   # a log: a whole line now and then
+            if now - self.shown_at >= HEARTBEAT:
+                self.shown_at = now
+                self._line(text)
+            return
         if now - self.started < LIVE_AFTER or now - self.shown_at < LIVE_EVERY:
             return
         self.shown_at = now

@@ -157,7 +157,7 @@ def schema(c: Any) -> Schema:
         num("ent_pid", T - 1 or 1, "producer (transactional id) of each entry", shape=(O, L)),
         num("ent_epoch", E, "producer epoch of each entry", shape=(O, L)),
         num("log_len", L, "log end offset of each output partition", shape=(O,)),
-        num("pst_epoch", E, "producer epoch each partition holds per producer, plus one (0: unknown)",
+        num("pst_epoch", E, "producer epoch each partition has seen per producer (0: none yet; epochs start at 1)",
             shape=(O + 1, T)),
         num("pst_first", L, "first offset of the producer's open transaction, plus one (0: none)",
             shape=(O + 1, T)),

@@ -45,3 +45,16 @@ def test_quiet_writes_nothing():
     p.exploring(1, 1, 1)
     p.end("y")
     assert out.getvalue() == ""
+
+
+def test_a_log_gets_a_news_line_now_and_then(monkeypatch):
+    monkeypatch.setattr(progress, "HEARTBEAT", 0.0)
+    out = io.StringIO()
+    p = Progress(1, stream=out)
+    p.start("at-most-once/current")
+    p.compiling(64, 25507)
+    p.end("done")
+    assert out.getvalue().splitlines() == [
+        "at-most-once/current: started",
+        "at-most-once/current: compiling the model: 64 of 25,507 action instances",
+        "at-most-once/current: done"]

@@ -19,19 +19,22 @@ def run(args: argparse.Namespace) -> int:
     from deliverycheck.replay import judge
     from deliverycheck.trace import from_itf
     doc, system = read_trace_file(args.trace)
+    source = args.source.as_json()
+    if not args.json:
+        print(args.source.describe())
     try:
         got = judge(from_itf(doc, system))
     except ReplayError as e:
         # the model changed under the trace (or the file was edited): a finding, not a usage error
         if args.json:
-            print(json.dumps({"schema": REPLAY_SCHEMA, "trace": args.trace, "replays": False,
-                              "error": str(e)}, indent=2))
+            print(json.dumps({"schema": REPLAY_SCHEMA, "source": source, "trace": args.trace,
+                              "replays": False, "error": str(e)}, indent=2))
         else:
             print(f"{args.trace}: does not replay: {e}")
         return 1
     t, rec, ok = got.trace, got.recorded, got.shows_recorded()
     if args.json:
-        print(json.dumps({"schema": REPLAY_SCHEMA, "trace": args.trace, "replays": True,
+        print(json.dumps({"schema": REPLAY_SCHEMA, "source": source, "trace": args.trace, "replays": True,
                           "mode": t.system.cfg.mode.name, "variant": t.system.cfg.variant.name,
                           "bounds": dict(vars(t.system.cfg.bounds)), "steps": len(t),
                           "recorded": rec, "recorded_shown": ok,
