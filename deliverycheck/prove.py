@@ -19,7 +19,8 @@ from deliverycheck.core.system import System
 from deliverycheck.engines.induction import Proof, k_induction
 from deliverycheck.model import Bounds, Config
 from deliverycheck.render.story import story
-from deliverycheck.properties.lemmas import STRENGTHENING
+from deliverycheck.errors import ModelError
+from deliverycheck.properties.lemmas import STATED_FOR, STRENGTHENING
 
 # What `deliverycheck prove` proves when no --mode / --property is given:
 # the log-level promises of the idempotent producer, and exactly-once's
@@ -42,8 +43,30 @@ class ProofRun:
 
 
 def lemmas_for(cfg: Config, prop: str) -> list:
-    """The strengthening lemmas of ``prop`` that exist in ``cfg``."""
-    return [SPEC.property(n) for n in STRENGTHENING.get(prop, ()) if SPEC.property(n).applies(cfg)]
+    """The strengthening lemmas of ``prop`` that exist in ``cfg``.
+
+    A lemma list naming a property that does not exist, or one that is not
+    an ``always`` property, is a model error (one line, exit 2).
+    """
+    out = []
+    for n in STRENGTHENING.get(prop, ()):
+        try:
+            lemma = SPEC.property(n)
+        except KeyError:
+            raise ModelError(f"properties/lemmas.py: STRENGTHENING[{prop!r}] names {n!r}, "
+                             "which is no property") from None
+        if lemma.kind != "always":
+            raise ModelError(f"lemma {n} is a {lemma.kind} property; a lemma must be an "
+                             "`always` property")
+        if lemma.applies(cfg):
+            out.append(lemma)
+    return out
+
+
+def not_stated(cfg: Config, prop: str) -> str | None:
+    """Why the lemmas of ``prop`` are not stated for ``cfg``'s bounds (None: they are, or it has none)."""
+    why = STATED_FOR.get(prop)
+    return why(cfg.bounds) if why and lemmas_for(cfg, prop) else None
 
 
 def prove(cfg: Config, prop: str, max_k: int, out: Path | None,
@@ -51,7 +74,13 @@ def prove(cfg: Config, prop: str, max_k: int, out: Path | None,
     """k-induction for ``prop`` in ``cfg``; write its counterexample, if any, under ``out``."""
     system = System(SPEC, cfg)
     target = SPEC.property(prop)
-    proof = k_induction(system, target, lemmas_for(cfg, prop), max_k=max_k,
+    lemmas = lemmas_for(cfg, prop)
+    for p in (target, *lemmas):  # a lemma that cannot be evaluated is a model error, said once
+        try:
+            system.z3_holds(p, system.z3_cells("check"))
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
+            raise ModelError(f"property {p.name} cannot be evaluated: {e}") from e
+    proof = k_induction(system, target, lemmas, max_k=max_k,
                         max_seconds=max_seconds, query_seconds=query_seconds)
     result = ProofRun(cfg.mode.name, cfg.variant.name, proof, cfg.bounds)
     folder = out / "proofs" / cfg.mode.name / cfg.variant.name if out else None
@@ -63,9 +92,14 @@ def prove(cfg: Config, prop: str, max_k: int, out: Path | None,
         trace = tr.from_path(system, proof.path, property=proof.broken, verdict="violated")
     elif proof.cti is not None and proof.verdict == "not inductive":
         start, path = proof.cti
-        trace = tr.from_path(system, path, start=start, property=proof.broken, verdict="violated",
-                             meta={"proof": f"not inductive at k={proof.k}", "target": prop,
-                                   "lemmas": proof.lemmas})
+        meta = {"proof": f"not inductive at k={proof.k}", "target": prop, "lemmas": proof.lemmas}
+        if proof.blocked is not None:
+            # the invariant allows a state where a step cannot be made: the
+            # trace ends there, and names the step and why (story.py tells it)
+            meta["blocked"] = {"step": system.instances[proof.blocked].label(),
+                               "why": proof.broken}
+        trace = tr.from_path(system, path, start=start, verdict="violated", meta=meta,
+                             property=prop if proof.blocked is not None else proof.broken)
     if trace is not None and folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         kind = "cti" if not trace.from_init else "counterexample"

@@ -16,16 +16,23 @@ The idempotent producer's argument, in four lemmas (docs/protocol.md §4, KIP-98
 * the leader remembers, for every batch it logged, a key at least as large;
 * so an append (which needs a key above the leader's) is a batch sent
   after everything already logged for that PID, and never a logged one.
+
+With them every step that is made keeps ``no_duplicate_send`` and
+``in_order``.  The capacity lemmas (``lemma_cap_*``, below) show that no
+bound of the model blocks a step, except one: a new batch when the batch
+table is full, which needs "a fault makes at most ``records`` batches fail
+or get lost" and is not stated yet (docs/smt.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.ops import all_, and_, any_, get, implies, ite, or_
+from deliverycheck.core.ops import all_, and_, any_, count, get, implies, ite, not_, or_
 from deliverycheck.core.spec import always
 from deliverycheck.model.modes import pipeline
-from deliverycheck.model.state import UNUSED, batch_in
+from deliverycheck.model.state import (FAILED, INFLIGHT, LOST, QUEUED, UNUSED, batch_in,
+                                       partition_of)
 
 from . import lemmas_txn
 
@@ -103,14 +110,142 @@ def lemma_leader_remembers_logged(s, c):
                 for p in range(c.bounds.partitions) for i in range(c.bounds.log))
 
 
-PROPERTIES = [lemma_batches_exist, lemma_keys_follow_send_order, lemma_leader_remembers_logged]
+# -- capacities: no bound of the model ever blocks a step ---------------------
+#
+# The model is finite: a batch table, channels and logs of a few slots,
+# sequence numbers, epochs, sessions and connection generations of a small
+# range.  A proof must show that none of them ever blocks a step (else it is
+# a proof about the truncated system, docs/smt.md).  These lemmas count what
+# each capacity is sized by, in terms of the bounds; with them the only step
+# k-induction cannot yet show is never blocked is a new batch when the batch
+# table is full (docs/smt.md, "What is proved, what is not").
+
+def _pending(s: Any, k: int) -> Any:
+    """Batch ``k``'s future is not complete: queued for a (re)try or in flight."""
+    return or_(s.b_state[k] == QUEUED, s.b_state[k] == INFLIGHT)
+
+
+def _records_of(c: Any, p: int) -> list[int]:
+    return [r for r in range(c.bounds.records) if partition_of(c, r) == p]
+
+
+def _in_flight(s: Any, c: Any, p: int) -> Any:
+    return count(and_(s.b_state[k] == INFLIGHT, batch_in(s, c, k, p)) for k in range(c.bounds.batches))
+
+
+def _current(s: Any, c: Any, p: int) -> Any:
+    """Requests and responses of the current connection to ``p`` on the wire."""
+    C = c.bounds.channel
+    return (count(and_(s.rq_batch[p][i] != 0, s.rq_conn[p][i] == s.conn[p]) for i in range(C))
+            + count(s.rs_batch[p][i] != 0 for i in range(C)))
+
+
+@always(scope=_sequenced, claims=("idempotent",))
+def lemma_cap_sessions(s, c):
+    """A new producer session per spent fault; batches still pending are the current session's.
+
+    A restart (one fault) starts a new PID and loses every pending batch,
+    so a lost batch belongs to an earlier session.
+    """
+    B = c.bounds.batches
+    return and_(s.session <= s.faults,
+                all_(implies(_pending(s, k), s.b_pid[k] == s.session) for k in range(B)),
+                all_(implies(s.b_state[k] == LOST, s.b_pid[k] < s.session) for k in range(B)),
+                all_(implies(k < s.nbatches, s.b_pid[k] <= s.session) for k in range(B)))
+
+
+@always(scope=_sequenced, claims=("idempotent",))
+def lemma_cap_records(s, c):
+    """A batch carries a record already handed over; a record has one pending batch at most.
+
+    The application sends a record again only once every earlier batch of
+    it failed or was lost, so a record's earlier batches are settled, and a
+    partition has as many pending batches as records with one pending (the
+    count that bounds its requests in flight without a pigeonhole argument).
+    """
+    B, P = c.bounds.batches, c.bounds.partitions
+    handed = all_(implies(s.b_rec[k] != 0, s.b_rec[k] <= s.handed) for k in range(B))
+    earlier = all_(implies(and_(k < s.nbatches, s.b_rec[j] == s.b_rec[k]),
+                           or_(s.b_state[j] == FAILED, s.b_state[j] == LOST))
+                   for k in range(B) for j in range(k))
+    one = all_(not_(and_(_pending(s, j), _pending(s, k), s.b_rec[j] == s.b_rec[k]))
+               for k in range(B) for j in range(k))
+    per_record = all_(
+        count(and_(_pending(s, k), batch_in(s, c, k, p)) for k in range(B))
+        == count(any_(and_(_pending(s, k), s.b_rec[k] == r + 1) for k in range(B))
+                 for r in _records_of(c, p))
+        for p in range(P))
+    return and_(handed, earlier, one, per_record)
+
+
+@always(scope=_sequenced, claims=("idempotent",))
+def lemma_cap_sequence_and_epoch(s, c):
+    """A sequence number per batch created; an epoch bump per batch of the session given up on.
+
+    The next sequence number of a partition is at most the batches created
+    (it restarts at 0 with every epoch); KIP-360 bumps the epoch once per
+    give-up, and a given-up batch is failed for good.
+    """
+    B = c.bounds.batches
+    return and_(all_(s.next_seq[p] <= s.nbatches for p in range(c.bounds.partitions)),
+                s.epoch <= count(and_(s.b_state[k] == FAILED, s.b_pid[k] == s.session)
+                                 for k in range(B)))
+
+
+@always(scope=_sequenced, claims=("idempotent",))
+def lemma_cap_messages(s, c):
+    """The network holds what the producer's state accounts for.
+
+    Per partition: channels are compact (occupied slots first); no message
+    travels on a connection not yet opened; every response travels on the
+    current connection (the leader answers only on an open one, and closing
+    discards what is unread) and carries a code; the current connection
+    carries at most one request or response per batch in flight; at most
+    ``records`` older requests per spent fault (a premature timeout or a
+    restart leaves at most one per pending batch behind); and at most two
+    new connections per fault (a timeout is free only after a loss, which
+    is a fault: the ``+1`` says a loss awaits its timeout).
+    """
+    C, R = c.bounds.channel, c.bounds.records
+    out = []
+    for p in range(c.bounds.partitions):
+        stale = count(and_(s.rq_batch[p][i] != 0, s.rq_conn[p][i] != s.conn[p]) for i in range(C))
+        waiting = ite(_in_flight(s, c, p) > _current(s, c, p), 1, 0)
+        out += [all_(implies(s.rq_batch[p][i] == 0, s.rq_batch[p][i + 1] == 0) for i in range(C - 1)),
+                all_(implies(s.rs_batch[p][i] == 0, s.rs_batch[p][i + 1] == 0) for i in range(C - 1)),
+                all_(implies(s.rq_batch[p][i] != 0, s.rq_conn[p][i] <= s.conn[p]) for i in range(C)),
+                all_(implies(s.rs_batch[p][i] != 0, and_(s.rs_conn[p][i] == s.conn[p],
+                                                         s.rs_code[p][i] != 0)) for i in range(C)),
+                _current(s, c, p) <= _in_flight(s, c, p),
+                stale <= R * s.faults,
+                s.conn[p] + waiting <= 2 * s.faults]
+    return and_(*out)
+
+
+CAPACITY = ("lemma_cap_sessions", "lemma_cap_records", "lemma_cap_sequence_and_epoch",
+            "lemma_cap_messages")
+
+
+def stated_for(bounds: Any) -> str | None:  # noqa: ARG001 - the same signature as lemmas_txn's
+    """Why these lemmas are not stated for ``bounds``: never, they speak of any bounds."""
+    return None
+
+
+PROPERTIES = [lemma_batches_exist, lemma_keys_follow_send_order, lemma_leader_remembers_logged,
+              lemma_cap_sessions, lemma_cap_records, lemma_cap_sequence_and_epoch, lemma_cap_messages]
 
 # target property -> the lemmas ``deliverycheck prove`` strengthens it with
 # (those of the exactly-once proofs are in lemmas_txn.py)
 STRENGTHENING: dict[str, tuple[str, ...]] = {
-    "no_duplicate_send": ("lemma_batches_exist", "lemma_keys_follow_send_order",
-                          "lemma_leader_remembers_logged"),
+    # (the key order is what keeps in_order; with the capacity lemmas
+    # no_duplicate_send does not need it: dropping it leaves the same proof state)
+    "no_duplicate_send": ("lemma_batches_exist", "lemma_leader_remembers_logged", *CAPACITY),
     "in_order": ("lemma_batches_exist", "lemma_keys_follow_send_order",
-                 "lemma_leader_remembers_logged"),
+                 "lemma_leader_remembers_logged", *CAPACITY),
     **lemmas_txn.STRENGTHENING,
 }
+
+# target property -> why its lemmas are not stated for given bounds (None: they are);
+# ``deliverycheck prove`` refuses bounds its lemmas do not speak of
+STATED_FOR = {**{t: stated_for for t in ("no_duplicate_send", "in_order")},
+              **{t: lemmas_txn.stated_for for t in lemmas_txn.STRENGTHENING}}

@@ -11,7 +11,32 @@ from deliverycheck.commands.options import choose, out_dir, parse_bounds
 from deliverycheck.errors import UsageError
 from deliverycheck.source import load_spec
 
-PROVE_SCHEMA = "deliverycheck.prove/2"
+PROVE_SCHEMA = "deliverycheck.prove/3"
+
+
+def world(bounds) -> str:
+    """The bounds a proof is about, as ``records=2, faults=2, ...`` (every bound)."""
+    return ", ".join(f"{k}={v}" for k, v in vars(bounds).items())
+
+
+def blocking(proof) -> str:
+    """Whether a capacity bound or a cell's range could stop a step the proof covers."""
+    if proof.blocked is not None:
+        return "a step can be blocked (see the counterexample to induction)"
+    if proof.can_block is not None:
+        return f"a step can also be blocked ({proof.can_block})"
+    if proof.verdict in ("proved", "not inductive"):
+        return "no capacity or range blocks any step from an invariant state"
+    return "capacities and ranges: not decided"
+
+
+def capacity_json(proof) -> dict:
+    """``capacity`` in --json: whether blocks were ruled out, and the one found if any."""
+    found = proof.can_block
+    kind = found.split(" ", 1)[0] if found else None
+    return {"blocks_ruled_out": proof.verdict == "proved" or (
+                proof.verdict == "not inductive" and found is None),
+            "blocked_step": found, "kind": kind}
 
 
 def proof_plan(modes: Sequence[str] | None, props: Sequence[str] | None, variant: str) -> list[tuple[str, str]]:
@@ -56,13 +81,23 @@ def run(args: argparse.Namespace) -> int:
     overrides = parse_bounds(args.bound)
     out = out_dir(args.out)
     ctx = Context(command_line(args), __version__, args.source, overrides=overrides)
+    from deliverycheck.prove import not_stated
+    configs = {}
+    for mode, prop in pairs:
+        cfg = Config(MODES[mode], VARIANTS[args.variant], for_mode(MODES[mode], **overrides))
+        why = not_stated(cfg, prop)
+        if why:
+            raise UsageError(f"the lemmas of {mode} {prop} are not stated for these bounds: "
+                             f"{why}; prove it at the bounds they speak of, or check these "
+                             "bounds with `deliverycheck verify`")
+        configs[mode, prop] = cfg
     if not args.json:
         for line in ctx.header():
             print(line)
     progress = Progress(len(pairs), quiet=args.quiet)
     results = []
     for mode, prop in pairs:
-        cfg = Config(MODES[mode], VARIANTS[args.variant], for_mode(MODES[mode], **overrides))
+        cfg = configs[mode, prop]
         progress.start(f"{mode}/{args.variant} {prop}", f"records={cfg.bounds.records}, "
                                                         f"faults={cfg.bounds.faults}")
         r = prove(cfg, prop, args.max_k, out, args.max_seconds, args.query_seconds)
@@ -70,9 +105,10 @@ def run(args: argparse.Namespace) -> int:
         p = r.proof
         progress.end(f"{p.headline()}, {p.seconds:.1f} s")
         if not args.json:
-            lemmas = (" (no lemmas)" if not p.lemmas else f" with {', '.join(p.lemmas)}"
-                      if len(p.lemmas) <= 3 else f" with {len(p.lemmas)} lemmas (--json lists them)")
-            print(f"{mode}/{args.variant} {prop}: {p.headline()}{lemmas}, {p.seconds:.1f} s")
+            lemmas = ("no lemmas" if not p.lemmas else f"lemmas {', '.join(p.lemmas)}"
+                      if len(p.lemmas) <= 3 else f"{len(p.lemmas)} lemmas (--json lists them)")
+            print(f"{mode}/{args.variant} {prop}: {p.headline()} at {world(r.bounds)}; "
+                  f"{blocking(p)}; {lemmas}; {p.seconds:.1f} s")
             if r.story:
                 what = "counterexample to induction" if p.verdict == "not inductive" else "counterexample"
                 print(f"  {what}: {r.story}")
@@ -84,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
             "bounds": dict(vars(r.bounds)),
             "lemmas": r.proof.lemmas, "verdict": r.proof.verdict, "k": r.proof.k,
             "broken": r.proof.broken, "stop_reason": r.proof.stop_reason,
+            "capacity": capacity_json(r.proof),
             "seconds": round(r.proof.seconds, 3),
             "seconds_per_k": [round(x, 3) for x in r.proof.seconds_per_k],
             "trace": r.trace, "story": r.story} for r in results]}, indent=2))

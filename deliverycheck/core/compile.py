@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from .expr import Expr
+from .ranges import Overflow
 
 FULL = "FULL"  # sentinel: the step is enabled but a bounded structure is full
 
@@ -97,8 +98,14 @@ class _Emitter:
         raise ValueError(f"unknown expression node {op!r}")
 
 
-def action_source(name: str, guard: Any, fits: Any, post: Sequence[Any]) -> str:
-    """Python source of one compiled action instance named ``name``."""
+def action_source(name: str, guard: Any, fits: Any, post: Sequence[Any],
+                  checks: Sequence[tuple[int, int, str]] = (), label: str = "") -> str:
+    """Python source of one compiled action instance named ``name``.
+
+    ``checks`` lists ``(cell, hi, cell name)`` for the written cells whose
+    value may leave ``0..hi`` (core/ranges.py): such a write raises
+    :class:`~deliverycheck.core.ranges.Overflow` naming ``label`` and the cell.
+    """
     width = len(post)
     changed = [i for i, e in enumerate(post)
                if not (isinstance(e, Expr) and e.op == "cell" and e.args[0] == i)]
@@ -118,6 +125,12 @@ def action_source(name: str, guard: Any, fits: Any, post: Sequence[Any]) -> str:
         flush()
         body.append(f"if not {f}: return FULL")
     exprs = {i: em.code(post[i]) for i in changed}
+    for i, hi, cell_name in checks:
+        if not exprs[i].isidentifier():  # bind it once: it is both checked and stored
+            em.lines.append(f"v{i} = {exprs[i]}")
+            exprs[i] = f"v{i}"
+        em.lines.append(f"if not 0 <= {exprs[i]} <= {hi}: "
+                        f"raise Overflow({label!r}, {cell_name!r}, {exprs[i]}, {hi})")
     flush()
     parts: list[str] = []
     i = 0
@@ -146,7 +159,7 @@ def predicate_source(name: str, value: Any) -> str:
 
 def build(sources: Sequence[str], names: Sequence[str]) -> list[Callable]:
     """Execute the generated sources and return the named functions."""
-    namespace: dict[str, Any] = {"FULL": FULL}
+    namespace: dict[str, Any] = {"FULL": FULL, "Overflow": Overflow}
     # in chunks: Python's compiler holds the whole syntax tree of what it
     # compiles, and one module of thousands of functions peaked at 0.5 GB
     for i in range(0, len(sources), CHUNK):

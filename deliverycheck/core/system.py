@@ -20,6 +20,7 @@ import z3
 
 from . import compile as cc
 from .expr import Expr, cell
+from .ranges import Overflow, may_leave
 from .schema import Schema
 from .spec import Action, Property, Spec, View, apply
 from ..errors import ModelError
@@ -87,7 +88,11 @@ class System:
             return None
         if not fits:
             return FULL
-        return self.schema.check(bytes(int(v) for v in post))
+        cells = [int(v) for v in post]
+        for i, (v, hi) in enumerate(zip(cells, self.schema.hi)):
+            if not 0 <= v <= hi:
+                raise Overflow(self.instances[j].label(), self.schema.cell_name(i), v, hi)
+        return bytes(cells)
 
     def holds(self, prop: Property | str, state: bytes) -> bool:
         """Whether ``prop`` holds in ``state`` (interpreted)."""
@@ -147,6 +152,7 @@ class System:
         keys: list[tuple[int, int] | None] = []
         may_spend: list[bool] = []
         total = len(self.instances)
+        hi = self.schema.hi
         for start in range(0, total, cc.CHUNK):
             sources, names = [], []
             for j in range(start, min(total, start + cc.CHUNK)):
@@ -157,7 +163,9 @@ class System:
                     raise ModelError(f"{inst.label()}: {e}") from e
                 self._check_ghosts(inst, guard, fits, post)
                 names.append(f"a{j}")
-                sources.append(cc.action_source(names[-1], guard, fits, post))
+                checks = [(i, hi[i], self.schema.cell_name(i))
+                          for i in may_leave(post, hi, (guard, fits))]
+                sources.append(cc.action_source(names[-1], guard, fits, post, checks, inst.label()))
                 off.append(guard is False)
                 keys.append(_key_conjunct(guard))
                 may_spend.append(any(
@@ -240,6 +248,24 @@ class System:
     def z3_step(self, j: int, cells: Sequence[Any]) -> tuple[Any, Any, list[Any]]:
         """Guard, capacity and successor terms of instance ``j`` over ``cells``."""
         return self.effect(cells, j)
+
+    def z3_overflows(self, cells: Sequence[Any], post: Sequence[Any]) -> dict[int, Any]:
+        """Per written integer cell, the condition that its new value leaves the cell's range.
+
+        ``post`` is a successor from :meth:`z3_step` over ``cells``; cells it
+        leaves as they were, booleans and constants within range need no
+        condition and are left out.
+        """
+        out = {}
+        for i, (old, new) in enumerate(zip(cells, post)):
+            if new is old or isinstance(new, bool) or (isinstance(new, z3.ExprRef) and z3.is_bool(new)):
+                continue
+            if not isinstance(new, z3.ExprRef):
+                if not 0 <= int(new) <= self.schema.hi[i]:
+                    out[i] = z3.BoolVal(True)
+                continue
+            out[i] = z3.Or(new < 0, new > self.schema.hi[i])
+        return out
 
     def z3_holds(self, prop: Property | str, cells: Sequence[Any]) -> Any:
         """The property as a Z3 term over ``cells``."""

@@ -33,10 +33,12 @@ from typing import Any, Sequence
 
 import z3
 
+from deliverycheck.core.ranges import Overflow
 from deliverycheck.core.spec import Property
-from deliverycheck.core.system import System
+from deliverycheck.core.system import FULL, System
 from deliverycheck.engines.smt import (Deadline, Renaming, StepTemplate, Unrolling, as_bool, as_int,
                                        check_replay, interruptible)
+from deliverycheck.errors import ReplayError
 
 
 @dataclass
@@ -50,6 +52,15 @@ class Proof:
     broken: str | None = None     # the conjunct of the invariant that fails
     path: list[int] | None = None         # violated: instances from the initial state
     cti: tuple[bytes, list[int]] | None = None  # not inductive: start state and instances
+    # not inductive because this instance, enabled in the CTI's last state, is
+    # blocked by a capacity or would write out of range (``broken`` says which)
+    blocked: int | None = None
+    # the smallest k at which every step that is made keeps the invariant (then
+    # only a blocked step can stand between it and a proof); None: not shown
+    preserved_at: int | None = None
+    # at the last k: the step a capacity or range could block, also when the
+    # counterexample reported is another one (a step made that breaks I)
+    can_block: str | None = None
     stop_reason: str | None = None
     seconds: float = 0.0
     seconds_per_k: list[float] = field(default_factory=list)
@@ -59,7 +70,11 @@ class Proof:
         if self.verdict == "proved":
             return f"proved (k={self.k})"
         if self.verdict == "not inductive":
-            return f"not inductive at k={self.k}"
+            if self.blocked is None:
+                return f"not inductive at k={self.k}"
+            return (f"not inductive at k={self.k} ({self.broken}"
+                    + (f"; every step made keeps the invariant from k={self.preserved_at})"
+                       if self.preserved_at is not None else ")"))
         if self.verdict == "violated":
             return "violated" if self.broken == self.property else f"violated (lemma {self.broken})"
         return f"incomplete at k={self.k} ({self.stop_reason})"
@@ -107,16 +122,28 @@ def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (
                 step.solver.add(*[_differ(old, new) for old in step.states[:-1]])
             for h in holds(step, k - 1).values():
                 step.solver.add(h)
-            answer, cti = _step_case(step, obligations, deadline, suspects)
+            # can a step from the last state be enabled and not made?  (cheap: one
+            # query per instance with a capacity or a write that may leave its range)
+            answer, block = _first_block(step, deadline, suspects)
+            cti = None
+            if answer != z3.unknown and proof.preserved_at is None:
+                # does every step that is made keep I?  Once it does at some k it does
+                # at every larger k (the step case only assumes more), so it is asked once
+                answer, cti = _step_case(step, obligations, deadline, suspects)
+                if answer == z3.unsat:
+                    proof.preserved_at = k
             proof.seconds_per_k.append(time.perf_counter() - t0)
-            if answer == z3.unsat:
-                proof.verdict, proof.cti, proof.broken = "proved", None, None
-                break
             if answer == z3.unknown:
                 proof.verdict, proof.stop_reason = "incomplete", deadline.reason()
                 break
-            proof.verdict, (proof.broken, proof.cti) = "not inductive", cti
-            suspects.insert(0, cti[1][1][-1])  # the step that broke I: try it first next time
+            proof.can_block = block[0] if block else None
+            cti = cti or block
+            if cti is None:
+                proof.verdict, proof.cti, proof.broken, proof.blocked = "proved", None, None, None
+                break
+            proof.verdict, (proof.broken, proof.cti, proof.blocked) = "not inductive", cti
+            # the step that broke I (or could not be made): try it first next time
+            suspects.insert(0, cti[2] if cti[2] is not None else cti[1][1][-1])
             if deadline.over() or deadline.interrupted:
                 if k < max_k:
                     proof.verdict, proof.stop_reason = "incomplete", deadline.reason()
@@ -175,8 +202,12 @@ def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
                suspects: Sequence[int] = ()) -> tuple[Any, Any]:
     """Does every step from the unrolling's last state keep every conjunct?
 
-    Returns (unsat, None) when it does, (sat, (property, (start, path)))
-    with a counterexample to induction, or (unknown, None) at a limit.
+    Only steps that are made are asked about; whether a step can be
+    enabled and not made is :func:`_first_block`'s question.
+
+    Returns (unsat, None) when every step keeps I, (sat, (property,
+    (start, path), None)) with a counterexample to induction, or
+    (unknown, None) at a limit.
     """
     system, t = u.system, u.template
     last = u.states[-1]
@@ -195,8 +226,9 @@ def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
         now = Renaming(list(zip(t.pre, last)))
         for i, value in written.items():
             post[i] = now(as_bool(value) if z3.is_bool(last[i]) else as_int(value))
-        in_range = [z3.And(post[i] >= 0, post[i] <= system.schema.hi[i])
-                    for i in written if not z3.is_bool(last[i])]
+        # a step that would write out of range is not made (it is _block's
+        # counterexample, a different kind); here: the steps that are made
+        in_range = [z3.Not(now(c)) for c in t.overflows[j].values()]
         step_ok = z3.And(now(as_bool(t.guards[j])), now(as_bool(t.fits[j])), *in_range,
                          *[_differ(s, post) for s in u.states])
         then = Renaming(list(zip(t.pre, post)))
@@ -212,8 +244,63 @@ def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
                 return answer, None
             start, path = u.state(m, 0), [*u.path(m), j]
             check_replay(u, m, path, start)
-            return answer, (name, (start, path))
+            return answer, (name, (start, path), None)
     return z3.unsat, None
+
+
+def _first_block(u: Unrolling, deadline: Deadline, suspects: Sequence[int] = ()) -> tuple[Any, Any]:
+    """The first instance that can be enabled in the last state and not make its step.
+
+    (unsat, None) when there is none, (sat, cti) with the counterexample to
+    induction (as :func:`_block` gives it), (unknown, None) at a limit.
+    """
+    for j in dict.fromkeys([*suspects, *range(len(u.template.guards))]):
+        if u.template.guards[j] is False:
+            continue
+        found = _block(u, j, deadline)
+        if found is not None:
+            return found
+    return z3.unsat, None
+
+
+def _block(u: Unrolling, j: int, deadline: Deadline) -> tuple[Any, Any] | None:
+    """Can instance ``j`` be enabled in the unrolling's last state and not make its step?
+
+    Two ways: a capacity bound blocks it (``Effect.fits`` false: a table is
+    full, an epoch range used up), or it would write a cell out of its range
+    (core/ranges.py).  Either would leave a step out of the proof, so the
+    proof would only be about the bounded system; each is a counterexample
+    to induction of its own kind, never dropped.  Returns None when neither
+    can happen, else the answer as :func:`_step_case` gives it: the path
+    ends in the last state, where instance ``j`` is the step that cannot be made.
+    """
+    t, system = u.template, u.system
+    fits, overflow = t.fits[j], t.overflow[j]
+    if fits is True and overflow is None:
+        return None
+    now = Renaming(list(zip(t.pre, u.states[-1])))
+    guard = now(as_bool(t.guards[j]))
+    can_block = [] if fits is True else [z3.Not(now(as_bool(fits)))]
+    if overflow is not None:
+        can_block.append(now(overflow))
+    answer, m = u.check(z3.And(guard, z3.Or(*can_block)), deadline)
+    if answer == z3.unsat:
+        return None
+    if answer == z3.unknown:
+        return answer, None
+    start, path = u.state(m, 0), u.path(m)
+    check_replay(u, m, path, start)
+    label = system.instances[j].label()
+    last = u.state(m, len(u.states) - 1)
+    try:
+        concrete = system.step(last, j)
+    except Overflow as e:
+        what = f"overflow at {label} ({e.cell} = {e.value}, range 0..{e.hi})"
+    else:
+        if concrete is not FULL:
+            raise ReplayError(f"Z3 finds {label} blocked where the concrete model makes the step")
+        what = f"capacity at {label}"
+    return answer, (what, (start, path), j)
 
 
 TRY_SECONDS = 0.5  # a query over several conjuncts that takes longer is split

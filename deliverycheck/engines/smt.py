@@ -27,7 +27,10 @@ are watched: the same query asks whether an enabled step can be blocked by
 one, and the first depth where that happens is reported
 (:attr:`BMCResult.capacity_depth`).  Until then every integer stayed
 strictly inside its range, so the run is exactly what it would be with
-unbounded integers.
+unbounded integers.  It also asks, at every depth, whether an enabled step
+would write a cell out of its range; the first such step is replayed
+through the concrete model, which raises the same model error the
+explorer would (core/ranges.py), instead of the step being dropped.
 
 When the unrolling itself becomes unsatisfiable - no history is ``d`` steps
 long - the bounded search has covered every reachable state, and what it
@@ -51,6 +54,7 @@ from deliverycheck.trace import ReplayError, from_path
 
 KINDS = ("always", "sometimes", "final")
 CAPACITY = "#capacity"  # not a property name: the "a capacity bound blocks a step" question
+OVERFLOW = "#overflow"  # nor is this: "an enabled step writes a cell out of its range"
 
 
 @dataclass
@@ -182,6 +186,18 @@ class StepTemplate:
                    for j in live]
         self.relation = z3.And(z3.Or(*options), system.z3_ranges(self.post),
                                self.choice >= 0, self.choice < len(system.instances))
+        # per instance: the condition that a step which fits writes out of a cell's range
+        # (core/ranges.py: a model error when reachable, a counterexample to induction
+        # when an invariant allows it); None when no written cell can leave its range
+        self.overflows: list[dict[int, Any]] = [
+            system.z3_overflows(self.pre, [self.writes[j].get(i, c) for i, c in enumerate(self.pre)])
+            for j in range(len(self.guards))]
+        alive = set(live)
+        self.overflow = [None if not self.overflows[j] or j not in alive else
+                         z3.And(as_bool(self.guards[j]), as_bool(self.fits[j]),
+                                z3.Or(*self.overflows[j].values()))
+                         for j in range(len(self.guards))]
+        self.overflowing = z3.Or(*[o for o in self.overflow if o is not None])
         self.terminal = z3.And(*[z3.Not(as_bool(self.guards[j])) for j in range(len(self.guards))
                                  if self.guards[j] is not False])
         self.blocked = z3.Or(*[z3.And(as_bool(self.guards[j]), z3.Not(as_bool(self.fits[j])))
@@ -262,6 +278,15 @@ class Unrolling:
         """Some instance is enabled in state ``d`` but blocked by a capacity bound."""
         return self.template.at(self.template.blocked, self.states[d])
 
+    def overflowing(self, d: int) -> Any:
+        """Some instance enabled in state ``d`` (and fitting) writes a cell out of its range."""
+        return self.template.at(self.template.overflowing, self.states[d])
+
+    def overflow_instance(self, model: z3.ModelRef, d: int) -> int:
+        """Which instance overflows in state ``d`` of ``model`` (one ``overflowing`` made true)."""
+        return next(j for j, o in enumerate(self.template.overflow) if o is not None and
+                    z3.is_true(model.eval(self.template.at(o, self.states[d]), model_completion=True)))
+
     def bad(self, p: Property, d: int) -> Any:
         """What breaks ``p`` in state ``d``: a violation, or a ``sometimes`` witness."""
         holds = as_bool(self.system.z3_holds(p, self.states[d]))
@@ -336,11 +361,18 @@ def bmc(system: System, properties: Sequence[Property], max_depth: int,
                 bad = {p.name: u.bad(p, d) for p in open_}
                 if result.capacity_depth is None:  # asked in the same query: no extra cost
                     bad[CAPACITY] = u.blocked(d)
+                bad[OVERFLOW] = u.overflowing(d)
                 answer, m = u.check(z3.Or(*bad.values()), deadline)
                 if answer != z3.sat:
                     break
                 path = u.path(m)
                 check_replay(u, m, path)
+                if z3.is_true(m.eval(bad[OVERFLOW], model_completion=True)):
+                    # a reachable out-of-range write: the concrete model raises the
+                    # same error the explorer would (core/ranges.py)
+                    from_path(system, [*path, u.overflow_instance(m, d)])
+                    raise ReplayError(f"Z3 finds an out-of-range write after {path} that the "
+                                      "concrete model does not make")
                 if CAPACITY in bad and z3.is_true(m.eval(bad[CAPACITY], model_completion=True)):
                     result.capacity_depth = d
                 for p in list(open_):

@@ -76,7 +76,16 @@ def story(trace: Trace) -> str:
     for n in range(1, len(trace.steps)):
         lines.append(f"{n:>{width}}. {sentence(trace, n)}")
         lines.append(" " * (width + 2) + "   " + "; ".join(changes(trace, n)))
-    if trace.property and trace.verdict == "violated":
+    blocked = trace.meta.get("blocked")
+    if blocked:
+        kind = "a capacity bound blocks it" if blocked["why"].startswith("capacity") else \
+            "it would write " + blocked["why"].split("(", 1)[1].rstrip(")")
+        lines.append("")
+        lines.append(f"In the last state {blocked['step']} is enabled, but {kind}. The invariant "
+                     "allows this state, so a proof would hold only for the system whose step is "
+                     "left out there: a lemma that rules the state out (one that is true, with "
+                     "the bounds it depends on) makes the proof go through.")
+    elif trace.property and trace.verdict == "violated":
         prop = system.spec.property(trace.property)
         lines.append("")
         if prop.kind == "progress":
