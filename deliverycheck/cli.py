@@ -30,6 +30,8 @@ DEFAULT_OUT = "deliverycheck-out"
 DEFAULT_DEPTH = 10   # bounded model checking: steps unrolled unless --depth says otherwise
 DEFAULT_MAX_K = 3    # k-induction: largest k tried
 DEFAULT_EXAMPLES = 100  # stateful: Hypothesis examples per search
+DEFAULT_HUNT = 1000     # stateful: at most this many more examples while an expected finding is missing
+HUNT_STEPS = 1000       # stateful: steps per hunting example (longer histories: measured in docs/stateful.md)
 DEFAULT_STEPS = 300     # stateful: steps per example
 ENGINES = ("explore", "smt", "stateful")
 DEFAULT_GALLERY = "counterexamples"
@@ -46,20 +48,22 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def _positive(kind: type, noun: str):
-    """An argparse type: a positive ``kind`` (int or float), with a clear error."""
+def _positive(kind: type, noun: str, zero: bool = False):
+    """An argparse type: a positive ``kind`` (int or float; or zero), with a clear error."""
     def parse(text: str):
         try:
             x = kind(text)
         except ValueError:
             x = None
-        if x is None or not x > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive {noun}, got {text!r}")
+        if x is None or not (x >= 0 if zero else x > 0):
+            raise argparse.ArgumentTypeError(
+                f"expected a {'non-negative' if zero else 'positive'} {noun}, got {text!r}")
         return x
     return parse
 
 
 positive_int = _positive(int, "integer")
+non_negative_int = _positive(int, "integer", zero=True)
 positive_float = _positive(float, "number")
 
 
@@ -129,6 +133,10 @@ def parser() -> argparse.ArgumentParser:
                    help=f"with --engine stateful: Hypothesis examples per search (default {DEFAULT_EXAMPLES})")
     v.add_argument("--steps", type=positive_int, metavar="N",
                    help=f"with --engine stateful: steps per example (default {DEFAULT_STEPS})")
+    v.add_argument("--hunt", type=non_negative_int, metavar="N",
+                   help=f"with --engine stateful: after --examples, go on with up to N examples of "
+                        f"{HUNT_STEPS:,} steps while a violation or witness expected.toml names is "
+                        f"still missing (default {DEFAULT_HUNT}; 0: no hunt)")
     v.add_argument("--seed", type=seed, metavar="S",
                    help="with --engine stateful: Hypothesis seed, an integer or 'random' (default 0; "
                         "the seed is printed, the same seed gives the same histories)")

@@ -158,6 +158,8 @@ def _search_json(run_: Run) -> dict:
         f = run_.stateful
         b = f.budget
         return {**head, "seed": b.seed, "examples": b.examples, "steps": b.steps, "swarm": b.swarm,
+                "hunt_examples": b.hunt_examples, "hunt_steps": b.hunt_steps,
+                "hunted_for": sorted(b.wanted),
                 "examples_run": f.examples, "histories": f.histories, "ended": f.ended,
                 "steps_taken": f.steps, "steps_per_second": round(f.steps_per_second),
                 "seconds": round(f.seconds, 3),
@@ -220,7 +222,10 @@ def search_line(run_: Run, timings: bool = True) -> str:
         b = f.budget
         status = "complete" if f.complete else f"INCOMPLETE ({f.stop_reason})"
         speed = f", {f.seconds:.2f} s ({f.steps_per_second:,.0f} steps/s)" if timings else ""
-        return (f"stateful, seed {b.seed}: {f.examples:,} examples of up to {b.steps} steps, "
+        hunt = max(0, f.examples - b.examples)
+        hunted = f" + {hunt:,} hunting of up to {b.hunt_steps:,}" if hunt else ""
+        return (f"stateful, seed {b.seed}: {min(f.examples, b.examples):,} examples of up to "
+                f"{b.steps} steps{hunted}, "
                 f"{f.histories:,} histories ({f.ended:,} ran to the end), {f.steps:,} steps"
                 f"{speed}, {status}")
     if run_.bmc is not None:

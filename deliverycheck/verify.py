@@ -30,7 +30,7 @@ state count, the search depth, a shortest trace's length).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -307,12 +307,17 @@ def run_stateful(cfg: Config, properties: Sequence[Property], expected: Expected
 
     A counterexample is shrunk, replayed and written like the other
     engines'; its ITF meta holds the seed and the swarm's switched-off
-    faults, so the run reproduces.  Not finding an expected violation (or
-    not reaching an expected witness) is a warning, not a difference: a
-    sample proves nothing either way.
+    faults, so the run reproduces.  Nothing found is ``sampled`` (no proof
+    of anything), except where expected.toml says a violation or witness
+    exists: not finding it within the budget makes that property
+    ``incomplete``, a difference, so a budget too small to find what is
+    there fails the run instead of passing it.
     """
     system = System(SPEC, cfg)
     properties = [p for p in properties if p.applies(cfg)]
+    if expected is not None:  # the hunt goes on for what the expectations say exists
+        budget = replace(budget, wanted=frozenset(
+            p.name for p in properties if expected.verdicts.get(p.name) == found_word(p.kind)))
     start = time.perf_counter()
     stopped = compile_within(system, limits or Limits(max_seconds=budget.max_seconds), progress)
     if stopped:
@@ -328,19 +333,24 @@ def run_stateful(cfg: Config, properties: Sequence[Property], expected: Expected
         meta = {"engine": "stateful", "seed": budget.seed}
         if finding is not None:
             meta.update(switched_off=finding.switched_off)
+        exp = expected.verdicts.get(p.name) if expected else None
         if path is not None:
             verdict = found_word(p.kind)
+        elif found.complete and exp != found_word(p.kind):
+            verdict = "sampled"
         else:
-            verdict = "sampled" if found.complete else "incomplete"
+            # a violation (or witness) the expectations say exists and the budget
+            # did not find: the sample cannot stand for a verdict on it
+            verdict = "incomplete"
+            if found.complete:
+                missed.append(p.name)
         r = _finish(system, p, verdict, path, expected, folder,
                     depth=len(path) if path is not None else budget.steps, meta=meta, lengths=False)
         results.append(r)
-        if verdict == "sampled" and r.expected == found_word(p.kind):
-            missed.append(p.name)
     warnings = [] if found.complete else [f"search stopped early: {found.stop_reason}"]
     if missed:
-        warnings.append("expected but not found in these runs (raise --examples or --steps, or "
-                        "try another --seed): " + ", ".join(missed))
+        warnings.append("expected but not found within the budget, so incomplete (raise "
+                        "--examples or --steps, or try another --seed): " + ", ".join(missed))
     warnings.extend(_starved(found))
     return Run(cfg.mode.name, cfg.variant.name, None, results, [], warnings, cfg.bounds,
                expected, stateful=found)

@@ -265,7 +265,7 @@ def test_a_named_world_is_compared(capsys, tmp_path):
     assert code == 0, out
     assert "idempotent-three-records world" in out and "47,166 states" in out
     assert _row(out, "witness_send_failed")[1:] == ["reached", "reached", "9"]
-    assert "All 18 verdicts and 10 pinned figures match properties/expected.toml." in out
+    assert "All 22 verdicts and 10 pinned figures match properties/expected.toml." in out
 
 
 def test_a_changed_figure_is_its_own_kind_of_difference(capsys, tmp_path):
@@ -284,8 +284,8 @@ def test_a_changed_figure_is_its_own_kind_of_difference(capsys, tmp_path):
 def test_lemma_rows_are_hidden_unless_asked(capsys, tmp_path):
     code, out, _ = _run(capsys, *SMALL_WORLD, "--out", str(tmp_path))
     assert code == 0 and "lemma_batches_exist" not in out
-    assert "(3 lemma rows hidden; --lemmas shows them)" in out
-    assert "All 18 verdicts" in out   # still compared
+    assert "(7 lemma rows hidden; --lemmas shows them)" in out
+    assert "All 22 verdicts" in out   # still compared
     code, out, _ = _run(capsys, *SMALL_WORLD, "--lemmas", "--out", str(tmp_path))
     assert code == 0 and _row(out, "lemma_batches_exist")[1:3] == ["holds", "holds"]
 
@@ -332,6 +332,24 @@ def test_stateful_random_seed_is_printed(capsys, tmp_path):
     assert code == 0 and "stateful, seed " in out
 
 
+def test_an_expected_violation_the_budget_misses_is_incomplete_and_the_hunt_finds_it(capsys, tmp_path):
+    # one example of two steps breaks nothing: without the hunt, every violation
+    # expected.toml names is "incomplete" (a difference, exit 1), never "ok"
+    tiny = ["verify", "--engine", "stateful", "--mode", "at-most-once",
+            "--examples", "1", "--steps", "2", "--out", str(tmp_path)]
+    code, out, _ = _run(capsys, *tiny, "--hunt", "0")
+    assert code == 1 and _row(out, "no_loss")[1:3] == ["incomplete", "violated"]
+    assert "expected but not found within the budget, so incomplete" in out
+    assert _row(out, "no_duplicate_output")[1:4] == ["not", "found", "(sampled)"]  # expected to hold
+    code, out, _ = _run(capsys, *tiny, "--json")
+    doc = json.loads(out)
+    (search,) = doc["searches"]
+    assert code == 0 and search["examples_run"] > 1 and search["hunt_steps"] == 1000
+    assert {"no_loss", "acked_in_log", "no_skip"} <= set(search["hunted_for"])
+    assert "no_duplicate_output" not in search["hunted_for"]
+    assert {r["property"]: r["verdict"] for r in doc["results"]}["no_loss"] == "violated"
+
+
 def test_stateful_coverage_table(capsys, tmp_path):
     code, out, _ = _run(capsys, *STATEFUL_SMALL, "--coverage", "--out", str(tmp_path))
     assert "taken/enabled" in out and "producer_retry" in out and "off in this mode" in out
@@ -343,6 +361,8 @@ def test_stateful_coverage_table(capsys, tmp_path):
     (["verify", "--engine", "stateful", "--max-states", "3"], "--max-states applies to --engine explore"),
     (["verify", "--engine", "stateful", "--seed", "x"], "expected a non-negative integer or 'random'"),
     (["verify", "--engine", "stateful", "--steps", "0"], "expected a positive integer"),
+    (["verify", "--engine", "stateful", "--hunt", "-1"], "expected a non-negative integer"),
+    (["verify", "--hunt", "5"], "--hunt applies to --engine stateful"),
     (["replay", "/nonexistent.itf.json"], "does not exist"),
 ])
 def test_stateful_and_replay_usage_errors(capsys, args, message):

@@ -27,6 +27,7 @@ ENGINE_OPTIONS = {
     "--max-states": ("explore",), "--coverage": ("explore", "stateful"),
     "--depth": ("smt",), "--query-seconds": ("smt",),
     "--examples": ("stateful",), "--steps": ("stateful",), "--seed": ("stateful",),
+    "--hunt": ("stateful",),
     "--no-swarm": ("stateful",),
 }
 
@@ -88,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
     limits = Limits(args.max_states, args.max_seconds, cap)
     budget = Budget(examples=args.examples or cli.DEFAULT_EXAMPLES, steps=args.steps or cli.DEFAULT_STEPS,
                     seed=0 if args.seed is None else args.seed, swarm=not args.no_swarm,
-                    max_seconds=args.max_seconds)
+                    max_seconds=args.max_seconds,
+                    hunt_examples=cli.DEFAULT_HUNT if args.hunt is None else args.hunt,
+                    hunt_steps=cli.HUNT_STEPS)
     ctx = Context(command_line(args), __version__, args.source, expectations.path,
                   file_hash(expectations.path), overrides, cap)
     progress = Progress(len(pairs), quiet=args.quiet)

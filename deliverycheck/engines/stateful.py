@@ -66,6 +66,7 @@ from deliverycheck.engines.reduce import reduce_path
 
 RESTART = "restart"  # the rule taken when nothing the run allows is enabled: a new history
 CHUNK = 500          # examples per Hypothesis run (bounds its memory; see hunt)
+HUNT_CHUNK = 50  # hunting examples per Hypothesis run: the hunt stops soon after its last find
 MAX_LEVEL = 6        # swarm weights are 2 ** 0 .. 2 ** 6 (measured best of 4, 6, 8: docs/stateful.md)
 
 
@@ -78,6 +79,12 @@ class Budget:
     seed: int = 0               # Hypothesis seed: same seed, same examples
     swarm: bool = True          # per example: some faults off, a weight per action
     max_seconds: float | None = None  # stop the whole search after this long (incomplete)
+    # the hunt: after ``examples``, while a property in ``wanted`` (a violation or a
+    # witness the expectations say exists) is still not found, go on with examples of
+    # ``hunt_steps`` steps, up to ``hunt_examples`` more (0: no hunt)
+    wanted: frozenset[str] = frozenset()
+    hunt_examples: int = 0
+    hunt_steps: int = 1000
 
 
 @dataclass
@@ -149,6 +156,8 @@ class _Search:
     ended: int = 0
     steps: int = 0
     progress: Any = None                    # deliverycheck.progress.Progress, if reported
+    wanted: frozenset[str] = frozenset()    # what the hunt looks for (Budget.wanted)
+    hunting: bool = False                   # the budget's examples are spent: only the hunt goes on
     _index: dict[int, Any] = field(default_factory=dict)
 
     def index(self, n: int) -> Any:
@@ -195,9 +204,16 @@ class _Search:
         self._done()
 
     def _done(self) -> None:
-        """Stop the search once every property is broken and every witness reached."""
+        """Stop the search once every property is broken and every witness reached
+        (in the hunt: once nothing wanted is missing)."""
         if not self.hunted and len(self.witnesses) == len(self.witness_preds):
             raise _Stop(None)
+        if self.hunting and not self.missing():
+            raise _Stop(None)
+
+    def missing(self) -> set[str]:
+        """What the hunt wants (a violation or witness expected to exist) and has not found."""
+        return set(self.wanted) - set(self.first) - set(self.witnesses)
 
 
 class _Rules(RuleStrategy):
@@ -397,18 +413,25 @@ def hunt(system: System, properties: list[Property], budget: Budget = Budget(),
         deadline=None if budget.max_seconds is None else time.perf_counter() + budget.max_seconds,
         hunted={p.name for p in properties if p.kind != "sometimes"},
         witness_preds={p.name: system.predicate(p) for p in properties if p.kind == "sometimes"},
-        fired=dict.fromkeys(actions, 0), enabled=dict.fromkeys(actions, 0), progress=progress)
+        fired=dict.fromkeys(actions, 0), enabled=dict.fromkeys(actions, 0), progress=progress,
+        wanted=frozenset(budget.wanted))
     complete, reason = True, None
     cls = machine_for(search, properties, budget.swarm)
     try:
         # in chunks of examples, each its own Hypothesis run with a seed derived from
         # the budget's: Hypothesis keeps a tree of every choice it made in a run, which
-        # grew past 0.8 GB in 5,000 examples of 300 steps
-        for k, start in enumerate(range(0, budget.examples, CHUNK)):
-            if not (search.hunted or search.witness_preds):
+        # grew past 0.8 GB in 5,000 examples of 300 steps.  Then the hunt, in chunks of
+        # longer examples, only while something wanted is still missing.
+        chunks = [(min(CHUNK, budget.examples - start), budget.steps, False)
+                  for start in range(0, budget.examples, CHUNK)]
+        chunks += [(min(HUNT_CHUNK, budget.hunt_examples - start), budget.hunt_steps, True)
+                   for start in range(0, budget.hunt_examples, HUNT_CHUNK)]
+        for k, (n, steps, hunting) in enumerate(chunks):
+            if not (search.hunted or search.witness_preds) or (hunting and not search.missing()):
                 break  # nothing (left) to look for
-            conf = settings(max_examples=min(CHUNK, budget.examples - start),
-                            stateful_step_count=budget.steps, deadline=None, database=None,
+            search.hunting = hunting
+            conf = settings(max_examples=n,
+                            stateful_step_count=steps, deadline=None, database=None,
                             verbosity=Verbosity.quiet, phases=[Phase.generate],
                             suppress_health_check=list(HealthCheck), print_blob=False)
             run_state_machine_as_test(hyp_seed((budget.seed << 16) + k)(cls), settings=conf)
