@@ -130,9 +130,9 @@ def test_every_lemma_is_needed(drop):
 def test_a_capacity_that_blocks_a_step_is_never_a_proof():
     # with room for one log entry every second append is blocked: without the
     # check this "proved" no_duplicate_log, which the explorer breaks in 5 steps
-    sy, _, proof = _prove("idempotent", "no_duplicate_log", lemmas=[], max_k=2, log=1)
+    sy, _, proof = _prove("idempotent", "no_duplicate_log", lemmas=[], max_k=1, log=1)
     assert proof.verdict != "proved"
-    sy, lemmas, proof = _prove("idempotent", "no_duplicate_send", max_k=1, log=1)
+    sy, lemmas, proof = _prove("idempotent", "no_duplicate_send", max_k=1, log=1, **SMALL)
     assert proof.verdict == "not inductive" and proof.broken.startswith("capacity at")
     start, path = proof.cti
     last = tr.from_path(sy, path, start=start).last_state()
