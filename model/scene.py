@@ -133,8 +133,10 @@ def ev_consumer_poll(a, b, x, c):
 
 @event_of
 def ev_consumer_process(a, b, x, c):
-    times = x["out"][a["r"]]
-    return Event(CONSUMER, f"process r{a['r'] + 1}" + (f" (time {times})" if times > 1 else ""))
+    times, before = x["out"][a["r"]], b["out"][a["r"]]
+    # the ghost count stops at "more than once" (model/consumer.py)
+    note = "" if times == 1 else f" (time {times})" if times > before else " (again)"
+    return Event(CONSUMER, f"process r{a['r'] + 1}{note}")
 
 
 @event_of

@@ -184,9 +184,9 @@ def tell_consumer_poll(a, b, x, c):
 @_teller
 def tell_consumer_process(a, b, x, c):
     r = a["r"]
-    if x["out"][r] == b["out"][r]:
-        return f"the consumer processes r{r + 1}, but no effect is emitted"
     times = x["out"][r]
+    if times == b["out"][r]:  # the ghost count stops at "more than once"
+        return f"the consumer processes r{r + 1}: its effect is emitted again (a third time or more)"
     again = "" if times == 1 else f" (time {times})"
     return f"the consumer processes r{r + 1}: its effect is emitted{again}"
 

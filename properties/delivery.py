@@ -73,7 +73,7 @@ def _explain_order(s, c):
 
 
 def _explain_output(s, c):
-    return [f"r{r + 1}'s effect was emitted {n} times" for r, n in enumerate(s.out) if n > 1]
+    return [f"r{r + 1}'s effect was emitted more than once" for r, n in enumerate(s.out) if n > 1]
 
 
 def _explain_unsettled(s, c):
