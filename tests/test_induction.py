@@ -55,8 +55,9 @@ def test_idempotent_targets_are_proved_in_a_small_world(prop):
     assert ex.complete and not ex.violations
 
 
+@pytest.mark.deep  # about 15 s, beyond the CI budget; the small world runs in CI
 def test_idempotent_order_is_proved_with_two_records():
-    # about 20 s: the lemmas are stated in the bounds, not for one world
+    # the lemmas are stated in the bounds, not for one world
     assert _prove("idempotent", "in_order", records=2, faults=1)[2].verdict == "proved"
 
 
