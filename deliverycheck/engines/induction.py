@@ -91,7 +91,8 @@ def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (
     invariant = [target, *lemmas]
     proof = Proof(target.name, [p.name for p in lemmas], "incomplete", 0)
     template = StepTemplate(system)
-    base, step = Unrolling(system, template=template), Unrolling(system, False, template)
+    base = Unrolling(system, template=template)
+    step = Unrolling(system, False, template, fresh_after=FRESH_AFTER)
     obligations = _obligations(system, invariant, template.pre)
     suspects: list[int] = []
 
@@ -119,9 +120,8 @@ def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (
             if k > 1:
                 step.extend()
                 new = step.states[-1]
-                step.solver.add(*[_differ(old, new) for old in step.states[:-1]])
-            for h in holds(step, k - 1).values():
-                step.solver.add(h)
+                step.add(*[_differ(old, new) for old in step.states[:-1]])
+            step.add(*holds(step, k - 1).values())
             # can a step from the last state be enabled and not made?  (cheap: one
             # query per instance with a capacity or a write that may leave its range)
             answer, block = _first_block(step, deadline, suspects)
@@ -303,6 +303,7 @@ def _block(u: Unrolling, j: int, deadline: Deadline) -> tuple[Any, Any] | None:
     return answer, (what, (start, path), j)
 
 
+FRESH_AFTER = 0.2  # a step-case query open this long moves to a fresh solver (Unrolling.check)
 TRY_SECONDS = 0.5  # a query over several conjuncts that takes longer is split
 GIVE_UP = 3  # a property whose joint queries ran past TRY_SECONDS this often is asked per conjunct
 

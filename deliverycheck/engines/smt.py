@@ -247,15 +247,23 @@ class Unrolling:
     of k-induction).
     """
 
-    def __init__(self, system: System, from_init: bool = True, template: StepTemplate | None = None):
+    def __init__(self, system: System, from_init: bool = True, template: StepTemplate | None = None,
+                 fresh_after: float | None = None):
         self.system = system
         self.template = template or StepTemplate(system)
         self.solver = z3.SolverFor("QF_FD")
+        self.facts: list[Any] = []   # everything asserted, to build a fresh solver from
+        self.fresh_after = fresh_after
         self.states: list[list[Any]] = [system.z3_cells("0")]
         self.choices: list[Any] = []
-        self.solver.add(system.z3_ranges(self.states[0]))
+        self.add(system.z3_ranges(self.states[0]))
         if from_init:
-            self.solver.add(system.z3_state(self.states[0], system.init))
+            self.add(system.z3_state(self.states[0], system.init))
+
+    def add(self, *facts: Any) -> None:
+        """Assert ``facts`` on the unrolling, for every later query."""
+        self.facts.extend(facts)
+        self.solver.add(*facts)
 
     @property
     def depth(self) -> int:
@@ -266,7 +274,7 @@ class Unrolling:
         """Add one step ``s_d -> s_{d+1}``."""
         d = self.depth
         post, choice = self.system.z3_cells(str(d + 1)), z3.Int(f"step@{d}")
-        self.solver.add(self.template.at(self.template.relation, self.states[d], post, choice))
+        self.add(self.template.at(self.template.relation, self.states[d], post, choice))
         self.states.append(post)
         self.choices.append(choice)
 
@@ -304,18 +312,35 @@ class Unrolling:
         literal instead, to keep learnt clauses, measured several times
         slower on the step case of k-induction.)  ``cap_seconds`` limits
         this one query further: a try whose ``unknown`` the caller handles.
+
+        With ``fresh_after``, a query still open after that many seconds is
+        asked again on a fresh solver holding the same facts.  The
+        incremental solver answers most of k-induction's thousands of small
+        queries in milliseconds, but some far slower than a solver that
+        sees the goal from the start (whose preprocessing an incremental
+        solver forgoes; measured on the idempotent step case: 2.7 s and
+        6.1 s incremental against 0.17 s and 0.14 s fresh).
         """
+        start = time.perf_counter()
+        limits = [x for x in (deadline.timeout_ms(),
+                              None if cap_seconds is None else int(cap_seconds * 1000)) if x is not None]
+        limit = min(limits) if limits else None
+        first = limit
+        if self.fresh_after is not None and (limit is None or limit > self.fresh_after * 1000):
+            first = int(self.fresh_after * 1000)
         self.solver.push()
         try:
             self.solver.add(goal)
-            ms = deadline.timeout_ms()
-            if cap_seconds is not None:
-                ms = min(ms, int(cap_seconds * 1000)) if ms is not None else int(cap_seconds * 1000)
-            self.solver.set("timeout", ms if ms is not None else 4294967295)
-            answer = self.solver.check()
-            return answer, self.solver.model() if answer == z3.sat else None
+            answer, model = _solve(self.solver, first)
         finally:
             self.solver.pop()
+        if answer == z3.unknown and first != limit and not deadline.interrupted:
+            # the fresh_after cap ended it, not a limit: ask a fresh solver for the rest
+            spent = int((time.perf_counter() - start) * 1000)
+            fresh = z3.SolverFor("QF_FD")
+            fresh.add(*self.facts, goal)
+            answer, model = _solve(fresh, None if limit is None else max(1, limit - spent))
+        return answer, model
 
     def path(self, model: z3.ModelRef) -> list[int]:
         """The action instances a model takes."""
@@ -329,6 +354,13 @@ class Unrolling:
         """Z3's statistics of the solver so far."""
         st = self.solver.statistics()
         return {k: st.get_key_value(k) for k in st.keys()}
+
+
+def _solve(solver: Any, ms: int | None) -> tuple[Any, z3.ModelRef | None]:
+    """``solver``'s answer within ``ms`` milliseconds (None: no limit), with its model if sat."""
+    solver.set("timeout", ms if ms is not None else 4294967295)
+    answer = solver.check()
+    return answer, solver.model() if answer == z3.sat else None
 
 
 def bmc(system: System, properties: Sequence[Property], max_depth: int,
