@@ -165,6 +165,9 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("--max-seconds", type=positive_float, metavar="S", help="give up a proof after S seconds")
     pr.add_argument("--query-seconds", type=positive_float, metavar="S",
                     help="give up a proof when one solver query takes more than S seconds")
+    pr.add_argument("--workers", type=positive_int, metavar="N",
+                    help="ask the step case's questions on N cores (default: every core this "
+                         "process may use; the verdict and trace do not depend on N)")
     pr.add_argument("--json", action="store_true", help="print results as JSON (schema in docs/cli.md)")
     pr.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                     help=f"where counterexamples go, under DIR/proofs (default: {DEFAULT_OUT})")

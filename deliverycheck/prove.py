@@ -70,8 +70,9 @@ def not_stated(cfg: Config, prop: str) -> str | None:
 
 
 def prove(cfg: Config, prop: str, max_k: int, out: Path | None,
-          max_seconds: float | None = None, query_seconds: float | None = None) -> ProofRun:
-    """k-induction for ``prop`` in ``cfg``; write its counterexample, if any, under ``out``."""
+          max_seconds: float | None = None, query_seconds: float | None = None,
+          workers: int | None = None) -> ProofRun:
+    """k-induction for ``prop`` in ``cfg`` on ``workers`` cores (default all); write its counterexample, if any, under ``out``."""
     system = System(SPEC, cfg)
     target = SPEC.property(prop)
     lemmas = lemmas_for(cfg, prop)
@@ -81,7 +82,7 @@ def prove(cfg: Config, prop: str, max_k: int, out: Path | None,
         except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
             raise ModelError(f"property {p.name} cannot be evaluated: {e}") from e
     proof = k_induction(system, target, lemmas, max_k=max_k,
-                        max_seconds=max_seconds, query_seconds=query_seconds)
+                        max_seconds=max_seconds, query_seconds=query_seconds, workers=workers)
     result = ProofRun(cfg.mode.name, cfg.variant.name, proof, cfg.bounds)
     folder = out / "proofs" / cfg.mode.name / cfg.variant.name if out else None
     if folder:

@@ -139,6 +139,39 @@ def test_counterexample_to_induction_is_a_replayed_trace_out_of_the_invariant():
     assert not back.from_init and back.steps[-1].state == t.last_state()
 
 
+_ONE_PROOF = """
+import sys
+sys.path.insert(0, {tests!r})
+from conftest import system
+from deliverycheck.engines.induction import k_induction
+from deliverycheck.prove import lemmas_for
+sy = system("idempotent", **{bounds!r})
+ls = lemmas_for(sy.cfg, {prop!r}) if {lemmas!r} else []
+p = k_induction(sy, sy.spec.property({prop!r}), ls, max_k={max_k}, workers={workers})
+print(p.verdict, p.k, p.broken, p.blocked, p.can_block, p.cti and (p.cti[0].hex(), p.cti[1]))
+"""
+
+
+@pytest.mark.parametrize("prop,lemmas,max_k,bounds", [
+    ("in_order", False, 1, SMALL),                          # a step made breaks I
+    ("no_duplicate_log", False, 3, dict(SMALL, log=1)),     # a step a capacity blocks
+    ("no_duplicate_send", True, 1, SMALL)])                 # proved
+def test_the_verdict_and_counterexample_do_not_depend_on_the_workers(prop, lemmas, max_k, bounds):
+    # the step case is asked on forked workers (engines/parallel.py); what is
+    # found is re-derived from the instance alone in a new Z3 context, so a
+    # run prints the same trace with one worker or two (each run in a fresh
+    # process, as the command line runs: Z3's answers depend on the process's history)
+    import subprocess
+    import sys
+    from pathlib import Path
+    runs = [subprocess.run([sys.executable, "-c", _ONE_PROOF.format(
+                tests=str(Path(__file__).parent), bounds=bounds, prop=prop, lemmas=lemmas,
+                max_k=max_k, workers=w)], capture_output=True, text=True, check=True).stdout
+            for w in (1, 2)]
+    assert runs[0] == runs[1]
+    assert runs[0].startswith("proved" if lemmas else "not inductive")
+
+
 def test_a_false_lemma_is_violated_from_the_initial_state():
     # producer-state expiry makes the leader forget a PID it logged (3 steps)
     sy, _, proof = _prove("idempotent", "in_order", max_k=4, expiries=1, **SMALL)

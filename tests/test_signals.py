@@ -69,3 +69,23 @@ def test_a_run_that_outgrows_its_memory_cap_is_incomplete(tmp_path):
     assert "memory cap: 300 MiB" in p.stdout
     assert "INCOMPLETE (memory limit (300 MiB)" in p.stdout
     assert "Undecided (the search was cut short)" in p.stdout
+
+
+@pytest.mark.parametrize("sig,status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_stops_a_proof_and_its_workers(tmp_path, sig, status):
+    # the step case runs on forked workers (engines/parallel.py): the parent
+    # stops them and says incomplete, never proved
+    p = _start(["prove", "--mode", "idempotent", "--property", "no_duplicate_send",
+                "--workers", "2"], tmp_path)
+    _wait_for(p, "no_duplicate_send: started")
+    time.sleep(6)   # well into the step case (about 45 s at the default bounds)
+    children = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == status, out + err
+    assert "Traceback" not in err
+    assert "incomplete at k=1 (interrupted)" in out and "proved" not in out
+    assert children, "no worker process was running"
+    for child in children:   # every worker has ended
+        assert not Path(f"/proc/{child}").exists() or \
+            Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"

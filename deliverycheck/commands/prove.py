@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from deliverycheck.model import MODES, VARIANTS, Config
     from deliverycheck.model.bounds import for_mode
     from deliverycheck.progress import Progress
+    from deliverycheck.engines.parallel import default_workers
     from deliverycheck.prove import prove
     from deliverycheck.report import Context
     choose([args.variant], list(VARIANTS), "variant")
@@ -95,12 +96,13 @@ def run(args: argparse.Namespace) -> int:
         for line in ctx.header():
             print(line)
     progress = Progress(len(pairs), quiet=args.quiet)
+    workers = args.workers or default_workers()
     results = []
     for mode, prop in pairs:
         cfg = configs[mode, prop]
         progress.start(f"{mode}/{args.variant} {prop}", f"records={cfg.bounds.records}, "
                                                         f"faults={cfg.bounds.faults}")
-        r = prove(cfg, prop, args.max_k, out, args.max_seconds, args.query_seconds)
+        r = prove(cfg, prop, args.max_k, out, args.max_seconds, args.query_seconds, workers)
         results.append(r)
         p = r.proof
         progress.end(f"{p.headline()}, {p.seconds:.1f} s")
@@ -115,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         if p.stop_reason == "interrupted":
             break
     if args.json:
-        print(json.dumps({"schema": PROVE_SCHEMA, **ctx.as_json(), "results": [{
+        print(json.dumps({"schema": PROVE_SCHEMA, **ctx.as_json(), "workers": workers, "results": [{
             "mode": r.mode, "variant": r.variant, "property": r.proof.property,
             "bounds": dict(vars(r.bounds)),
             "lemmas": r.proof.lemmas, "verdict": r.proof.verdict, "k": r.proof.k,

@@ -38,6 +38,7 @@ from deliverycheck.core.spec import Property
 from deliverycheck.core.system import FULL, System
 from deliverycheck.engines.smt import (Deadline, Renaming, StepTemplate, Unrolling, as_bool, as_int,
                                        check_replay, interruptible)
+from deliverycheck.engines.parallel import default_workers, first_not_unsat
 from deliverycheck.errors import ReplayError
 
 
@@ -82,8 +83,14 @@ class Proof:
 
 def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (),
                 max_k: int = 4, max_seconds: float | None = None,
-                query_seconds: float | None = None) -> Proof:
-    """Try to prove ``target`` (strengthened by ``lemmas``) by k-induction, k = 1 .. max_k."""
+                query_seconds: float | None = None, workers: int | None = None) -> Proof:
+    """Try to prove ``target`` (strengthened by ``lemmas``) by k-induction, k = 1 .. max_k.
+
+    The step case's questions are asked on ``workers`` cores (default: all
+    this process may use); the verdict and any counterexample are the same
+    for every number of workers.
+    """
+    workers = default_workers() if workers is None else workers
     for p in (target, *lemmas):
         if p.kind != "always":
             raise ValueError(f"{p.name} is a {p.kind} property; k-induction proves `always` ones")
@@ -124,12 +131,12 @@ def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (
             step.add(*holds(step, k - 1).values())
             # can a step from the last state be enabled and not made?  (cheap: one
             # query per instance with a capacity or a write that may leave its range)
-            answer, block = _first_block(step, deadline, suspects)
+            answer, block = _first_block(step, deadline, suspects, workers)
             cti = None
             if answer != z3.unknown and proof.preserved_at is None:
                 # does every step that is made keep I?  Once it does at some k it does
                 # at every larger k (the step case only assumes more), so it is asked once
-                answer, cti = _step_case(step, obligations, deadline, suspects)
+                answer, cti = _step_case(step, obligations, deadline, suspects, workers)
                 if answer == z3.unsat:
                     proof.preserved_at = k
             proof.seconds_per_k.append(time.perf_counter() - t0)
@@ -198,98 +205,129 @@ def _reads(e: Any, index: dict[int, int]) -> set[int]:
     return found
 
 
+def _step_goals(u: Unrolling, parts: list[_Obligation], j: int) -> list[tuple[str, Any, list[Any]]]:
+    """For instance ``j``: ``(property, step, conjuncts)`` per property whose conjuncts its step writes.
+
+    ``step`` says that instance ``j`` makes its step from the unrolling's
+    last state (guard, capacity, every written cell in range, a new state);
+    ``conjuncts`` are the property's conjuncts that read a written cell,
+    over the successor.  Empty when the instance never fires or writes
+    nothing the invariant reads.
+    """
+    t = u.template
+    if t.guards[j] is False or t.fits[j] is False:
+        return []
+    written = t.writes[j]
+    touched = [ob for ob in parts if ob.reads & written.keys()]
+    if not touched:
+        return []
+    last = u.states[-1]
+    post = list(last)
+    now = Renaming(list(zip(t.pre, last)))
+    for i, value in written.items():
+        post[i] = now(as_bool(value) if z3.is_bool(last[i]) else as_int(value))
+    # a step that would write out of range is not made (it is _block's
+    # counterexample, a different kind); here: the steps that are made
+    in_range = [z3.Not(now(c)) for c in t.overflows[j].values()]
+    step_ok = z3.And(now(as_bool(t.guards[j])), now(as_bool(t.fits[j])), *in_range,
+                     *[_differ(s, post) for s in u.states])
+    then = Renaming(list(zip(t.pre, post)))
+    return [(name, step_ok, [then(ob.at) for ob in touched if ob.property == name])
+            for name in dict.fromkeys(ob.property for ob in touched)]
+
+
 def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
-               suspects: Sequence[int] = ()) -> tuple[Any, Any]:
+               suspects: Sequence[int] = (), workers: int = 1) -> tuple[Any, Any]:
     """Does every step from the unrolling's last state keep every conjunct?
 
     Only steps that are made are asked about; whether a step can be
-    enabled and not made is :func:`_first_block`'s question.
+    enabled and not made is :func:`_first_block`'s question.  Instances are
+    asked in order (those that broke the invariant at a smaller k first: a
+    CTI is found sooner, and most of the work of a proof is the instances
+    that keep I), on ``workers`` cores (engines/parallel.py).
 
     Returns (unsat, None) when every step keeps I, (sat, (property,
     (start, path), None)) with a counterexample to induction, or
     (unknown, None) at a limit.
     """
-    system, t = u.system, u.template
-    last = u.states[-1]
-    # instances that broke the invariant at a smaller k first: a CTI is found
-    # sooner, and most of the work of a proof is the instances that keep I
+    t = u.template
     order = list(dict.fromkeys([*suspects, *range(len(t.guards))]))
     slow: Counter[str] = Counter()
-    for j in order:
-        if t.guards[j] is False or t.fits[j] is False:
-            continue
-        written = t.writes[j]
-        touched = [ob for ob in parts if ob.reads & written.keys()]
-        if not touched:
-            continue
-        post = list(last)
-        now = Renaming(list(zip(t.pre, last)))
-        for i, value in written.items():
-            post[i] = now(as_bool(value) if z3.is_bool(last[i]) else as_int(value))
-        # a step that would write out of range is not made (it is _block's
-        # counterexample, a different kind); here: the steps that are made
-        in_range = [z3.Not(now(c)) for c in t.overflows[j].values()]
-        step_ok = z3.And(now(as_bool(t.guards[j])), now(as_bool(t.fits[j])), *in_range,
-                         *[_differ(s, post) for s in u.states])
-        then = Renaming(list(zip(t.pre, post)))
-        for name in dict.fromkeys(ob.property for ob in touched):
-            group = [then(ob.at) for ob in touched if ob.property == name]
-            answer, m = _breaks(u, step_ok, group, deadline, slow[name] >= GIVE_UP)
+
+    def ask(j: int) -> tuple[Any, str | None]:
+        for name, step_ok, group in _step_goals(u, parts, j):
+            answer, _ = _breaks(u, step_ok, group, deadline, slow[name] >= GIVE_UP)
             if answer == z3.unknown and not (deadline.over() or deadline.interrupted):
                 slow[name] += 1  # after a few slow joint queries, ask per conjunct at once
-                answer, m = _breaks(u, step_ok, group, deadline, True)
-            if answer == z3.unsat:
-                continue
-            if answer == z3.unknown:
-                return answer, None
-            start, path = u.state(m, 0), [*u.path(m), j]
-            check_replay(u, m, path, start)
-            return answer, (name, (start, path), None)
-    return z3.unsat, None
+                answer, _ = _breaks(u, step_ok, group, deadline, True)
+            if answer != z3.unsat:
+                return answer, name
+        return z3.unsat, None
+
+    answer, j, name = first_not_unsat(order, ask, workers, lambda: deadline.interrupted)
+    if answer != z3.sat:
+        return answer, None
+    step_ok, group = next((st, g) for n, st, g in _step_goals(u, parts, j) if n == name)
+    found = _witness(u, z3.And(step_ok, z3.Not(z3.And(*group))), deadline)
+    if found is None:
+        return z3.unknown, None
+    _, start, path = found
+    return z3.sat, (name, (start, [*path, j]), None)
 
 
-def _first_block(u: Unrolling, deadline: Deadline, suspects: Sequence[int] = ()) -> tuple[Any, Any]:
-    """The first instance that can be enabled in the last state and not make its step.
+def _witness(u: Unrolling, goal: Any, deadline: Deadline) -> tuple[Any, bytes, list[int]] | None:
+    """A model of ``goal`` (Unrolling.check_canonical: the same whoever found it), its first state and path, replayed.
 
-    (unsat, None) when there is none, (sat, cti) with the counterexample to
-    induction (as :func:`_block` gives it), (unknown, None) at a limit.
+    None when the query does not finish within the limits.
     """
-    for j in dict.fromkeys([*suspects, *range(len(u.template.guards))]):
-        if u.template.guards[j] is False:
-            continue
-        found = _block(u, j, deadline)
-        if found is not None:
-            return found
-    return z3.unsat, None
+    answer, m = u.check_canonical(goal, deadline.timeout_ms())
+    if answer != z3.sat:
+        if answer == z3.unsat:
+            raise ReplayError("a fresh solver finds no model for a counterexample the search found")
+        return None
+    start, path = u.state(m, 0), u.path(m)
+    check_replay(u, m, path, start)
+    return m, start, path
 
 
-def _block(u: Unrolling, j: int, deadline: Deadline) -> tuple[Any, Any] | None:
-    """Can instance ``j`` be enabled in the unrolling's last state and not make its step?
+def _first_block(u: Unrolling, deadline: Deadline, suspects: Sequence[int] = (),
+                 workers: int = 1) -> tuple[Any, Any]:
+    """The first instance that can be enabled in the last state and not make its step.
 
     Two ways: a capacity bound blocks it (``Effect.fits`` false: a table is
     full, an epoch range used up), or it would write a cell out of its range
     (core/ranges.py).  Either would leave a step out of the proof, so the
     proof would only be about the bounded system; each is a counterexample
-    to induction of its own kind, never dropped.  Returns None when neither
-    can happen, else the answer as :func:`_step_case` gives it: the path
-    ends in the last state, where instance ``j`` is the step that cannot be made.
+    to induction of its own kind, never dropped.
+
+    (unsat, None) when there is none, (unknown, None) at a limit, else
+    (sat, (what, (start, path), j)): the path ends in the last state, where
+    instance ``j`` is the step that cannot be made.
     """
     t, system = u.template, u.system
-    fits, overflow = t.fits[j], t.overflow[j]
-    if fits is True and overflow is None:
-        return None
     now = Renaming(list(zip(t.pre, u.states[-1])))
-    guard = now(as_bool(t.guards[j]))
-    can_block = [] if fits is True else [z3.Not(now(as_bool(fits)))]
-    if overflow is not None:
-        can_block.append(now(overflow))
-    answer, m = u.check(z3.And(guard, z3.Or(*can_block)), deadline)
-    if answer == z3.unsat:
-        return None
-    if answer == z3.unknown:
+
+    def goal(j: int) -> Any:
+        fits, overflow = t.fits[j], t.overflow[j]
+        if t.guards[j] is False or (fits is True and overflow is None):
+            return None
+        can_block = [] if fits is True else [z3.Not(now(as_bool(fits)))]
+        if overflow is not None:
+            can_block.append(now(overflow))
+        return z3.And(now(as_bool(t.guards[j])), z3.Or(*can_block))
+
+    def ask(j: int) -> tuple[Any, None]:
+        g = goal(j)
+        return (z3.unsat, None) if g is None else (u.check(g, deadline)[0], None)
+
+    order = list(dict.fromkeys([*suspects, *range(len(t.guards))]))
+    answer, j, _ = first_not_unsat(order, ask, workers, lambda: deadline.interrupted)
+    if answer != z3.sat:
         return answer, None
-    start, path = u.state(m, 0), u.path(m)
-    check_replay(u, m, path, start)
+    found = _witness(u, goal(j), deadline)
+    if found is None:
+        return z3.unknown, None
+    m, start, path = found
     label = system.instances[j].label()
     last = u.state(m, len(u.states) - 1)
     try:

@@ -123,18 +123,22 @@ class Deadline:
             return "interrupted"
         if self.over():
             return f"time limit ({self.max_seconds:g} s)"
-        return f"query time limit ({self.query_seconds:g} s per query)"
+        if self.query_seconds is not None:
+            return f"query time limit ({self.query_seconds:g} s per query)"
+        return "the solver gave up (unknown)"
 
 
 @contextmanager
 def interruptible(deadline: Deadline):
     """Ctrl-C or SIGTERM ends the current query (Z3 answers ``unknown``) and marks ``deadline``.
 
-    Z3 cancels a running check on SIGINT itself; for SIGTERM the command
-    line's watcher thread interrupts Z3's context (deliverycheck/interrupt.py).
-    The Python handlers below only record the signal, so the engine can
+    The command line's watcher thread interrupts Z3's context on either
+    signal (deliverycheck/interrupt.py).  The Python handlers below only record the signal, so the engine can
     report what it found so far instead of a KeyboardInterrupt surfacing at
-    some arbitrary later point.
+    some arbitrary later point.  Z3's own Ctrl-C handling is switched off:
+    during a query it would take SIGINT for itself, cancel just that query
+    and leave the handlers here unaware of the interruption (the watcher
+    thread cancels the query instead).
     """
     from deliverycheck import interrupt
     if threading.current_thread() is not threading.main_thread():
@@ -143,6 +147,7 @@ def interruptible(deadline: Deadline):
     def mark(signum, frame):  # noqa: ARG001 - signal handler signature
         deadline.interrupted = True
         interrupt.record(signum)
+    z3.set_param("ctrl_c", False)
     old = {sig: signal.signal(sig, mark) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with interrupt.cancelling(z3.main_ctx().interrupt):
@@ -337,10 +342,29 @@ class Unrolling:
         if answer == z3.unknown and first != limit and not deadline.interrupted:
             # the fresh_after cap ended it, not a limit: ask a fresh solver for the rest
             spent = int((time.perf_counter() - start) * 1000)
-            fresh = z3.SolverFor("QF_FD")
-            fresh.add(*self.facts, goal)
-            answer, model = _solve(fresh, None if limit is None else max(1, limit - spent))
+            answer, model = self.check_fresh(goal, None if limit is None else max(1, limit - spent))
         return answer, model
+
+    def check_fresh(self, goal: Any, ms: int | None) -> tuple[Any, z3.ModelRef | None]:
+        """``goal`` asked of a new solver holding the unrolling's facts, within ``ms`` ms (None: no limit)."""
+        fresh = z3.SolverFor("QF_FD")
+        fresh.add(*self.facts, goal)
+        return _solve(fresh, ms)
+
+    def check_canonical(self, goal: Any, ms: int | None) -> tuple[Any, z3.ModelRef | None]:
+        """Like :meth:`check_fresh`, in a new Z3 context: the model depends on the terms alone.
+
+        Z3's search order follows its internal term ids, which depend on
+        every term the context has built before; copied into a new context,
+        the facts and the goal get ids from their structure only, so the
+        model (a counterexample) is the same whatever queries, and however
+        many worker processes, came before.
+        """
+        ctx = z3.Context()
+        fresh = z3.SolverFor("QF_FD", ctx=ctx)
+        fresh.add(*[f.translate(ctx) for f in self.facts], goal.translate(ctx))
+        answer, model = _solve(fresh, ms)
+        return answer, None if model is None else model.translate(self.solver.ctx)
 
     def path(self, model: z3.ModelRef) -> list[int]:
         """The action instances a model takes."""
