@@ -4,6 +4,7 @@ Usage (from the repository root, after ``pip install -e .``)::
 
     python benchmarks/prove_time.py                 # the default targets, 3 runs each
     python benchmarks/prove_time.py --runs 5 --max-k 2
+    python benchmarks/prove_time.py --workers 1           # on one core (default: every core)
     python benchmarks/prove_time.py --runs 1 --max-k 1 --target idempotent:in_order \
         --bound records=3 --bound faults=2        # a world the explorer cannot enumerate
 
@@ -20,13 +21,13 @@ import subprocess
 import sys
 
 
-def one_run(mode: str, prop: str, max_k: int, bounds: dict[str, int]) -> dict:
+def one_run(mode: str, prop: str, max_k: int, bounds: dict[str, int], workers: int | None) -> dict:
     """One proof attempt, in this process."""
     from deliverycheck.model import MODES, VARIANTS, Config
     from deliverycheck.model.bounds import for_mode
     from deliverycheck.prove import prove
     cfg = Config(MODES[mode], VARIANTS["current"], for_mode(MODES[mode], **bounds))
-    r = prove(cfg, prop, max_k, out=None)
+    r = prove(cfg, prop, max_k, out=None, workers=workers)
     return {"verdict": r.proof.headline(), "seconds": r.proof.seconds,
             "seconds_per_k": r.proof.seconds_per_k, "lemmas": r.proof.lemmas}
 
@@ -40,17 +41,19 @@ def main() -> None:
                     help="mode:property (repeatable; default the prove targets)")
     ap.add_argument("--bound", action="append", default=[], metavar="NAME=VALUE",
                     help="a bound other than the mode's default (repeatable)")
+    ap.add_argument("--workers", type=int, help="cores per proof (default: every core)")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # child process: MODE:PROPERTY
     a = ap.parse_args()
     bounds = {k: int(v) for k, v in (b.split("=", 1) for b in a.bound)}
     if a.one:
-        print(json.dumps(one_run(*a.one.split(":"), a.max_k, bounds)))
+        print(json.dumps(one_run(*a.one.split(":"), a.max_k, bounds, a.workers)))
         return
     targets = [tuple(t.split(":")) for t in a.target] if a.target else list(TARGETS)
     for mode, prop in targets:
         runs = [json.loads(subprocess.run(
             [sys.executable, __file__, "--one", f"{mode}:{prop}", "--max-k", str(a.max_k),
-             *[f"--bound={b}" for b in a.bound]],
+             *[f"--bound={b}" for b in a.bound],
+             *([f"--workers={a.workers}"] if a.workers else [])],
             check=True, capture_output=True, text=True).stdout) for _ in range(a.runs)]
         times = [r["seconds"] for r in runs]
         ks = min(len(r["seconds_per_k"]) for r in runs)

@@ -55,13 +55,13 @@ def test_idempotent_targets_are_proved_in_a_small_world(prop):
     assert ex.complete and not ex.violations
 
 
-@pytest.mark.deep  # about 15 s, beyond the CI budget; the small world runs in CI
+@pytest.mark.deep  # about 7 s on two cores (15 s on one); the small world runs in CI
 def test_idempotent_order_is_proved_with_two_records():
     # the lemmas are stated in the bounds, not for one world
     assert _prove("idempotent", "in_order", records=2, faults=1)[2].verdict == "proved"
 
 
-@pytest.mark.deep  # 3-6 minutes each (benchmarks/prove_time.py); run with -m deep
+@pytest.mark.deep  # about a minute each on two cores (benchmarks/prove_time.py); run with -m deep
 @pytest.mark.parametrize("prop", IDEMPOTENT)
 def test_idempotent_targets_are_proved_at_the_default_bounds(prop):
     assert _prove("idempotent", prop)[2].verdict == "proved"
@@ -75,7 +75,7 @@ def test_exactly_once_isolation_steps_keep_the_invariant_in_a_small_world():
     assert ex.complete and not ex.violations
 
 
-@pytest.mark.deep  # about 50 s
+@pytest.mark.deep  # about 25 s on two cores
 def test_exactly_once_atomicity_steps_keep_the_invariant_in_a_small_world():
     sy, lemmas, proof = _prove("exactly-once", "atomic_transactions", **SMALL)
     assert _only_a_block_left(proof) and proof.k == 1
@@ -83,7 +83,7 @@ def test_exactly_once_atomicity_steps_keep_the_invariant_in_a_small_world():
     assert ex.complete and not ex.violations
 
 
-@pytest.mark.deep  # about 70 s and 150 s (benchmarks/prove_time.py)
+@pytest.mark.deep  # about a minute each on two cores (benchmarks/prove_time.py)
 @pytest.mark.parametrize("prop", EXACTLY_ONCE)
 def test_exactly_once_steps_keep_the_invariant_at_the_default_bounds(prop):
     assert _only_a_block_left(_prove("exactly-once", prop)[2])

@@ -255,13 +255,18 @@ def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
     slow: Counter[str] = Counter()
 
     def ask(j: int) -> tuple[Any, str | None]:
-        for name, step_ok, group in _step_goals(u, parts, j):
-            answer, _ = _breaks(u, step_ok, group, deadline, slow[name] >= GIVE_UP)
-            if answer == z3.unknown and not (deadline.over() or deadline.interrupted):
-                slow[name] += 1  # after a few slow joint queries, ask per conjunct at once
-                answer, _ = _breaks(u, step_ok, group, deadline, True)
-            if answer != z3.unsat:
-                return answer, name
+        goals = _step_goals(u, parts, j)
+        if not goals:
+            return z3.unsat, None
+        # every property's question shares the step: the solver takes it in once
+        with u.assuming(goals[0][1]):
+            for name, _, group in goals:
+                answer, _ = _breaks(u, group, deadline, slow[name] >= GIVE_UP)
+                if answer == z3.unknown and not (deadline.over() or deadline.interrupted):
+                    slow[name] += 1  # after a few slow joint queries, ask per conjunct at once
+                    answer, _ = _breaks(u, group, deadline, True)
+                if answer != z3.unsat:
+                    return answer, name
         return z3.unsat, None
 
     answer, j, name = first_not_unsat(order, ask, workers, lambda: deadline.interrupted)
@@ -346,9 +351,9 @@ TRY_SECONDS = 0.5  # a query over several conjuncts that takes longer is split
 GIVE_UP = 3  # a property whose joint queries ran past TRY_SECONDS this often is asked per conjunct
 
 
-def _breaks(u: Unrolling, step: Any, conjuncts: list[Any], deadline: Deadline,
+def _breaks(u: Unrolling, conjuncts: list[Any], deadline: Deadline,
             singly: bool = False) -> tuple[Any, Any]:
-    """Can the step make one of ``conjuncts`` (over the successor) false?  (answer, model)
+    """Can the step the unrolling assumes make one of ``conjuncts`` (over the successor) false?  (answer, model)
 
     All of one property's conjuncts are asked in one query first: one query
     per conjunct is thousands of mostly trivial queries (the exactly-once
@@ -361,9 +366,9 @@ def _breaks(u: Unrolling, step: Any, conjuncts: list[Any], deadline: Deadline,
     instead measured slower: more joint queries that time out.)
     """
     if not singly and len(conjuncts) > 1:
-        return u.check(z3.And(step, z3.Not(z3.And(*conjuncts))), deadline, TRY_SECONDS)
+        return u.check(z3.Not(z3.And(*conjuncts)), deadline, TRY_SECONDS)
     for one in conjuncts:
-        answer, m = u.check(z3.And(step, z3.Not(one)), deadline)
+        answer, m = u.check(z3.Not(one), deadline)
         if answer != z3.unsat:
             return answer, m
     return z3.unsat, None

@@ -345,6 +345,18 @@ class Unrolling:
             answer, model = self.check_fresh(goal, None if limit is None else max(1, limit - spent))
         return answer, model
 
+    @contextmanager
+    def assuming(self, *facts: Any):
+        """Within the block, ``facts`` hold for every query (pushed once; popped after)."""
+        self.solver.push()
+        self.solver.add(*facts)
+        self.facts.extend(facts)
+        try:
+            yield
+        finally:
+            del self.facts[len(self.facts) - len(facts):]
+            self.solver.pop()
+
     def check_fresh(self, goal: Any, ms: int | None) -> tuple[Any, z3.ModelRef | None]:
         """``goal`` asked of a new solver holding the unrolling's facts, within ``ms`` ms (None: no limit)."""
         fresh = z3.SolverFor("QF_FD")
