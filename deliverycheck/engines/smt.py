@@ -133,9 +133,9 @@ def interruptible(deadline: Deadline):
     """Ctrl-C or SIGTERM ends the current query (Z3 answers ``unknown``) and marks ``deadline``.
 
     The command line's watcher thread interrupts Z3's context on either
-    signal (deliverycheck/interrupt.py).  The Python handlers below only record the signal, so the engine can
-    report what it found so far instead of a KeyboardInterrupt surfacing at
-    some arbitrary later point.  Z3's own Ctrl-C handling is switched off:
+    signal (deliverycheck/interrupt.py).  The Python handlers below only
+    record the signal, so the engine can report what it found so far
+    instead of a KeyboardInterrupt surfacing at some arbitrary later point.  Z3's own Ctrl-C handling is switched off:
     during a query it would take SIGINT for itself, cancel just that query
     and leave the handlers here unaware of the interruption (the watcher
     thread cancels the query instead).
