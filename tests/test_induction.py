@@ -55,9 +55,8 @@ def test_idempotent_targets_are_proved_in_a_small_world(prop):
     assert ex.complete and not ex.violations
 
 
-@pytest.mark.deep  # about 7 s on two cores (15 s on one); the small world runs in CI
 def test_idempotent_order_is_proved_with_two_records():
-    # the lemmas are stated in the bounds, not for one world
+    # the lemmas are stated in the bounds, not for one world (about 5 s on two cores)
     assert _prove("idempotent", "in_order", records=2, faults=1)[2].verdict == "proved"
 
 
