@@ -59,8 +59,11 @@ def may_transmit(s: Any, c: Any, p: int, below: int) -> Any:
     return and_(in_flight(s, c, p) < c.mode.max_in_flight, not_(retry_pending(s, c, p, below)))
 
 
-def give_up_updates(s: Any, c: Any, gave_up: Any) -> dict[Any, Any]:
+def give_up_updates(s: Any, c: Any, bump: Any) -> dict[Any, Any]:
     """KIP-360: an idempotent producer that gives up on a batch bumps its epoch.
+
+    ``bump``: the step gives up on a batch that asks for the bump
+    (:func:`bumps`).
 
     The outcome of the batch is unknown (it may have been written), so the
     producer restarts its sequence numbers at 0 under a new epoch; late
@@ -69,8 +72,8 @@ def give_up_updates(s: Any, c: Any, gave_up: Any) -> dict[Any, Any]:
     """
     if not c.mode.idempotence:
         return {}
-    return {"epoch": ite(gave_up, s.epoch + 1, s.epoch),
-            "next_seq": [ite(gave_up, 0, q) for q in s.next_seq]}
+    return {"epoch": ite(bump, s.epoch + 1, s.epoch),
+            "next_seq": [ite(bump, 0, q) for q in s.next_seq]}
 
 
 def bumps(s: Any, c: Any, k: int) -> Any:
@@ -88,9 +91,9 @@ def bumps(s: Any, c: Any, k: int) -> Any:
     return s.b_epoch[k] == s.epoch if c.mode.idempotence else False
 
 
-def epoch_fits(s: Any, c: Any, gave_up: Any) -> Any:
-    """The epoch bump stays within the bounds' epoch range."""
-    return or_(not_(gave_up), s.epoch < max_epoch(c)) if c.mode.idempotence else True
+def epoch_fits(s: Any, c: Any, bump: Any) -> Any:
+    """The epoch bump, if ``bump``, stays within the bounds' epoch range."""
+    return or_(not_(bump), s.epoch < max_epoch(c)) if c.mode.idempotence else True
 
 
 def NEW_BATCH(c: Any) -> range:
@@ -212,18 +215,19 @@ def producer_timeout(s, c, p):
         return Effect(when=False)
     flying = [and_(s.b_state[k] == INFLIGHT, batch_in(s, c, k, p)) for k in BATCHES(c)]
     retry = [and_(f, s.b_tries[k] < c.retries) for k, f in enumerate(flying)]
-    gave_up = any_(and_(f, s.b_tries[k] >= c.retries, bumps(s, c, k)) for k, f in enumerate(flying))
+    # giving up on a batch of the current epoch bumps it (its FAILED state comes from ``retry``)
+    bump = any_(and_(f, s.b_tries[k] >= c.retries, bumps(s, c, k)) for k, f in enumerate(flying))
     premature = on_the_wire(s, p)
     return Effect(
         when=and_(any_(flying), or_(not_(premature), can_fault(s, c))),
-        fits=and_(epoch_fits(s, c, gave_up), s.conn[p] < max_conn(c)),
+        fits=and_(epoch_fits(s, c, bump), s.conn[p] < max_conn(c)),
         then={"b_state": [ite(f, ite(retry[k], QUEUED, FAILED), s.b_state[k])
                           for k, f in enumerate(flying)],
               "b_tries": [ite(retry[k], s.b_tries[k] + 1, s.b_tries[k]) for k in BATCHES(c)],
               ("conn", p): s.conn[p] + 1,
               **close_connection(s, p),
               "faults": ite(premature, s.faults + 1, s.faults),
-              **give_up_updates(s, c, gave_up)})
+              **give_up_updates(s, c, bump)})
 
 
 @action(scope=pipeline, p=PARTITIONS, i=SLOTS, k=BATCHES)
@@ -243,14 +247,14 @@ def producer_receive(s, c, p, i, k):
     success = or_(code == OK, code == DUPLICATE)
     retriable = or_(code == RETRIABLE, code == OUT_OF_ORDER)
     retry = and_(retriable, s.b_tries[k] < c.retries)
-    gave_up = and_(retriable, s.b_tries[k] >= c.retries, bumps(s, c, k))
+    bump = and_(retriable, s.b_tries[k] >= c.retries, bumps(s, c, k))
     return Effect(
         when=and_(deliverable(rs, i), s.rs_batch[p][i] == k + 1, s.b_state[k] == INFLIGHT),
-        fits=epoch_fits(s, c, gave_up),
+        fits=epoch_fits(s, c, bump),
         then={**response_update(p, removed(rs, i)),
               ("b_state", k): ite(success, ACKED, ite(retry, QUEUED, FAILED)),
               ("b_tries", k): ite(retry, s.b_tries[k] + 1, s.b_tries[k]),
-              **give_up_updates(s, c, gave_up)})
+              **give_up_updates(s, c, bump)})
 
 
 @action(scope=pipeline, fault=True)

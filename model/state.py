@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.ops import or_
+from deliverycheck.core.ops import get, or_
 from deliverycheck.core.schema import Field, Schema, flag, num
 
 # Producer-side state of a batch (the Future the application holds).
@@ -129,6 +129,7 @@ def partition_of(c: Any, r: int) -> int:
     return r % c.bounds.partitions
 
 
-def batch_in(s: Any, c: Any, k: int, p: int) -> Any:
-    """Batch ``k`` carries a record of partition ``p``."""
-    return or_(*(s.b_rec[k] == r + 1 for r in range(c.bounds.records) if partition_of(c, r) == p))
+def batch_in(s: Any, c: Any, k: Any, p: int) -> Any:
+    """Batch ``k`` (a position, or a symbolic one) carries a record of partition ``p``."""
+    rec = get(s.b_rec, k)
+    return or_(*(rec == r + 1 for r in range(c.bounds.records) if partition_of(c, r) == p))

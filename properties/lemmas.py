@@ -265,7 +265,7 @@ def _undisturbed(s: Any, c: Any, p: int) -> Any:
     B, C = c.bounds.batches, c.bounds.channel
     current = [and_(k < s.nbatches, _current_epoch(s, k), batch_in(s, c, k, p)) for k in range(B)]
     rq_current = [and_(s.rq_batch[p][i] != 0, _current_epoch(s, s.rq_batch[p][i] - 1),
-                       _batch_in_at(s, c, s.rq_batch[p][i] - 1, p)) for i in range(C)]
+                       batch_in(s, c, s.rq_batch[p][i] - 1, p)) for i in range(C)]
     out = []
     for k in range(B):
         requests_k = count(s.rq_batch[p][i] == k + 1 for i in range(C))
@@ -284,11 +284,6 @@ def _undisturbed(s: Any, c: Any, p: int) -> Any:
                  get(s.ps_seq[p], s.session) + 1, 0)
     out.append(count(rq_current) + expect == s.next_seq[p])
     return and_(*out)
-
-
-def _batch_in_at(s: Any, c: Any, k: Any, p: int) -> Any:
-    """Batch ``k`` (possibly symbolic) carries a record of partition ``p``."""
-    return or_(*(get(s.b_rec, k) == r + 1 for r in _records_of(c, p)))
 
 
 @always(scope=_sequenced, claims=("idempotent",))
