@@ -208,6 +208,11 @@ def test_prove_command_reports_proofs_and_counterexamples(tmp_path, capsys):
             "expiries=0, batches=2, log=1, channel=2; a step can be blocked") in out
     story = (tmp_path / "proofs/idempotent/current/in_order.cti.story.txt").read_text()
     assert "In the last state broker_append(p=0, i=0, k=0) is enabled, but a capacity bound blocks it" in story
+    assert main(["prove", "--mode", "idempotent", "--property", "in_order", "--max-k", "1",
+                 "--bound", "log=1", "--json", *args]) == 1
+    capacity = json.loads(capsys.readouterr().out)["results"][0]["capacity"]
+    assert capacity == {"blocks_ruled_out": False, "kind": "capacity",
+                        "blocked_step": "capacity at broker_append(p=0, i=0, k=0)"}
     assert main(["prove", "--mode", "at-least-once", "--property", "in_order", "--json", *args]) == 1
     doc = json.loads(capsys.readouterr().out)
     (r,) = doc["results"]

@@ -33,10 +33,9 @@ def blocking(proof) -> str:
 def capacity_json(proof) -> dict:
     """``capacity`` in --json: whether blocks were ruled out, and the one found if any."""
     found = proof.can_block
-    kind = found.split(" ", 1)[0] if found else None
     return {"blocks_ruled_out": proof.verdict == "proved" or (
                 proof.verdict == "not inductive" and found is None),
-            "blocked_step": found, "kind": kind}
+            "blocked_step": found, "kind": proof.block_kind}
 
 
 def proof_plan(modes: Sequence[str] | None, props: Sequence[str] | None, variant: str) -> list[tuple[str, str]]:

@@ -62,6 +62,7 @@ class Proof:
     # at the last k: the step a capacity or range could block, also when the
     # counterexample reported is another one (a step made that breaks I)
     can_block: str | None = None
+    block_kind: str | None = None  # what ``can_block`` is: "capacity" or "overflow"
     stop_reason: str | None = None
     seconds: float = 0.0
     seconds_per_k: list[float] = field(default_factory=list)
@@ -131,7 +132,7 @@ def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (
             step.add(*holds(step, k - 1).values())
             # can a step from the last state be enabled and not made?  (cheap: one
             # query per instance with a capacity or a write that may leave its range)
-            answer, block = _first_block(step, deadline, suspects, workers)
+            answer, block, kind = _first_block(step, deadline, suspects, workers)
             cti = None
             if answer != z3.unknown and proof.preserved_at is None:
                 # does every step that is made keep I?  Once it does at some k it does
@@ -143,7 +144,7 @@ def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (
             if answer == z3.unknown:
                 proof.verdict, proof.stop_reason = "incomplete", deadline.reason()
                 break
-            proof.can_block = block[0] if block else None
+            proof.can_block, proof.block_kind = (block[0], kind) if block else (None, None)
             cti = cti or block
             if cti is None:
                 proof.verdict, proof.cti, proof.broken, proof.blocked = "proved", None, None, None
@@ -253,23 +254,8 @@ def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
     t = u.template
     order = list(dict.fromkeys([*suspects, *range(len(t.guards))]))
     slow: Counter[str] = Counter()
-
-    def ask(j: int) -> tuple[Any, str | None]:
-        goals = _step_goals(u, parts, j)
-        if not goals:
-            return z3.unsat, None
-        # every property's question shares the step: the solver takes it in once
-        with u.assuming(goals[0][1]):
-            for name, _, group in goals:
-                answer, _ = _breaks(u, group, deadline, slow[name] >= GIVE_UP)
-                if answer == z3.unknown and not (deadline.over() or deadline.interrupted):
-                    slow[name] += 1  # after a few slow joint queries, ask per conjunct at once
-                    answer, _ = _breaks(u, group, deadline, True)
-                if answer != z3.unsat:
-                    return answer, name
-        return z3.unsat, None
-
-    answer, j, name = first_not_unsat(order, ask, workers, lambda: deadline.interrupted)
+    answer, j, name = first_not_unsat(order, lambda j: step_keeps(u, parts, j, deadline, slow),
+                                      workers, lambda: deadline.interrupted)
     if answer != z3.sat:
         return answer, None
     step_ok, group = next((st, g) for n, st, g in _step_goals(u, parts, j) if n == name)
@@ -278,6 +264,29 @@ def _step_case(u: Unrolling, parts: list[_Obligation], deadline: Deadline,
         return z3.unknown, None
     _, start, path = found
     return z3.sat, (name, (start, [*path, j]), None)
+
+
+def step_keeps(u: Unrolling, parts: list[_Obligation], j: int, deadline: Deadline,
+               slow: Counter[str]) -> tuple[Any, str | None]:
+    """Does instance ``j``'s step from the unrolling's last state keep every conjunct?  (answer, property)
+
+    ``unsat`` when it does; else the answer and the first property whose
+    conjuncts it may break.  ``slow`` counts, per property, the joint
+    queries that ran out of time (see :func:`_breaks`).
+    """
+    goals = _step_goals(u, parts, j)
+    if not goals:
+        return z3.unsat, None
+    # every property's question shares the step: the solver takes it in once
+    with u.assuming(goals[0][1]):
+        for name, _, group in goals:
+            answer, _ = _breaks(u, group, deadline, slow[name] >= GIVE_UP)
+            if answer == z3.unknown and not (deadline.over() or deadline.interrupted):
+                slow[name] += 1  # after a few slow joint queries, ask per conjunct at once
+                answer, _ = _breaks(u, group, deadline, True)
+            if answer != z3.unsat:
+                return answer, name
+    return z3.unsat, None
 
 
 def _witness(u: Unrolling, goal: Any, deadline: Deadline) -> tuple[Any, bytes, list[int]] | None:
@@ -296,7 +305,7 @@ def _witness(u: Unrolling, goal: Any, deadline: Deadline) -> tuple[Any, bytes, l
 
 
 def _first_block(u: Unrolling, deadline: Deadline, suspects: Sequence[int] = (),
-                 workers: int = 1) -> tuple[Any, Any]:
+                 workers: int = 1) -> tuple[Any, Any, str | None]:
     """The first instance that can be enabled in the last state and not make its step.
 
     Two ways: a capacity bound blocks it (``Effect.fits`` false: a table is
@@ -305,9 +314,10 @@ def _first_block(u: Unrolling, deadline: Deadline, suspects: Sequence[int] = (),
     proof would only be about the bounded system; each is a counterexample
     to induction of its own kind, never dropped.
 
-    (unsat, None) when there is none, (unknown, None) at a limit, else
-    (sat, (what, (start, path), j)): the path ends in the last state, where
-    instance ``j`` is the step that cannot be made.
+    (unsat, None, None) when there is none, (unknown, None, None) at a
+    limit, else (sat, (what, (start, path), j), kind): the path ends in the
+    last state, where instance ``j`` is the step that cannot be made;
+    ``kind`` is "capacity" or "overflow".
     """
     t, system = u.template, u.system
     now = Renaming(list(zip(t.pre, u.states[-1])))
@@ -328,22 +338,22 @@ def _first_block(u: Unrolling, deadline: Deadline, suspects: Sequence[int] = (),
     order = list(dict.fromkeys([*suspects, *range(len(t.guards))]))
     answer, j, _ = first_not_unsat(order, ask, workers, lambda: deadline.interrupted)
     if answer != z3.sat:
-        return answer, None
+        return answer, None, None
     found = _witness(u, goal(j), deadline)
     if found is None:
-        return z3.unknown, None
+        return z3.unknown, None, None
     m, start, path = found
     label = system.instances[j].label()
     last = u.state(m, len(u.states) - 1)
     try:
         concrete = system.step(last, j)
     except Overflow as e:
-        what = f"overflow at {label} ({e.cell} = {e.value}, range 0..{e.hi})"
+        kind, what = "overflow", f"overflow at {label} ({e.cell} = {e.value}, range 0..{e.hi})"
     else:
         if concrete is not FULL:
             raise ReplayError(f"Z3 finds {label} blocked where the concrete model makes the step")
-        what = f"capacity at {label}"
-    return answer, (what, (start, path), j)
+        kind, what = "capacity", f"capacity at {label}"
+    return answer, (what, (start, path), j), kind
 
 
 FRESH_AFTER = 0.2  # a step-case query open this long moves to a fresh solver (Unrolling.check)
