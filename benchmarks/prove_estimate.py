@@ -43,9 +43,14 @@ def main() -> None:
     from deliverycheck.model.bounds import for_mode
     from deliverycheck.prove import SPEC, lemmas_for
 
-    mode, prop = a.target.split(":")
-    bounds = {k: int(v) for k, v in (b.split("=", 1) for b in a.bound)}
-    cfg = Config(MODES[mode], VARIANTS["current"], for_mode(MODES[mode], **bounds))
+    mode, _, prop = a.target.partition(":")
+    if mode not in MODES or prop not in [p.name for p in SPEC.properties]:
+        ap.error(f"--target {a.target}: expected MODE:PROPERTY, e.g. idempotent:in_order")
+    try:
+        bounds = {k: int(v) for k, v in (b.split("=", 1) for b in a.bound)}
+        cfg = Config(MODES[mode], VARIANTS["current"], for_mode(MODES[mode], **bounds))
+    except (ValueError, TypeError) as e:
+        ap.error(f"--bound: {e}")
     t0 = time.perf_counter()
     system = System(SPEC, cfg)
     invariant = [SPEC.property(prop), *lemmas_for(cfg, prop)]
