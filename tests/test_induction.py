@@ -244,3 +244,33 @@ def test_prove_plan_defaults_to_targets_and_never_to_lemmas():
     assert proof_plan(["idempotent"], None, "current") == [
         ("idempotent", "no_duplicate_send"), ("idempotent", "in_order")]
     assert proof_plan(["at-least-once"], None, "current") == [("at-least-once", "acked_in_log")]
+
+
+@pytest.mark.parametrize("engine", ["prove", "bmc"])
+def test_a_cancel_between_queries_ends_the_search_as_interrupted(monkeypatch, engine):
+    # Ctrl-C's watcher thread cancels Z3's context; landing during a push
+    # rather than a query, the cancel makes Z3 raise "canceled" (seen in CI).
+    # The search must end as interrupted, never with the exception or a verdict.
+    import z3
+    from deliverycheck.engines import smt
+    real, calls = smt.Unrolling.check, []
+
+    def check(self, goal, deadline, cap_seconds=None):
+        calls.append(1)
+        if len(calls) == 3:
+            raise z3.Z3Exception(b"canceled")   # what Z3_solver_push raised
+        return real(self, goal, deadline, cap_seconds)
+    monkeypatch.setattr(smt.Unrolling, "check", check)
+    sy = system("idempotent", **SMALL)
+    prop = sy.spec.property("in_order")
+    if engine == "prove":
+        proof = k_induction(sy, prop, lemmas_for(sy.cfg, "in_order"), max_k=1, workers=1)
+        assert (proof.verdict, proof.stop_reason) == ("incomplete", "interrupted")
+    else:
+        result = smt.bmc(sy, [prop], 5)
+        assert not result.complete and result.stop_reason == "interrupted"
+    # any other error of Z3's is still an error
+    calls.clear()
+    monkeypatch.setattr(smt.Unrolling, "check", lambda *a, **k: (_ for _ in ()).throw(z3.Z3Exception(b"other")))
+    with pytest.raises(z3.Z3Exception):
+        k_induction(sy, prop, lemmas_for(sy.cfg, "in_order"), max_k=1, workers=1)

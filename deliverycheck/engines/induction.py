@@ -156,6 +156,8 @@ def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (
                 if k < max_k:
                     proof.verdict, proof.stop_reason = "incomplete", deadline.reason()
                 break
+    if deadline.cut:
+        proof.verdict, proof.stop_reason = "incomplete", deadline.reason()
     proof.seconds = deadline.elapsed()
     return proof
 

@@ -101,6 +101,10 @@ class Deadline:
         self.start = time.perf_counter()
         self.max_seconds, self.query_seconds = max_seconds, query_seconds
         self.interrupted = False   # set by Ctrl-C (see interruptible)
+        # the interrupt cancelled a Z3 call outside a query (a push, a pop, an
+        # assertion), which raises instead of answering unknown: the search
+        # ended there, and its caller must say so (see interruptible)
+        self.cut = False
 
     def elapsed(self) -> float:
         """Seconds since the run started."""
@@ -139,6 +143,11 @@ def interruptible(deadline: Deadline):
     during a query it would take SIGINT for itself, cancel just that query
     and leave the handlers here unaware of the interruption (the watcher
     thread cancels the query instead).
+
+    The watcher's cancel can also land while Z3 is not answering a query
+    (a push, a pop, an assertion), and Z3 then raises "canceled" from that
+    call: the block ends there, ``deadline.cut`` is set, and the engine
+    reports its search as cut short, never the exception.
     """
     from deliverycheck import interrupt
     if threading.current_thread() is not threading.main_thread():
@@ -152,6 +161,10 @@ def interruptible(deadline: Deadline):
     try:
         with interrupt.cancelling(z3.main_ctx().interrupt):
             yield
+    except z3.Z3Exception as e:
+        if "canceled" not in str(e):
+            raise
+        deadline.interrupted = deadline.cut = True
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)
@@ -460,6 +473,8 @@ def bmc(system: System, properties: Sequence[Property], max_depth: int,
             if (deadline.over() or deadline.interrupted) and d < max_depth:
                 result.complete, result.stop_reason = False, deadline.reason()
                 break
+    if deadline.cut:
+        result.complete, result.stop_reason = False, deadline.reason()
     result.seconds = deadline.elapsed()
     result.statistics = u.statistics()
     return result
