@@ -9,6 +9,11 @@ class ModelError(Exception):
     """The model itself is malformed (a bug in model/ or properties/); exit 2."""
 
 
+# What a mistake in model/ or properties/ raises while a step or a property is evaluated (a
+# misspelt name, a wrong index, Python's `and` on a state value): reported as a ModelError
+MODEL_BUGS = (TypeError, ValueError, IndexError, KeyError, AttributeError, NameError)
+
+
 class ReplayError(Exception):
     """A trace does not replay through the concrete model."""
 

@@ -19,7 +19,7 @@ from deliverycheck.core.system import System
 from deliverycheck.engines.induction import Proof, k_induction
 from deliverycheck.model import Bounds, Config
 from deliverycheck.render.story import story
-from deliverycheck.errors import ModelError
+from deliverycheck.errors import MODEL_BUGS, ModelError
 from deliverycheck.properties.lemmas import STATED_FOR, STRENGTHENING
 
 # What `deliverycheck prove` proves when no --mode / --property is given:
@@ -79,7 +79,7 @@ def prove(cfg: Config, prop: str, max_k: int, out: Path | None,
     for p in (target, *lemmas):  # a lemma that cannot be evaluated is a model error, said once
         try:
             system.z3_holds(p, system.z3_cells("check"))
-        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
+        except MODEL_BUGS as e:
             raise ModelError(f"property {p.name} cannot be evaluated: {e}") from e
     proof = k_induction(system, target, lemmas, max_k=max_k,
                         max_seconds=max_seconds, query_seconds=query_seconds, workers=workers)

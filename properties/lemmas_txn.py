@@ -4,7 +4,7 @@
 state, but neither is inductive: an arbitrary state can pair a reader's
 view with a coordinator, a network and logs that no history produces.
 These lemmas rule such states out; with them both promises are proved by
-k-induction (k = 1) at the default bounds (``deliverycheck prove``,
+k-induction (k = 1) at the default bounds and beyond (``deliverycheck prove``,
 docs/smt.md).  The argument, in the protocol's terms (docs/protocol.md §6-§8,
 KIP-98, KIP-447, KIP-890):
 
@@ -39,23 +39,31 @@ KIP-98, KIP-447, KIP-890):
 Three lemmas count the fault budget (a zombie, a fence, a premature
 timeout each take a fault): they are statements about the default bounds,
 one fault, and ``verify`` checks them there.
+
+Five more show that no capacity of the model cuts a history short: the
+group's generation, the producer epoch, the logs, the request channels
+and the attempt count each stay within the size the bounds give them,
+because every fault pays for what it can throw away
+(``lemma_txn_cap_*``).  They are stated in the bounds, and share one
+notion: an instance *on track* (:func:`_on_track`), which nothing under
+way will stop short of a new fault.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.ops import all_, and_, any_, get, implies, ite, not_, or_
+from deliverycheck.core.ops import all_, and_, any_, count, get, implies, ite, not_, or_
 from deliverycheck.core.spec import always
 from deliverycheck.model import broker_txn
 from deliverycheck.model.coordinator import completed
 from deliverycheck.model.environment import can_fault
-from deliverycheck.model.processor import running
+from deliverycheck.model.processor import rewinds, running
 from deliverycheck.properties.exactly_once import _entries
 from deliverycheck.model.txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, COMMIT, COMMIT_OFFSETS,
-                                           COMMITTED, COMMITTING, COMPLETE_ABORT, COMPLETE_COMMIT,
+                                           COMMITTED, DATA, COMMITTING, COMPLETE_ABORT, COMPLETE_COMMIT,
                                            DEAD, EMPTY, FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF,
-                                           ONGOING, OPEN, OUTPUTS, PREP_ABORT, PREP_COMMIT,
+                                           OFFSETS, ONGOING, OPEN, OUTPUTS, PREP_ABORT, PREP_COMMIT,
                                            PREP_FENCE, READY, SENT, STOPPED, WRITTEN, attempts,
                                            log_capacity, slots, tid, txn_ids)
 
@@ -517,6 +525,266 @@ def lemma_txn_markers(s, c):
     return all_(one(t) for t in range(txn_ids(c)))
 
 
+def _on_track(s: Any, c: Any, i: int) -> Any:
+    """Instance ``i`` runs, and nothing under way will stop it, short of a new instance's start.
+
+    It joined the group's current generation and still owns the input, and
+    no newer epoch or fence is out against it: it has no epoch yet, or its
+    epoch is still the TC's, or it waits for the answer to its own EndTxn,
+    which the TC has taken and which bumps the epoch (TV2).
+    """
+    t, epoch = tid(c, i), s.ps_epoch[i]
+    st, tcs = s.ps_stage[i], s.tc_state[t]
+    ending = or_(and_(st == COMMITTING, or_(tcs == PREP_COMMIT, tcs == COMPLETE_COMMIT)),
+                 and_(st == ABORTING, or_(tcs == PREP_ABORT, tcs == COMPLETE_ABORT)))
+    current = and_(tcs != PREP_FENCE,
+                   or_(epoch == s.tc_epoch[t],
+                       and_(ending, epoch >= s.g_fence[t], s.tc_epoch[t] == epoch + 1)))
+    return and_(running(s, i), s.ps_gen[i] == s.gc_generation, not_(s.ps_lost[i]),
+                or_(epoch == 0, current))
+
+
+def _about_to_fence(s: Any, j: int) -> Any:
+    """Instance ``j`` has restarted and will call InitProducerId, fencing whoever holds the id."""
+    return s.ps_stage[j] == INIT
+
+
+def _unthreatened(s: Any, c: Any, i: int) -> Any:
+    """Instance ``i`` is on track and no other instance is about to fence it (:func:`_on_track`)."""
+    return and_(_on_track(s, c, i),
+                not_(any_(_about_to_fence(s, j) for j in range(INSTANCES) if j != i)))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_cap_generation(s, c):
+    """Each start of an instance beyond the first is paid for: the group's generation stays in range.
+
+    The first instance joins at generation 1.  Starting an instance while
+    the other one runs (the group took it for dead) spends a fault; a start
+    is free only when no instance runs.  An instance stops only when it is
+    fenced or has lost its input: by a newer instance (whose start, while
+    it ran, was a fault) or by the TC's timeout (a fault).  So the
+    generation is at most two per fault spent, plus one while some
+    instance runs unthreatened: it joined the current generation, still
+    owns the input, and no newer epoch or fence is out against it.  With it
+    the group's generation never outgrows its range (``processor_start``'s
+    capacity).
+    """
+    joined = and_(s.gc_generation >= 1,
+                  all_(and_(s.ps_gen[i] <= s.gc_generation, implies(running(s, i), s.ps_gen[i] >= 1),
+                            # the group takes the input only from a member of an older generation
+                            implies(s.ps_lost[i], s.ps_gen[i] < s.gc_generation))
+                       for i in range(INSTANCES)),
+                  # each start takes a new generation
+                  all_(or_(s.ps_gen[i] != s.ps_gen[j], s.ps_gen[i] == 0)
+                       for i in range(INSTANCES) for j in range(i)))
+    # the later of two running instances started as a zombie's replacement: a fault
+    both = implies(all_(running(s, i) for i in range(INSTANCES)), s.gc_generation <= 2 * s.faults)
+    safe = any_(_unthreatened(s, c, i) for i in range(INSTANCES))
+    return and_(joined, both, s.gc_generation <= 2 * s.faults + ite(safe, 1, 0))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_cap_epoch(s, c):
+    """Every epoch bump is paid for by a start or an attempt: the producer epoch stays in range.
+
+    The TC bumps the epoch when InitProducerId is granted (once per start
+    of an instance, each of which advanced the group's generation), when
+    it fences an Ongoing transaction (a new instance's InitProducerId or
+    the transaction timeout) and, under TV2, when an attempt ends (KIP-890
+    part 2).  A fenced attempt never ends by its own EndTxn, so each
+    attempt pays for one bump and each start for one.  With it
+    InitProducerId, EndTxn and the timeout never outgrow the epoch range
+    (their capacities).
+    """
+    ongoing = s.tc_state[T] == ONGOING
+    # still to come: InitProducerId's bump for an instance initialising, the end (or the fence)
+    # of an Ongoing transaction, and the end of an attempt holding the TC's epoch that has not
+    # made the transaction Ongoing (TV2 bumps at an abort with nothing open too)
+    to_come = [ite(s.ps_stage[i] == INIT, 1, 0) for i in range(INSTANCES)]
+    to_come += [ite(and_(_in_attempt(s, i), s.ps_epoch[i] == s.tc_epoch[T], not_(ongoing)), 1, 0)
+                for i in range(INSTANCES)]
+    return s.tc_epoch[T] + sum(to_come) + ite(ongoing, 1, 0) <= s.gc_generation + s.g_attempts
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_cap_log(s, c):
+    """An output log holds at most a record and a marker per attempt: it stays within its capacity.
+
+    Each attempt sends one produce request per output partition (``send()``
+    once, no produce retries in this world), so the records in a log, the
+    requests on their way to it and the writes an attempt has still to send
+    number at most the attempts begun; and a partition writes a marker only
+    when it closes an open transaction, which holds at least one record of
+    its own.  So the log is at most twice the attempts, and
+    ``broker_append_txn`` and ``broker_write_marker`` never outgrow it.
+    """
+    t = T
+
+    def one(o):
+        below = [j < s.log_len[o] for j in range(log_capacity(c))]
+        data = count(and_(b, s.ent_kind[o][j] == DATA) for j, b in enumerate(below))
+        markers = count(and_(b, s.ent_kind[o][j] != DATA) for j, b in enumerate(below))
+        on_the_wire = count(s.rq_rec[o][i][k] != 0 for i in range(INSTANCES) for k in range(slots(c)))
+        to_send = count(and_(_in_attempt(s, i), s.ps_out[i][o] == NOT_SENT) for i in range(INSTANCES))
+        open_txn = ite(s.pst_first[o][t] != 0, 1, 0)
+        return and_(markers + open_txn <= data, data + on_the_wire + to_send <= s.g_attempts)
+    return all_(one(o) for o in range(OUTPUTS))
+
+
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_cap_requests(s, c):
+    """Requests left behind on the wire are paid for by faults: every request channel has room.
+
+    A sender has at most one request it still waits for per destination
+    (``lemma_txn_live_requests``); the others are late, left behind when it
+    gave up on them.  Giving up on a request still on its way is a
+    premature timeout or a restart that replaces a running instance: a
+    fault each, one late request per destination.  An instance that is
+    stopped, or threatened with being stopped, leaves at most one more
+    behind (the one it waits for, or the next it sends before it learns
+    its fate: a restart, perhaps free, gives it up), paid for by the fault
+    behind the threat.  Markers: the current coordinator has at
+    most one WriteTxnMarkers in flight per partition of the transaction
+    it is completing (sent once, removed when answered), and each
+    failover may leave the old coordinator's behind.  Channels are kept
+    packed (messages in the first slots).  So ``send()``,
+    EndTxn, the abort, the timeout's resend and the TC's markers always
+    find a free slot (their capacities).
+    """
+    def left_behind(occupied, live, i, may_send):
+        # late requests, plus one for a threatened or stopped sender that still has a request
+        # on the wire or may still send one: it will be left behind too, paid for by the fault
+        # behind the threat
+        waits = any_(and_(x, lv) for x, lv in zip(occupied, live))
+        doomed = and_(not_(_unthreatened(s, c, i)), or_(waits, may_send))
+        return count(and_(x, not_(lv)) for x, lv in zip(occupied, live)) + ite(doomed, 1, 0)
+
+    # an instance aborting after the group took its input away writes nothing more (it stops
+    # once the abort is answered), though it may still resend its EndTxn
+    writes = [and_(running(s, i), not_(and_(s.ps_stage[i] == ABORTING, s.ps_lost[i])))
+              for i in range(INSTANCES)]
+    produce = all_(left_behind([r != 0 for r in s.rq_rec[o][i]], s.rq_live[o][i], i, writes[i])
+                   <= s.faults for o in range(OUTPUTS) for i in range(INSTANCES))
+    end = all_(left_behind([k != 0 for k in s.et_kind[i]], s.et_live[i], i, running(s, i)) <= s.faults
+               for i in range(INSTANCES))
+
+    # a write the instance waits for is on the wire (so timing it out is premature: a fault);
+    # an instance that must abort has given up its writes (a timeout), unless the group took
+    # its input away (it then aborts and stops)
+    def live_write(o, i):
+        return any_(and_(r != 0, lv) for r, lv in zip(s.rq_rec[o][i], s.rq_live[o][i]))
+    waits = all_(and_(implies(and_(s.ps_stage[i] == IN_TXN, s.ps_out[i][o] == SENT), live_write(o, i)),
+                      implies(and_(s.ps_stage[i] == ABORTABLE, not_(s.ps_lost[i])),
+                              not_(live_write(o, i))))
+                 for o in range(OUTPUTS) for i in range(INSTANCES))
+
+    def markers(p):
+        sent = [s.mk_kind[p][k] != 0 for k in range(slots(c))]
+        current = count(and_(x, s.mk_cepoch[p][k] == s.tc_cepoch) for k, x in enumerate(sent))
+        older = count(and_(x, s.mk_cepoch[p][k] != s.tc_cepoch) for k, x in enumerate(sent))
+        waiting = and_(s.tc_sent[T], s.tc_parts[T][p], not_(s.tc_marked[T][p]))
+        return and_(current <= ite(waiting, 1, 0), older <= s.tc_cepoch)
+    # channels keep their messages in the first slots (``pushed`` fills the first free one,
+    # ``removed`` moves the later ones up), so a channel with a free slot has its last one free
+    keys = ([s.rq_rec[o][i] for o in range(OUTPUTS) for i in range(INSTANCES)]
+            + [s.et_kind[i] for i in range(INSTANCES)] + [s.mk_kind[p] for p in range(OUTPUTS + 1)])
+    packed = all_(implies(key[k] != 0, key[k - 1] != 0) for key in keys for k in range(1, len(key)))
+    # an attempt has taken a record (so its writes carry one: a request is never empty)
+    began = all_(implies(_in_attempt(s, i), s.ps_pos[i] >= 1) for i in range(INSTANCES))
+    return and_(packed, waits, began, produce, end, all_(markers(p) for p in range(OUTPUTS + 1)))
+
+
+def _rewinds_owned(cfg: Any) -> bool:
+    """:func:`_tv2_shared`, and the group owns the offsets (KIP-447) and an abort rewinds the input."""
+    return _tv2_shared(cfg) and cfg.variant.group_metadata and rewinds(cfg)
+
+
+@always(scope=_rewinds_owned, claims=("exactly-once",))
+def lemma_txn_cap_attempts(s, c):
+    """Attempts beyond the records are paid for by faults: the attempt count stays in range.
+
+    Every attempt takes the next input record.  Count the furthest position
+    reached: the committed input offset, or the position of the instance of
+    the current generation once it is past fetching it (only its own
+    commits move the committed offset, KIP-447, so it is at most two
+    records ahead of it).  Attempts begun run ahead of that count only when
+    attempts are thrown away, and each fault pays for a pass over the
+    records and one attempt more:
+
+    * an instance the group has moved on from (a restart replaced it, a
+      fault) may begin one more attempt before it stops;
+    * the current instance is thrown back to the committed offset when it
+      aborts (a voluntary abort or a premature timeout, faults) or is
+      fenced, which takes a newer epoch: the TC's timeout or a failover
+      (faults), or the InitProducerId of an older instance restarted
+      before it (a fault when it restarted).  While such a fence is out
+      or still to come, what it will throw away is held in reserve.
+
+    With it ``processor_begin`` never outgrows the attempts the bounds
+    allow (its capacity).  Stated for today's Kafka only: without group
+    metadata a zombie's offsets are accepted, and without the rewind an
+    instance runs ahead of the committed offset after an abort.
+    """
+    R = c.bounds.records
+    st = s.ps_stage
+    current = [and_(running(s, i), s.ps_gen[i] == s.gc_generation, not_(s.ps_lost[i]))
+               for i in range(INSTANCES)]
+    ahead = [and_(current[i], or_(st[i] == READY, st[i] == IN_TXN, st[i] == COMMITTING))
+             for i in range(INSTANCES)]
+    pending = s.gc_pending[T]
+    base = ite(pending != 0, pending - 1, s.gc_committed)
+
+    def exact(i):
+        # where an instance on track stands: at the offset its last commit left pending at the
+        # group (one past the committed one) or at the committed offset, plus one while it has
+        # a record whose offset it has not sent; offsets are pending only in the TC's current
+        # transaction, and a new attempt waits for its first write while the TC still writes
+        # the markers of the last one
+        fresh = and_(st[i] == IN_TXN, not_(s.ps_offsets[i]))
+        return and_(
+            s.ps_pos[i] == base + ite(fresh, 1, 0),
+            implies(pending != 0, or_(s.tc_state[T] == ONGOING, s.tc_state[T] == PREP_COMMIT)),
+            implies(and_(pending != 0, or_(st[i] == READY, fresh)),
+                    and_(s.tc_state[T] == PREP_COMMIT, not_(s.tc_pending[T]))),
+            implies(and_(pending != 0, fresh), all_(s.ps_out[i][o] != WRITTEN for o in range(OUTPUTS))))
+    owner = all_(implies(ahead[i], and_(s.ps_pos[i] >= s.gc_committed,
+                                        s.ps_pos[i] <= s.gc_committed + 1 + ite(
+                                            and_(st[i] == IN_TXN, not_(s.ps_offsets[i])), 1, 0),
+                                        # pending offsets are its own: its record's, or the last
+                                        # one's while it has a record whose offset it has not sent
+                                        implies(pending != 0, s.ps_pos[i] == pending - 1 + ite(
+                                            and_(st[i] == IN_TXN, not_(s.ps_offsets[i])), 1, 0)),
+                                        implies(_on_track(s, c, i), exact(i))))
+                 for i in range(INSTANCES))
+    reached = [s.gc_committed, *(ite(ahead[i], s.ps_pos[i], 0) for i in range(INSTANCES))]
+    # an instance the group has moved on from that may still begin an attempt before it stops:
+    # unless it is inside an attempt whose offsets the group will refuse (it then aborts and
+    # stops), or has no record left
+    may_begin = [or_(st[i] == INIT, st[i] == FETCH, and_(st[i] == READY, s.ps_pos[i] < R),
+                     and_(or_(st[i] == IN_TXN, st[i] == COMMITTING), s.ps_offsets[i]),
+                     and_(or_(st[i] == ABORTABLE, st[i] == ABORTING), not_(s.ps_lost[i])))
+                 for i in range(INSTANCES)]
+    doomed = sum(ite(and_(running(s, i), not_(current[i]), may_begin[i]), 1, 0) for i in range(INSTANCES))
+    # a fence out against the current instance, or still to come from an older one restarted
+    stale_init = [and_(_about_to_fence(s, j), s.ps_gen[j] < s.gc_generation) for j in range(INSTANCES)]
+    threatened = any_(and_(current[i], or_(not_(_on_track(s, c, i)),
+                                           any_(stale_init[j] for j in range(INSTANCES) if j != i)))
+                      for i in range(INSTANCES))
+    spent = s.g_attempts + doomed + ite(threatened, min(R, 2), 0)
+    # a commit one bump past an instance's epoch is that instance's own EndTxn (TV2: one epoch,
+    # one attempt), so it is still committing (the answer carries the new epoch)
+    own = all_(implies(and_(s.ps_epoch[i] != 0, s.tc_epoch[T] == s.ps_epoch[i] + 1,
+                            or_(s.tc_state[T] == PREP_COMMIT, s.tc_state[T] == COMPLETE_COMMIT)),
+                       or_(st[i] == COMMITTING, st[i] == STOPPED))
+               for i in range(INSTANCES))
+    # offsets pending at the group belong to the TC's transaction, whose marker has not reached
+    # the offsets partition yet (the marker is what commits or discards them), and they are the next record's offset
+    in_txn = implies(pending != 0, and_(s.tc_parts[T][OFFSETS], s.tl_parts[T][OFFSETS],
+                                        not_(s.tc_marked[T][OFFSETS]), pending == s.gc_committed + 2))
+    return and_(own, in_txn, owner, any_(spent <= p + (R + 1) * s.faults for p in reached))
+
+
 def _logged(s: Any, c: Any, o: int, n: Any) -> Any:
     """Output ``o``'s log holds a record of attempt ``n``."""
     return any_(and_(broker_txn.is_data(s, o, j), s.ent_tag[o][j] == n) for j in range(log_capacity(c)))
@@ -551,7 +819,9 @@ PROPERTIES = [lemma_txn_tags, lemma_txn_instance_progress, lemma_txn_log_wellfor
               lemma_txn_live_requests, lemma_txn_tc_attempt, lemma_txn_current_end_txn,
               lemma_txn_tc_owner, lemma_txn_tc_durable, lemma_txn_tc_reply, lemma_txn_epoch_attempt,
               lemma_txn_open_entries, lemma_txn_markers, lemma_txn_written_logged,
-              lemma_txn_committed_everywhere]
+              lemma_txn_committed_everywhere, lemma_txn_cap_generation,
+              lemma_txn_cap_epoch, lemma_txn_cap_log, lemma_txn_cap_requests,
+              lemma_txn_cap_attempts]
 
 # what no_aborted_read needs; atomic_transactions needs these and two more
 _ISOLATION = ("lemma_txn_tags", "lemma_txn_instance_progress", "lemma_txn_log_wellformed",
@@ -559,7 +829,8 @@ _ISOLATION = ("lemma_txn_tags", "lemma_txn_instance_progress", "lemma_txn_log_we
               "lemma_txn_live_requests", "lemma_txn_tc_attempt",
               "lemma_txn_current_end_txn", "lemma_txn_tc_owner", "lemma_txn_tc_durable",
               "lemma_txn_tc_reply", "lemma_txn_epoch_attempt", "lemma_txn_open_entries",
-              "lemma_txn_markers")
+              "lemma_txn_markers", "lemma_txn_cap_generation", "lemma_txn_cap_epoch",
+              "lemma_txn_cap_log", "lemma_txn_cap_requests", "lemma_txn_cap_attempts")
 def stated_for(bounds: Any) -> str | None:
     """Why these lemmas are not stated for ``bounds`` (None: they are).
 

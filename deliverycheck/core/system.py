@@ -23,7 +23,7 @@ from .expr import Expr, cell
 from .ranges import Overflow, may_leave
 from .schema import Schema
 from .spec import Action, Property, Spec, View, apply
-from ..errors import ModelError
+from ..errors import MODEL_BUGS, ModelError
 
 FULL = cc.FULL
 
@@ -159,7 +159,7 @@ class System:
                 inst = self.instances[j]
                 try:
                     guard, fits, post = self.effect(leaves, j)
-                except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
+                except MODEL_BUGS as e:
                     raise ModelError(f"{inst.label()}: {e}") from e
                 self._check_ghosts(inst, guard, fits, post)
                 names.append(f"a{j}")
@@ -226,7 +226,7 @@ class System:
                 fn = self.spec.property(name).fn
             try:
                 value = fn(leaves, self.cfg)
-            except (TypeError, ValueError, IndexError, KeyError, AttributeError) as e:
+            except MODEL_BUGS as e:
                 raise ModelError(f"property {name}: {e}") from e
             self._preds[name] = cc.build([cc.predicate_source("p", value)], ["p"])[0]
         return self._preds[name]
