@@ -36,9 +36,10 @@ KIP-98, KIP-447, KIP-890):
   (``lemma_txn_written_logged``, ``lemma_txn_committed_everywhere``),
   which once every transaction is complete is ``atomic_transactions``.
 
-Three lemmas count the fault budget (a zombie, a fence, a premature
-timeout each take a fault): they are statements about the default bounds,
-one fault, and ``verify`` checks them there.
+Two lemmas count the fault budget (a zombie, a fence, a stopped owner of
+an Ongoing transaction each mean the one fault is spent): they are
+statements about the default bounds, one fault, and ``verify`` checks them
+there.
 
 Five more show that no capacity of the model cuts a history short: the
 group's generation, the producer epoch, the logs, the request channels
@@ -61,7 +62,7 @@ from deliverycheck.model.environment import can_fault
 from deliverycheck.model.processor import rewinds, running
 from deliverycheck.properties.exactly_once import _entries
 from deliverycheck.model.txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, COMMIT, COMMIT_OFFSETS,
-                                           COMMITTED, DATA, COMMITTING, COMPLETE_ABORT, COMPLETE_COMMIT,
+                                           COMMITTED, COMMITTING, COMPLETE_ABORT, COMPLETE_COMMIT, DATA,
                                            DEAD, EMPTY, FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF,
                                            OFFSETS, ONGOING, OPEN, OUTPUTS, PREP_ABORT, PREP_COMMIT,
                                            PREP_FENCE, READY, SENT, STOPPED, WRITTEN, attempts,
@@ -619,15 +620,13 @@ def lemma_txn_cap_log(s, c):
     its own.  So the log is at most twice the attempts, and
     ``broker_append_txn`` and ``broker_write_marker`` never outgrow it.
     """
-    t = T
-
     def one(o):
         below = [j < s.log_len[o] for j in range(log_capacity(c))]
         data = count(and_(b, s.ent_kind[o][j] == DATA) for j, b in enumerate(below))
         markers = count(and_(b, s.ent_kind[o][j] != DATA) for j, b in enumerate(below))
         on_the_wire = count(s.rq_rec[o][i][k] != 0 for i in range(INSTANCES) for k in range(slots(c)))
         to_send = count(and_(_in_attempt(s, i), s.ps_out[i][o] == NOT_SENT) for i in range(INSTANCES))
-        open_txn = ite(s.pst_first[o][t] != 0, 1, 0)
+        open_txn = ite(s.pst_first[o][T] != 0, 1, 0)
         return and_(markers + open_txn <= data, data + on_the_wire + to_send <= s.g_attempts)
     return all_(one(o) for o in range(OUTPUTS))
 
@@ -734,29 +733,30 @@ def lemma_txn_cap_attempts(s, c):
              for i in range(INSTANCES)]
     pending = s.gc_pending[T]
     base = ite(pending != 0, pending - 1, s.gc_committed)
+    # a record taken whose offset has not been sent yet
+    fresh = [and_(st[i] == IN_TXN, not_(s.ps_offsets[i])) for i in range(INSTANCES)]
 
     def exact(i):
         # where an instance on track stands: at the offset its last commit left pending at the
-        # group (one past the committed one) or at the committed offset, plus one while it has
-        # a record whose offset it has not sent; offsets are pending only in the TC's current
-        # transaction, and a new attempt waits for its first write while the TC still writes
-        # the markers of the last one
-        fresh = and_(st[i] == IN_TXN, not_(s.ps_offsets[i]))
+        # group (one past the committed one) or at the committed offset, plus a fresh record;
+        # offsets are pending only in the TC's current transaction, and a new attempt waits for
+        # its first write while the TC still writes the markers of the last one
         return and_(
-            s.ps_pos[i] == base + ite(fresh, 1, 0),
+            s.ps_pos[i] == base + ite(fresh[i], 1, 0),
             implies(pending != 0, or_(s.tc_state[T] == ONGOING, s.tc_state[T] == PREP_COMMIT)),
-            implies(and_(pending != 0, or_(st[i] == READY, fresh)),
+            implies(and_(pending != 0, or_(st[i] == READY, fresh[i])),
                     and_(s.tc_state[T] == PREP_COMMIT, not_(s.tc_pending[T]))),
-            implies(and_(pending != 0, fresh), all_(s.ps_out[i][o] != WRITTEN for o in range(OUTPUTS))))
-    owner = all_(implies(ahead[i], and_(s.ps_pos[i] >= s.gc_committed,
-                                        s.ps_pos[i] <= s.gc_committed + 1 + ite(
-                                            and_(st[i] == IN_TXN, not_(s.ps_offsets[i])), 1, 0),
-                                        # pending offsets are its own: its record's, or the last
-                                        # one's while it has a record whose offset it has not sent
-                                        implies(pending != 0, s.ps_pos[i] == pending - 1 + ite(
-                                            and_(st[i] == IN_TXN, not_(s.ps_offsets[i])), 1, 0)),
-                                        implies(_on_track(s, c, i), exact(i))))
-                 for i in range(INSTANCES))
+            implies(and_(pending != 0, fresh[i]),
+                    all_(s.ps_out[i][o] != WRITTEN for o in range(OUTPUTS))))
+
+    def placed(i):
+        # only its own commits move the committed offset: it is at most one record ahead of it
+        # (two with a fresh record), and offsets pending at the group are its own
+        return and_(s.ps_pos[i] >= s.gc_committed,
+                    s.ps_pos[i] <= s.gc_committed + 1 + ite(fresh[i], 1, 0),
+                    implies(pending != 0, s.ps_pos[i] == pending - 1 + ite(fresh[i], 1, 0)),
+                    implies(_on_track(s, c, i), exact(i)))
+    owner = all_(implies(ahead[i], placed(i)) for i in range(INSTANCES))
     reached = [s.gc_committed, *(ite(ahead[i], s.ps_pos[i], 0) for i in range(INSTANCES))]
     # an instance the group has moved on from that may still begin an attempt before it stops:
     # unless it is inside an attempt whose offsets the group will refuse (it then aborts and
@@ -779,7 +779,8 @@ def lemma_txn_cap_attempts(s, c):
                        or_(st[i] == COMMITTING, st[i] == STOPPED))
                for i in range(INSTANCES))
     # offsets pending at the group belong to the TC's transaction, whose marker has not reached
-    # the offsets partition yet (the marker is what commits or discards them), and they are the next record's offset
+    # the offsets partition yet (the marker is what commits or discards them), and they are the
+    # next record's offset
     in_txn = implies(pending != 0, and_(s.tc_parts[T][OFFSETS], s.tl_parts[T][OFFSETS],
                                         not_(s.tc_marked[T][OFFSETS]), pending == s.gc_committed + 2))
     return and_(own, in_txn, owner, any_(spent <= p + (R + 1) * s.faults for p in reached))
@@ -834,8 +835,9 @@ _ISOLATION = ("lemma_txn_tags", "lemma_txn_instance_progress", "lemma_txn_log_we
 def stated_for(bounds: Any) -> str | None:
     """Why these lemmas are not stated for ``bounds`` (None: they are).
 
-    Three of them count the fault budget of one fault; at another budget
-    they are false, and a proof with them would be about nothing.
+    Two of them count the fault budget of one fault (in three facts); at
+    another budget the argument is false, and a proof with them would be
+    about nothing.
     """
     if bounds.faults != 1:
         return "they count a fault budget of one (faults=1): three of them are false with more"

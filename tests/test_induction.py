@@ -4,12 +4,13 @@ The idempotent producer's log-level promises and exactly-once's isolation
 and atomicity are proved: every step that is made keeps the invariant, and
 no capacity bound or cell range blocks a step from an invariant state (in a
 small world in every test run, at the default bounds and beyond in
-``deep``: minutes).  Each is cross-checked: the explorer finds the invariant true in every reachable
-state, every lemma is needed (drop one and the proof fails), a broken
-lemma is reported as violated with a trace from the initial state (a
-capacity lemma dropped lets its own capacity block a step), a bound
-that blocks a step is never a proof (the issue's ``log=1``), and a timeout
-is never a proof.  tests/test_ranges.py has a toy model that k-induction proves too.
+``deep``: minutes).  Each is cross-checked: the explorer finds the
+invariant true in every reachable state, every lemma is needed (drop one
+and the proof fails; drop a capacity lemma and its own capacity blocks a
+step), a broken lemma is reported as violated with a trace from the
+initial state, a bound that blocks a step is never a proof (the issue's
+``log=1``), and a timeout is never a proof.  tests/test_ranges.py has a
+toy model that k-induction proves too.
 """
 
 from __future__ import annotations
