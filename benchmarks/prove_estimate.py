@@ -38,7 +38,7 @@ def main() -> None:
     import z3
     from deliverycheck.core.system import System
     from deliverycheck.engines import induction
-    from deliverycheck.engines.smt import Deadline, StepTemplate, Unrolling, as_bool
+    from deliverycheck.engines.smt import Deadline, StepTemplate, as_bool
     from deliverycheck.model import MODES, VARIANTS, Config
     from deliverycheck.model.bounds import for_mode
     from deliverycheck.prove import SPEC, lemmas_for
@@ -57,12 +57,11 @@ def main() -> None:
     template = StepTemplate(system)
     built = time.perf_counter() - t0
     # the step case at k = 1, as k_induction sets it up: any state in range where I holds
-    u = Unrolling(system, False, template, fresh_after=induction.FRESH_AFTER)
-    parts = induction._obligations(system, invariant, template.pre)
+    u, parts = induction.step_case(system, invariant, template)
     u.add(*[as_bool(system.z3_holds(p, u.states[0])) for p in invariant])
     by_action: dict[str, list[int]] = defaultdict(list)
     for j, inst in enumerate(system.instances):
-        if induction._step_goals(u, parts, j):
+        if induction.touches(u, parts, j):
             by_action[inst.action.name].append(j)
     print(f"{mode} {prop} at {cfg.bounds}")
     print(f"{len(system.instances)} instances ({sum(map(len, by_action.values()))} touch the invariant), "

@@ -100,8 +100,7 @@ def k_induction(system: System, target: Property, lemmas: Sequence[Property] = (
     proof = Proof(target.name, [p.name for p in lemmas], "incomplete", 0)
     template = StepTemplate(system)
     base = Unrolling(system, template=template)
-    step = Unrolling(system, False, template, fresh_after=FRESH_AFTER)
-    obligations = _obligations(system, invariant, template.pre)
+    step, obligations = step_case(system, invariant, template)
     suspects: list[int] = []
 
     def holds(u: Unrolling, d: int) -> dict[str, Any]:
@@ -169,6 +168,22 @@ class _Obligation:
     property: str
     at: Any                 # the conjunct over the template's generic cells
     reads: frozenset[int]   # the cells it reads
+
+
+def step_case(system: System, invariant: Sequence[Property],
+              template: StepTemplate) -> tuple[Unrolling, list[_Obligation]]:
+    """The step case's unrolling (one state, unconstrained but in range) and the invariant's conjuncts.
+
+    The caller asserts the invariant in the states it adds (k_induction:
+    in every state before the last step).
+    """
+    step = Unrolling(system, False, template, fresh_after=FRESH_AFTER)
+    return step, _obligations(system, invariant, template.pre)
+
+
+def touches(u: Unrolling, parts: list[_Obligation], j: int) -> bool:
+    """Instance ``j`` can fire and writes a cell some conjunct of the invariant reads."""
+    return bool(_step_goals(u, parts, j))
 
 
 def _obligations(system: System, invariant: Sequence[Property],
