@@ -5,13 +5,19 @@ properties on the recorded graph); ``search_states_per_s`` the search alone.
 
 Usage (from the repository root, after ``pip install -e .``)::
 
-    python benchmarks/explore_throughput.py                 # at-least-once, records=3, capacities 6 (~5.8M states)
+    python benchmarks/explore_throughput.py                 # at-least-once, records=3, capacities 6 (~5.8M states),
+                                                            # both explorers, and their ratio
+    python benchmarks/explore_throughput.py --explorer native --store fingerprint --bound faults=3
     python benchmarks/explore_throughput.py --runs 5 --bound records=2 --mode idempotent
     python benchmarks/explore_throughput.py --mode exactly-once  # records=3, faults=1 (~0.3M states)
     python benchmarks/explore_throughput.py --baseline      # also: one model vs a hand-written BFS
 
 Each configuration runs in a fresh process (so peak memory is its own) and
-the median of ``--runs`` runs is printed.  ``--baseline`` compares the
+the median of ``--runs`` runs is printed; with ``--explorer both`` (the
+default) the Python and the native explorer alternate, so both see the
+same machine load, and the ratio of their search speeds is printed.  The
+native module is built once before the timed runs (``seconds`` excludes
+compiling for both explorers; ``compile_seconds`` shows it).  ``--baseline`` compares the
 explorer with a hand-written tuple BFS of the same two-phase-commit toy
 (tests/twophase.py): the price of writing the model once for every engine.
 """
@@ -29,19 +35,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def one_run(mode: str, bounds: dict[str, int]) -> dict:
+def one_run(mode: str, bounds: dict[str, int], backend: str = "python", store: str = "exact") -> dict:
     """Explore once in this process and return the figures."""
     from deliverycheck.catalog import SPEC
     from deliverycheck.core.system import System
     from deliverycheck.engines.explore import explore, rss_mb
     from deliverycheck.model import Config
     sy = System(SPEC, Config.of(mode, **bounds))
-    sy.compiled  # compile outside the timed search
+    if backend == "python":
+        sy.compiled  # compile outside the timed search
     base = rss_mb()
-    ex = explore(sy, progress=None)
-    search = ex.seconds - ex.graph_seconds
-    return {"states": ex.states, "depth": ex.depth, "seconds": ex.seconds,
-            "states_per_s": ex.states / ex.seconds,
+    ex = explore(sy, progress=None, backend=backend, store=store)
+    seconds = ex.seconds - ex.compile_seconds
+    search = seconds - ex.graph_seconds
+    return {"states": ex.states, "depth": ex.depth, "seconds": seconds,
+            "compile_seconds": ex.compile_seconds,
+            "states_per_s": ex.states / seconds,
             "search_states_per_s": ex.states / search,          # without the progress graph
             "graph_seconds": ex.graph_seconds,                  # deciding progress properties
             "peak_mb": ex.peak_memory_mb,
@@ -57,7 +66,7 @@ def twophase_runs(rms: int) -> dict:
     from deliverycheck.engines.explore import explore
     sy = System(twophase.SPEC, twophase.TPConfig(rms=rms))
     sy.compiled
-    ex = explore(sy, progress=None)
+    ex = explore(sy, progress=None, backend="python")   # the price of the one-model design in Python
     t0 = time.perf_counter()
     n = handwritten_twophase(rms)
     hand = time.perf_counter() - t0
@@ -105,6 +114,9 @@ def main() -> None:
     ap.add_argument("--mode", default="at-least-once")
     ap.add_argument("--bound", action="append", default=[], metavar="NAME=VALUE")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--explorer", choices=("both", "python", "native"), default="both")
+    ap.add_argument("--store", choices=("exact", "fingerprint"), default="exact",
+                    help="how the native explorer keeps states")
     ap.add_argument("--baseline", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -118,22 +130,45 @@ def main() -> None:
     # delivery path's defaults (other bounds: the mode's own defaults)
     bounds = {"records": 3, "batches": 6, "log": 6, "channel": 6}
     bounds.update({k: int(v) for k, v in (b.split("=") for b in args.bound)})
-    jobs = [("kafka", {"mode": args.mode, "bounds": bounds})]
+    backends = ["python", "native"] if args.explorer == "both" else [args.explorer]
+    kafka = [("kafka", {"mode": args.mode, "bounds": bounds, "backend": b,
+                        "store": args.store if b == "native" else "exact"}) for b in backends]
+    if "native" in backends:   # build the module outside the timed runs
+        _child("kafka", {**kafka[-1][1], "bounds": {**bounds, "records": 1}})
+        _child(*kafka[-1])
+    runs: dict[str, list[dict]] = {json.dumps(spec): [] for _, spec in kafka}
+    for _ in range(args.runs):   # alternate, so both explorers see the same load
+        for kind, spec in kafka:
+            runs[json.dumps(spec)].append(_child(kind, spec))
+    meds = {}
+    for key, rs in runs.items():
+        meds[key] = _print_median("kafka", key, rs)
+    if len(meds) == 2:
+        py, nat = meds.values()
+        print(f"native / python search speed: {nat['search_states_per_s'] / py['search_states_per_s']:.1f}x "
+              f"(medians; per run: " + ", ".join(
+                  f"{n['states'] / n['seconds'] / (p['states'] / p['seconds']):.1f}"
+                  for p, n in zip(*runs.values())) + ")")
     if args.baseline:
-        jobs.append(("twophase", {"rms": 8}))
-    for kind, spec in jobs:
-        runs = []
-        for _ in range(args.runs):
-            out = subprocess.run([sys.executable, __file__, "--child", f"{kind}:{json.dumps(spec)}"],
-                                 capture_output=True, text=True, check=True).stdout
-            runs.append(json.loads(out))
-        med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "complete"}
-        print(f"{kind} {json.dumps(spec)}  (median of {len(runs)} runs)")
-        for k, v in med.items():
-            print(f"  {k:<26} {v:,.1f}" if isinstance(v, float) else f"  {k:<26} {v:,}")
-        if kind == "twophase":
-            print(f"  {'overhead (hand / explorer)':<26} "
-                  f"{med['handwritten_states_per_s'] / med['explorer_states_per_s']:.2f}x")
+        rs = [_child("twophase", {"rms": 8}) for _ in range(args.runs)]
+        med = _print_median("twophase", json.dumps({"rms": 8}), rs)
+        print(f"  {'overhead (hand / explorer)':<26} "
+              f"{med['handwritten_states_per_s'] / med['explorer_states_per_s']:.2f}x")
+
+
+def _child(kind: str, spec: dict) -> dict:
+    """One run in a fresh process."""
+    out = subprocess.run([sys.executable, __file__, "--child", f"{kind}:{json.dumps(spec)}"],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def _print_median(kind: str, spec: str, runs: list[dict]) -> dict:
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "complete"}
+    print(f"{kind} {spec}  (median of {len(runs)} runs)")
+    for k, v in med.items():
+        print(f"  {k:<26} {v:,.1f}" if isinstance(v, float) else f"  {k:<26} {v:,}")
+    return med
 
 
 if __name__ == "__main__":

@@ -142,6 +142,17 @@ def parser() -> argparse.ArgumentParser:
                         "the seed is printed, the same seed gives the same histories)")
     v.add_argument("--no-swarm", action="store_true",
                    help="with --engine stateful: every example may use every fault, every action weighs the same")
+    v.add_argument("--explorer", choices=("auto", "native", "python"),
+                   help="with --engine explore: native runs the search as C built from the model "
+                        "(needs a C compiler), python in Python; auto (default) is native where a "
+                        "compiler builds it, else python with a note. Same results either way")
+    v.add_argument("--store", choices=("exact", "fingerprint"),
+                   help="with --engine explore: exact (default) keeps every state; fingerprint keeps "
+                        "a 64-bit hash of each (a quarter of the memory or less, native explorer "
+                        "only) and reports the probability that a hash collision hid a state")
+    v.add_argument("--workers", type=positive_int, metavar="N",
+                   help="with --engine explore: the native search's threads (default: every core "
+                        "this process may use; states, verdicts and traces do not depend on N)")
     v.add_argument("--max-states", type=positive_int, metavar="N", help="stop each search after N states")
     v.add_argument("--max-seconds", type=positive_float, metavar="S", help="stop each search after S seconds")
     v.add_argument("--max-memory", type=positive_int, metavar="MB",

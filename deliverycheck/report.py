@@ -175,6 +175,8 @@ def _search_json(run_: Run) -> dict:
             "terminal": e.terminal, "truncated": e.truncated, "seconds": round(e.seconds, 3),
             "compile_seconds": round(e.compile_seconds, 3),
             "peak_memory_mb": round(e.peak_memory_mb, 1),
+            "explorer": e.backend, "store": e.store, "workers": e.workers,
+            "collision_probability": e.collision_probability,
             "coverage": {a: {"fired": e.coverage.fired[a], "new_states": e.coverage.new[a]}
                          for a in sorted(e.coverage.fired)}}
 
@@ -240,9 +242,20 @@ def search_line(run_: Run, timings: bool = True) -> str:
         return f"bounded model checking to depth {max(m.depth, 0)}{speed}, {status}"
     e = run_.exploration
     status = "complete" if e.complete else f"INCOMPLETE ({e.stop_reason})"
-    speed = (f", {e.seconds:.2f} s ({e.states / max(e.seconds, 1e-9):,.0f} states/s)"
+    # which explorer ran changes only the speed, so files (no timings) do not say it
+    threads = f", {e.workers} {'thread' if e.workers == 1 else 'threads'}" if e.backend == "native" else ""
+    speed = (f", {e.seconds:.2f} s ({e.states / max(e.seconds, 1e-9):,.0f} states/s, {e.backend}{threads})"
              if timings else "")
-    return f"{e.states:,} states, depth {e.depth}{speed}, {status}"
+    store = ""
+    if e.collision_probability is not None:
+        store = (f"; fingerprints: collision probability {fmt_probability(e.collision_probability)} "
+                 "(optimistic estimate)")
+    return f"{e.states:,} states, depth {e.depth}{speed}, {status}{store}"
+
+
+def fmt_probability(p: float) -> str:
+    """A probability as a reader wants it: ``1.2e-07``, ``0``, or ``< 1e-300``."""
+    return "0" if p == 0 else f"{p:.1e}" if p >= 1e-300 else "< 1e-300"
 
 
 def world_text(run_: Run) -> str:

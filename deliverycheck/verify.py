@@ -167,11 +167,17 @@ def plan(modes: Sequence[str], variants: Sequence[str], variants_given: bool) ->
 
 
 def run(cfg: Config, properties: Sequence[Property], expected: Expected | None,
-        out: Path | None, limits: Limits | None = None, progress: Any = None) -> Run:
-    """Check ``properties`` in ``cfg`` with the explorer and compare with ``expected``."""
+        out: Path | None, limits: Limits | None = None, progress: Any = None,
+        backend: str = "auto", store: str = "exact", workers: int | None = None) -> Run:
+    """Check ``properties`` in ``cfg`` with the explorer and compare with ``expected``.
+
+    ``backend``, ``store`` and ``workers`` choose the explorer, how it keeps
+    states and its threads (:func:`deliverycheck.engines.explore.explore`).
+    """
     system = System(SPEC, cfg)
     properties = [p for p in properties if p.applies(cfg)]
-    ex = explore(system, properties, limits, progress=progress)
+    ex = explore(system, properties, limits, progress=progress, backend=backend, store=store,
+                 workers=workers)
     folder = _folder(out, cfg)
     results = [_result(system, ex, p, expected, folder) for p in properties]
     figures, warnings = [], []

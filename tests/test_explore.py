@@ -32,9 +32,15 @@ def _graph(sy: System) -> nx.DiGraph:
     return g
 
 
-def test_two_phase_commit_has_288_states_and_is_consistent():
+@pytest.fixture(params=["python", "native"])
+def backend(request):
+    """Each explorer test runs on both back ends (tests/test_native.py compares them)."""
+    return request.param
+
+
+def test_two_phase_commit_has_288_states_and_is_consistent(backend):
     sy = System(twophase.SPEC, twophase.TPConfig(rms=3))
-    ex = explore(sy)
+    ex = explore(sy, backend=backend)
     assert ex.complete and ex.states == 288
     assert "tc_consistent" not in ex.violations           # the invariant holds
     assert "all_committed" in ex.violations               # ... and commits really happen
@@ -43,9 +49,9 @@ def test_two_phase_commit_has_288_states_and_is_consistent():
     assert ex.coverage.never_fired() == []
 
 
-def test_broken_two_phase_commit_gives_a_shortest_counterexample():
+def test_broken_two_phase_commit_gives_a_shortest_counterexample(backend):
     sy = System(twophase.SPEC, twophase.TPConfig(rms=3, broken=True))
-    ex = explore(sy)
+    ex = explore(sy, backend=backend)
     idx = ex.violations["tc_consistent"]
     trace = from_path(sy, ex.path(idx), property="tc_consistent", verdict="violated")
     assert not sy.holds("tc_consistent", trace.last_state())
@@ -59,17 +65,17 @@ def test_broken_two_phase_commit_gives_a_shortest_counterexample():
     (Limits(max_states=50), "state limit"),
     (Limits(max_seconds=1e-9), "time limit"),
 ])
-def test_limits_end_in_incomplete(limits, reason):
+def test_limits_end_in_incomplete(limits, reason, backend):
     sy = System(twophase.SPEC, twophase.TPConfig(rms=3))
-    ex = explore(sy, limits=limits)
+    ex = explore(sy, limits=limits, backend=backend)
     assert not ex.complete and reason in ex.stop_reason
     assert ex.states < 288
 
 
-def test_memory_limit_ends_in_incomplete():
+def test_memory_limit_ends_in_incomplete(backend):
     # Needs enough states to reach the periodic memory check.
     sy = System(twophase.SPEC, twophase.TPConfig(rms=6))
-    ex = explore(sy, limits=Limits(max_memory_mb=1))
+    ex = explore(sy, limits=Limits(max_memory_mb=1), backend=backend)
     assert not ex.complete and "memory limit" in ex.stop_reason
 
 
@@ -99,10 +105,10 @@ def _counter(stop_at: int):
     return Spec("counter", lambda c: schema, lambda c: {}, [tick, never], [reached_three, two])
 
 
-def test_terminal_states_stuck_detection_and_coverage():
-    ok = explore(System(_counter(3), None))
+def test_terminal_states_stuck_detection_and_coverage(backend):
+    ok = explore(System(_counter(3), None), backend=backend)
     assert ok.terminal == 1 and "reached_three" not in ok.violations
-    stuck = explore(System(_counter(2), None))
+    stuck = explore(System(_counter(2), None), backend=backend)
     assert stuck.violations["reached_three"] == 2          # the terminal state n = 2
     assert stuck.coverage.never_fired() == ["never"]       # warned about
     assert stuck.coverage.fired["tick"] == 2 and stuck.coverage.new["tick"] == 2
@@ -142,11 +148,11 @@ def _fragile(heals: bool):
                 [delivered], fault_fields=("faults",))
 
 
-def test_progress_needs_recovery_without_faults():
-    healing = explore(System(_fragile(heals=True), None))
+def test_progress_needs_recovery_without_faults(backend):
+    healing = explore(System(_fragile(heals=True), None), backend=backend)
     assert "delivered" not in healing.violations
     broken = System(_fragile(heals=False), None)
-    ex = explore(broken)
+    ex = explore(broken, backend=backend)
     bad = ex.violations["delivered"]
     trace = from_path(broken, ex.path(bad))
     assert [s.action for s in trace.steps[1:]] == ["send", "lose"]
@@ -158,7 +164,7 @@ def test_progress_agrees_with_networkx(mode, records):
     from conftest import system
     from deliverycheck.engines.graph import co_reachable, to_networkx
     sy = system(mode, records=records)
-    ex = explore(sy, [sy.spec.property("can_settle")])
+    ex = explore(sy, [sy.spec.property("can_settle")], backend="python")   # it records the edges
     src, dst = ex.edges
     free = to_networkx(ex.states, src, dst)
     states = list(_index_order(sy, ex))
@@ -181,16 +187,16 @@ def _index_order(sy, ex):
         yield from_path(sy, ex.path(i)).last_state()
 
 
-def test_progress_cut_short_by_capacity_is_undecided_not_violated():
+def test_progress_cut_short_by_capacity_is_undecided_not_violated(backend):
     """A full batch table dead-ends runs; that is no evidence the protocol cannot recover."""
     from conftest import system
     sy = system("at-least-once", batches=1, faults=0)
-    ex = explore(sy, [sy.spec.property("can_settle")])
+    ex = explore(sy, [sy.spec.property("can_settle")], backend=backend)
     assert ex.complete and ex.truncated > 0
     assert "can_settle" not in ex.violations and ex.undecided == ["can_settle"]
 
 
-def test_the_explorer_reports_compilation_and_search_to_a_progress_reporter():
+def test_the_explorer_reports_compilation_and_search_to_a_progress_reporter(backend):
     """The explorer tells its reporter how compilation and the search go (duck-typed)."""
     calls = []
 
@@ -203,7 +209,7 @@ def test_the_explorer_reports_compilation_and_search_to_a_progress_reporter():
 
     from conftest import system
     sy = system("at-least-once")
-    explore(sy, progress=Recorder())
+    explore(sy, progress=Recorder(), backend=backend)
     compiled = [c for c in calls if c[0] == "compiling"]
     assert compiled and compiled[-1][1] == compiled[-1][2] == len(sy.instances)
     assert any(c[0] == "exploring" for c in calls)

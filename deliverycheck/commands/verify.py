@@ -25,6 +25,7 @@ from deliverycheck.source import file_hash, load_spec
 # which engines each engine-specific option applies to
 ENGINE_OPTIONS = {
     "--max-states": ("explore",), "--coverage": ("explore", "stateful"),
+    "--explorer": ("explore",), "--store": ("explore",), "--workers": ("explore",),
     "--depth": ("smt",), "--query-seconds": ("smt",),
     "--examples": ("stateful",), "--steps": ("stateful",), "--seed": ("stateful",),
     "--hunt": ("stateful",),
@@ -39,6 +40,11 @@ def check_engine_options(args: argparse.Namespace) -> None:
         if value not in (None, False) and args.engine not in engines:
             raise UsageError(f"{option} applies to --engine {' or '.join(engines)}, not "
                              f"{args.engine}; drop it or add --engine {engines[0]}")
+    if args.workers and args.explorer == "python":
+        raise UsageError("--workers sets the native explorer's threads; drop it or --explorer python")
+    if args.store == "fingerprint" and args.explorer == "python":
+        raise UsageError("--store fingerprint needs the native explorer; "
+                         "drop --explorer python or use --store exact")
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -96,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
                   file_hash(expectations.path), overrides, cap)
     progress = Progress(len(pairs), quiet=args.quiet)
     runs = []
+    noted: set[str] = set()   # the native explorer's fallback note, once per distinct reason
     for mode, variant in pairs:
         bounds = (deep_for_mode if args.engine == "stateful" else for_mode)(MODES[mode], **overrides)
         cfg = Config(MODES[mode], VARIANTS[variant], bounds)
@@ -110,7 +117,12 @@ def run(args: argparse.Namespace) -> int:
                 r = run_smt(cfg, props, exp, out, args.depth or cli.DEFAULT_DEPTH, args.max_seconds,
                             args.query_seconds, progress, limits)
             else:
-                r = explore_run(cfg, props, exp, out, limits, progress)
+                r = explore_run(cfg, props, exp, out, limits, progress,
+                                backend=args.explorer or "auto", store=args.store or "exact",
+                                workers=args.workers)
+                if r.exploration.note and r.exploration.note not in noted:
+                    noted.add(r.exploration.note)
+                    progress.note(r.exploration.note)
         except KeyboardInterrupt:  # after the search, while its traces were written
             progress.note("interrupted while writing its traces; not reported")
             break

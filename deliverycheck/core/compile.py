@@ -25,8 +25,9 @@ FULL = "FULL"  # sentinel: the step is enabled but a bounded structure is full
 _BINARY = {"+", "-", "*", "<", "<=", ">", ">=", "==", "!="}
 
 
-class _Emitter:
-    """Turns expression DAGs into Python source with shared temporaries."""
+class Emitter:
+    """Turns expression DAGs into source with shared temporaries (Python here;
+    a subclass overrides the spelling hooks for another language)."""
 
     def __init__(self, roots: Sequence[Any]):
         self.refs: dict[int, int] = {}
@@ -47,7 +48,7 @@ class _Emitter:
     def code(self, node: Any) -> str:
         """Source for ``node``; shared nodes become temporaries in ``lines``."""
         if not isinstance(node, Expr):
-            return repr(int(node)) if isinstance(node, int) else repr(node)
+            return self.constant(node)
         if node.op == "cell":
             return f"s[{node.args[0]}]"
         k = id(node)
@@ -57,9 +58,19 @@ class _Emitter:
         if self.refs.get(k, 0) > 1:
             name = f"t{len(self.names)}"
             self.names[k] = name
-            self.lines.append(f"{name} = {text}")
+            self.lines.append(self.bind(name, text))
             return name
         return text
+
+    # -- spelling hooks --------------------------------------------------
+
+    def constant(self, value: Any) -> str:
+        """A Python constant (an int or a bool) as source."""
+        return repr(int(value)) if isinstance(value, int) else repr(value)
+
+    def bind(self, name: str, text: str) -> str:
+        """The statement that binds a temporary."""
+        return f"{name} = {text}"
 
     def _simple(self, node: Any) -> str:
         """Source that is cheap to repeat (a temporary if need be)."""
@@ -68,7 +79,7 @@ class _Emitter:
             return text
         name = f"t{len(self.names)}"
         self.names[id(node)] = name
-        self.lines.append(f"{name} = {text}")
+        self.lines.append(self.bind(name, text))
         return name
 
     def _text(self, node: Expr) -> str:
@@ -109,7 +120,7 @@ def action_source(name: str, guard: Any, fits: Any, post: Sequence[Any],
     width = len(post)
     changed = [i for i, e in enumerate(post)
                if not (isinstance(e, Expr) and e.op == "cell" and e.args[0] == i)]
-    em = _Emitter([guard, fits] + [post[i] for i in changed])
+    em = Emitter([guard, fits] + [post[i] for i in changed])
     body: list[str] = []
 
     def flush():
@@ -151,7 +162,7 @@ def action_source(name: str, guard: Any, fits: Any, post: Sequence[Any],
 
 def predicate_source(name: str, value: Any) -> str:
     """Python source of a compiled state predicate named ``name``."""
-    em = _Emitter([value])
+    em = Emitter([value])
     text = em.code(value)
     body = em.lines + [f"return bool({text})"]
     return f"def {name}(s):\n" + "".join(f"    {line}\n" for line in body)

@@ -146,37 +146,46 @@ class System:
         """
         if self._compiled is not None:
             return
-        leaves = [cell(i) for i in range(self.schema.width)]
         fns: list[Callable] = []
         off: list[bool] = []
         keys: list[tuple[int, int] | None] = []
         may_spend: list[bool] = []
         total = len(self.instances)
-        hi = self.schema.hi
         for start in range(0, total, cc.CHUNK):
             sources, names = [], []
             for j in range(start, min(total, start + cc.CHUNK)):
-                inst = self.instances[j]
-                try:
-                    guard, fits, post = self.effect(leaves, j)
-                except MODEL_BUGS as e:
-                    raise ModelError(f"{inst.label()}: {e}") from e
-                self._check_ghosts(inst, guard, fits, post)
+                low = self.lower(j)
                 names.append(f"a{j}")
-                checks = [(i, hi[i], self.schema.cell_name(i))
-                          for i in may_leave(post, hi, (guard, fits))]
-                sources.append(cc.action_source(names[-1], guard, fits, post, checks, inst.label()))
-                off.append(guard is False)
-                keys.append(_key_conjunct(guard))
-                may_spend.append(any(
-                    not (isinstance(post[i], Expr) and post[i].op == "cell" and post[i].args[0] == i)
-                    for i in self.fault_cells))
+                sources.append(cc.action_source(names[-1], low.guard, low.fits, low.post,
+                                                low.checks, self.instances[j].label()))
+                off.append(low.off)
+                keys.append(low.key)
+                may_spend.append(low.may_spend)
             # built chunk by chunk: the expression DAGs of a chunk are freed before the next
             fns.extend(cc.build(sources, names))
             if tick is not None:
                 tick(len(fns), total)
         self._keys, self._may_spend, self._static_off = keys, may_spend, off
         self._compiled = fns
+
+    def lower(self, j: int) -> "Lowered":
+        """Instance ``j`` run once on symbolic leaves: the expression DAGs a back end compiles.
+
+        Raises :class:`ModelError` for a model bug (an exception in the
+        action) or a guard that reads a ghost field.
+        """
+        inst = self.instances[j]
+        leaves = [cell(i) for i in range(self.schema.width)]
+        try:
+            guard, fits, post = self.effect(leaves, j)
+        except MODEL_BUGS as e:
+            raise ModelError(f"{inst.label()}: {e}") from e
+        self._check_ghosts(inst, guard, fits, post)
+        hi = self.schema.hi
+        checks = [(i, hi[i], self.schema.cell_name(i)) for i in may_leave(post, hi, (guard, fits))]
+        spends = any(not (isinstance(post[i], Expr) and post[i].op == "cell" and post[i].args[0] == i)
+                     for i in self.fault_cells)
+        return Lowered(guard, fits, post, checks, _key_conjunct(guard), guard is False, spends)
 
     def dispatch(self) -> tuple[list[tuple[int, list[list[int]]]], list[int]]:
         """An index from state values to the instances that may be enabled.
@@ -190,17 +199,7 @@ class System:
         an index only: every candidate still runs its full guard.
         """
         self.compiled  # noqa: B018 - compiles and fills _keys
-        groups: dict[int, list[list[int]]] = {}
-        unkeyed: list[int] = []
-        for j, key in enumerate(self._keys):
-            if self.static_off[j]:
-                continue
-            if key is None:
-                unkeyed.append(j)
-                continue
-            cell_, value = key
-            groups.setdefault(cell_, [[] for _ in range(256)])[value].append(j)
-        return sorted(groups.items()), unkeyed
+        return dispatch_index(self._keys, self.static_off)
 
     def _check_ghosts(self, inst: Instance, guard, fits, post) -> None:
         """Principle 3: protocol decisions never read history fields.
@@ -219,17 +218,21 @@ class System:
         """The compiled predicate of a property (or ``"finished"``)."""
         name = prop if isinstance(prop, str) else prop.name
         if name not in self._preds:
-            leaves = View(self.schema, [cell(i) for i in range(self.schema.width)])
-            if name == "finished":
-                fn = self.spec.finished or (lambda s, c: True)
-            else:
-                fn = self.spec.property(name).fn
-            try:
-                value = fn(leaves, self.cfg)
-            except MODEL_BUGS as e:
-                raise ModelError(f"property {name}: {e}") from e
+            value = self.lower_predicate(name)
             self._preds[name] = cc.build([cc.predicate_source("p", value)], ["p"])[0]
         return self._preds[name]
+
+    def lower_predicate(self, name: str) -> Any:
+        """A property (or ``"finished"``) run once on symbolic leaves: its expression DAG."""
+        leaves = View(self.schema, [cell(i) for i in range(self.schema.width)])
+        if name == "finished":
+            fn = self.spec.finished or (lambda s, c: True)
+        else:
+            fn = self.spec.property(name).fn
+        try:
+            return fn(leaves, self.cfg)
+        except MODEL_BUGS as e:
+            raise ModelError(f"property {name}: {e}") from e
 
     # -- symbolic semantics --------------------------------------------------
 
@@ -284,6 +287,35 @@ class System:
             v = model.eval(c, model_completion=True)
             out.append(1 if z3.is_true(v) else 0 if z3.is_false(v) else v.as_long())
         return bytes(out)
+
+
+@dataclass
+class Lowered:
+    """One action instance as expression DAGs over the state's cells (:meth:`System.lower`)."""
+
+    guard: Any            # when the step is enabled
+    fits: Any             # whether its bounded structures have room (else it is blocked)
+    post: list[Any]       # the successor's cells
+    checks: list[tuple[int, int, str]]  # (cell, hi, name) of the writes that may leave their range
+    key: tuple[int, int] | None  # a guard conjunct ``cell == constant``, for dispatch
+    off: bool             # the guard is False under this configuration
+    may_spend: bool       # the step can change a fault budget
+
+
+def dispatch_index(keys: Sequence[tuple[int, int] | None],
+                   off: Sequence[bool]) -> tuple[list[tuple[int, list[list[int]]]], list[int]]:
+    """:meth:`System.dispatch`'s index from each instance's key conjunct and static switch."""
+    groups: dict[int, list[list[int]]] = {}
+    unkeyed: list[int] = []
+    for j, key in enumerate(keys):
+        if off[j]:
+            continue
+        if key is None:
+            unkeyed.append(j)
+            continue
+        cell_, value = key
+        groups.setdefault(cell_, [[] for _ in range(256)])[value].append(j)
+    return sorted(groups.items()), unkeyed
 
 
 def _key_conjunct(guard: Any) -> tuple[int, int] | None:

@@ -31,7 +31,7 @@ from deliverycheck.core.compile import FULL
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
 from deliverycheck.engines.graph import co_reachable
-from deliverycheck.errors import Stopped
+from deliverycheck.errors import Stopped, UsageError
 from deliverycheck.memory import rss_mb
 
 
@@ -81,6 +81,11 @@ class Exploration:
     undecided: list[str] = field(default_factory=list)  # progress properties a capacity bound hid
     graph_seconds: float = 0.0   # of ``seconds``, spent deciding progress properties
     compile_seconds: float = 0.0  # of ``seconds``, spent compiling the model
+    backend: str = "python"      # which explorer searched: "python" or "native"
+    store: str = "exact"         # how visited states were kept: "exact" or "fingerprint"
+    note: str | None = None      # why the native explorer was not used, when it was asked for
+    collision_probability: float | None = None  # fingerprint store: TLC's optimistic estimate
+    workers: int = 1             # threads the search ran on
 
     def path(self, index: int) -> list[int]:
         """Action-instance indices leading from the initial state to ``index``."""
@@ -91,8 +96,12 @@ class Exploration:
         return steps[::-1]
 
 
+BACKENDS = ("auto", "native", "python")
+
+
 def explore(system: System, properties: Sequence[Property] | None = None,
-            limits: Limits | None = None, progress: Any = None) -> Exploration:
+            limits: Limits | None = None, progress: Any = None,
+            backend: str = "auto", store: str = "exact", workers: int | None = None) -> Exploration:
     """Breadth-first search of every state reachable in ``system``.
 
     Returns the first (shortest) violating state of each ``always``,
@@ -102,9 +111,41 @@ def explore(system: System, properties: Sequence[Property] | None = None,
     is complete (:mod:`deliverycheck.engines.graph`).  ``progress``, if
     given, is told how compilation and the search go
     (:class:`deliverycheck.progress.Progress`).
+
+    ``backend``: ``"native"`` runs the search as generated C
+    (:mod:`deliverycheck.native`), ``"python"`` in this process's Python,
+    ``"auto"`` natively where a C compiler builds the model and in Python
+    otherwise (``note`` says why).  Both number the states alike and give
+    the same result.  ``store``: ``"exact"`` keeps every state,
+    ``"fingerprint"`` (native only) keeps a 64-bit hash of each.
+    ``workers``: threads of the native search (default: every core this
+    process may use); the result does not depend on it.
     """
     limits = limits or Limits()
     start = time.perf_counter()
+    if store not in ("exact", "fingerprint") or backend not in BACKENDS:
+        raise ValueError(f"unknown store {store!r} or explorer {backend!r}")
+    if store == "fingerprint" and backend == "python":
+        raise UsageError("the fingerprint store needs the native explorer; "
+                         "drop --explorer python or use --store exact")
+    note = None
+    if backend != "python":
+        from deliverycheck.native.search import explore_native
+        from deliverycheck.engines.parallel import default_workers
+        result = explore_native(system, properties, limits, progress, start, store,
+                                required=backend == "native" or store == "fingerprint",
+                                workers=workers or default_workers())
+        if isinstance(result, Exploration):
+            return result
+        note = result
+    ex = _explore_python(system, properties, limits, progress, start)
+    ex.note = note
+    return ex
+
+
+def _explore_python(system: System, properties: Sequence[Property] | None, limits: Limits,
+                    progress: Any, start: float) -> Exploration:
+    """The search in Python (see :func:`explore`)."""
     stopped = compile_within(system, limits, progress, start)
     if stopped:
         return _stopped_early(system, properties, stopped, start)

@@ -1,0 +1,285 @@
+"""The native explorer: the Python explorer's search, run by generated C.
+
+:func:`explore_native` builds (or loads from the cache) the C module of a
+system and its properties, drives the C search in slices, and returns the
+same :class:`~deliverycheck.engines.explore.Exploration` the Python
+explorer returns: the same states in the same order, so the same counts,
+coverage, first violations, shortest traces and progress verdicts.  The
+limits (states, time, memory), Ctrl-C and the progress line are handled
+here between slices, exactly where the Python loop handles them.
+
+Traces are not produced here: a violation is an index, and its path is
+rebuilt from the parent pointers and replayed through the concrete model
+before it is reported (deliverycheck/verify.py), as for the Python explorer.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import subprocess
+import time
+from typing import Any, Sequence
+
+from deliverycheck.core.ranges import Overflow
+from deliverycheck.core.spec import Property
+from deliverycheck.core.system import System
+from deliverycheck.errors import Stopped, UsageError
+from deliverycheck.memory import rss_mb
+from deliverycheck.native.build import build
+from deliverycheck.native.emit import Module, model_c
+
+ST_MORE, ST_LEVEL, ST_DONE, ST_OVERFLOW, ST_NOMEM, ST_CHECK, ST_TOOMANY, ST_IOERR = range(8)
+STORES = ("exact", "fingerprint")
+
+
+class Native:
+    """A built module and the ``ctypes`` signatures of its interface."""
+
+    def __init__(self, module: Module, lib: ctypes.CDLL, cached: bool):
+        self.module, self.lib, self.cached = module, lib, cached
+        p, i64 = ctypes.c_void_p, ctypes.c_int64
+        ptr64 = ctypes.POINTER(ctypes.c_int64)
+        lib.dc_new.restype, lib.dc_new.argtypes = p, [ctypes.c_int, ctypes.c_int, i64, ctypes.c_int]
+        lib.dc_run.restype, lib.dc_run.argtypes = ctypes.c_int, [p]
+        lib.dc_free.restype, lib.dc_free.argtypes = None, [p]
+        lib.dc_finish.restype, lib.dc_finish.argtypes = None, [p]
+        lib.dc_stats.restype, lib.dc_stats.argtypes = None, [p, ptr64]
+        lib.dc_counters.restype, lib.dc_counters.argtypes = None, [p, ptr64, ptr64, ptr64, ptr64]
+        lib.dc_parents.restype, lib.dc_parents.argtypes = ctypes.POINTER(ctypes.c_int32), [p]
+        lib.dc_vias.restype, lib.dc_vias.argtypes = ctypes.POINTER(ctypes.c_uint16), [p]
+        lib.dc_first_stuck.restype, lib.dc_first_stuck.argtypes = i64, [p, ctypes.c_int, ctypes.c_int]
+
+
+def load(system: System, properties: Sequence[Property], tick: Any = None,
+         timeout: float | None = None) -> Native:
+    """Generate, build (or load from the cache) the native module of ``system``.
+
+    Raises :class:`~deliverycheck.native.build.BuildError`,
+    :class:`~deliverycheck.native.emit.Unsupported`, or
+    :class:`~deliverycheck.errors.Stopped` when ``timeout`` runs out.
+    """
+    module = model_c(system, properties, tick)
+    try:
+        lib, cached = build(module.source, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Stopped("time limit, while building the native module") from None
+    return Native(module, lib, cached)
+
+
+class Search:
+    """One native search: owns the C state and frees it when dropped."""
+
+    def __init__(self, native: Native, fingerprint: bool, edges: bool, max_states: int, workers: int):
+        self.native = native
+        self.lib = native.lib
+        self.ptr = self.lib.dc_new(int(fingerprint), int(edges), max_states, workers)
+        if not self.ptr:
+            raise MemoryError("out of memory starting the native search")
+
+    def __del__(self):
+        if getattr(self, "ptr", None):
+            self.lib.dc_free(self.ptr)
+            self.ptr = None
+
+    def run(self) -> int:
+        """Expand states until the search has news (an ``ST_*`` code)."""
+        return self.lib.dc_run(self.ptr)
+
+    def stats(self) -> list[int]:
+        """states, depth, transitions, terminal, truncated, next level's states, overflow
+        (instance, cell, value), fault-free transitions."""
+        out = (ctypes.c_int64 * 10)()
+        self.lib.dc_stats(self.ptr, out)
+        return list(out)
+
+    def counters(self) -> tuple[list[int], list[int], list[int], list[int]]:
+        """Per instance: fired, new states, blocked; per predicate slot: first state found (-1)."""
+        n, k = len(self.native.module.labels), len(self.native.module.predicates)
+        fired, made, blocked = ((ctypes.c_int64 * max(1, n))() for _ in range(3))
+        found = (ctypes.c_int64 * max(1, k))()
+        self.lib.dc_counters(self.ptr, fired, made, blocked, found)
+        return list(fired)[:n], list(made)[:n], list(blocked)[:n], list(found)[:k]
+
+    def array(self, getter: str, ctype: Any, n: int) -> "NativeArray":
+        """A read-only view of a per-state array of ``n`` entries (kept alive with the search)."""
+        base = getattr(self.lib, getter)(self.ptr)
+        return NativeArray(self, ctypes.cast(base, ctypes.POINTER(ctype * n)).contents if n else [])
+
+    def finish(self) -> None:
+        """Free what only the search needed (the visited set, the frontier)."""
+        self.lib.dc_finish(self.ptr)
+
+    def first_stuck(self, goal: int, capped: bool) -> int:
+        """The first state from which no fault-free path reaches goal ``goal`` (-1: none)."""
+        bad = self.lib.dc_first_stuck(self.ptr, goal, int(capped))
+        if bad == -2:
+            raise MemoryError("out of memory deciding a progress property")
+        if bad == -3:
+            raise OSError("cannot read back the transition file deciding a progress property")
+        return bad
+
+
+class NativeArray:
+    """Indexable per-state values living in a native search's memory."""
+
+    def __init__(self, owner: Search, values: Any):
+        self._owner, self._values = owner, values
+
+    def __getitem__(self, i: int) -> int:
+        return self._values[i]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def collision_probability(states: int, transitions: int) -> float:
+    """TLC's optimistic estimate of a fingerprint collision in a run: n(t - n) / 2^64.
+
+    Each of the ``t - n`` transitions that led to a state already seen
+    could have been a new state whose 64-bit fingerprint matched one of
+    the ``n`` stored ones.
+    """
+    return max(0, states) * max(0, transitions - states) / 2.0 ** 64
+
+
+def overflow(native: Native, system: System, stats: Sequence[int]) -> Overflow:
+    """The model error for an overflow the C search stopped at."""
+    inst, cell, value = stats[6], stats[7], stats[8]
+    return Overflow(native.module.labels[inst], native.module.cell_names[cell], value,
+                    system.schema.hi[cell])
+
+
+def run_search(native: Native, system: System, props: Sequence[Property], limits: Any,
+               progress: Any, start: float, store: str, workers: int, limit_hit: Any,
+               memory_reason: Any) -> dict:
+    """Drive the C search to the end or to a limit; the figures an Exploration needs."""
+    module = native.module
+    edges = bool(module.progress)
+    search = Search(native, store == "fingerprint", edges, limits.max_states or 0, workers)
+    complete, reason = True, None
+    peak = rss_mb()
+    try:
+        while True:
+            st = search.run()
+            if st == ST_DONE:
+                break
+            if st == ST_OVERFLOW:
+                raise overflow(native, system, search.stats())
+            if st == ST_NOMEM:
+                complete, reason = False, memory_reason(limits)
+                break
+            if st == ST_IOERR:
+                complete, reason = False, "cannot write the transition file (is the temporary folder full?)"
+                break
+            if st == ST_TOOMANY:
+                complete, reason = False, "the native search's limit of 2^31 - 2 states"
+                break
+            stats = search.stats()
+            stop = limit_hit(limits, stats[0], start)
+            if st == ST_CHECK:
+                if stop is None:
+                    peak = max(peak, rss_mb())
+                    if limits.max_memory_mb and peak > limits.max_memory_mb:
+                        stop = memory_reason(limits)
+                if stop is None and progress:
+                    progress.exploring(stats[0], stats[1] + 1, stats[5])
+            if stop:
+                complete, reason = False, stop
+                break
+    except KeyboardInterrupt:
+        complete, reason = False, "interrupted"
+    stats = search.stats()
+    fired, made, blocked, found_at = search.counters()
+    found = {name: at for name, at in zip(module.predicates, found_at) if at >= 0}
+    undecided: list[str] = []
+    graph_start = time.perf_counter()
+    if complete:
+        search.finish()
+    if module.progress and complete:
+        try:
+            for k, name in enumerate(module.progress):
+                if search.first_stuck(k, False) < 0:
+                    continue
+                sure = search.first_stuck(k, True)
+                if sure >= 0:
+                    found[name] = sure
+                else:
+                    undecided.append(name)
+        except KeyboardInterrupt:
+            complete, reason = False, "interrupted"
+        except (MemoryError, OSError) as e:
+            complete, reason = False, str(e)
+    graph_seconds = time.perf_counter() - graph_start
+    n = stats[0]
+    return {"states": n, "depth": stats[1], "transitions": stats[2], "terminal": stats[3],
+            "truncated": stats[4], "complete": complete, "reason": reason,
+            "fired": fired, "made": made, "blocked": blocked, "found": found,
+            "undecided": undecided, "graph_seconds": graph_seconds,
+            "peak": max(peak, rss_mb()),
+            "parents": search.array("dc_parents", ctypes.c_int32, n),
+            "via": search.array("dc_vias", ctypes.c_uint16, n),
+            "collision": collision_probability(n, stats[2]) if store == "fingerprint" else None}
+
+
+class NativeUnavailable(UsageError):
+    """The native explorer was required but cannot run here; the message is one line (exit 2)."""
+
+
+def explore_native(system: System, properties: Sequence[Property] | None, limits: Any,
+                   progress: Any, start: float, store: str, required: bool, workers: int) -> Any:
+    """The native search of ``system``: an Exploration, or (when not ``required``) a one-line
+    note saying why the Python explorer runs instead.
+
+    Raises :class:`NativeUnavailable` when ``required`` and the module
+    cannot be built.  Limits and Ctrl-C while generating or building end
+    the search as incomplete, as they do while the Python back end compiles.
+    """
+    from deliverycheck.engines import explore as ex_mod
+    from deliverycheck.native.build import BuildError
+    from deliverycheck.native.emit import Unsupported
+    props = list(system.properties if properties is None else properties)
+    try:
+        tick = ex_mod._compile_tick(limits, start, progress)
+        remaining = None if limits.max_seconds is None else max(
+            0.1, limits.max_seconds - (time.perf_counter() - start))
+        native = load(system, props, tick, timeout=remaining)
+    except (BuildError, Unsupported) as e:
+        message = f"native explorer unavailable: {e}; the Python explorer runs instead"
+        if required:
+            raise NativeUnavailable(f"native explorer unavailable: {e}; "
+                                    "or run the Python explorer (--explorer python)") from None
+        return message
+    except Stopped as e:
+        out = ex_mod._stopped_early(system, props, e.reason, start)
+        out.backend, out.store = "native", store
+        return out
+    except KeyboardInterrupt:
+        out = ex_mod._stopped_early(system, props, ex_mod.COMPILE_INTERRUPTED, start)
+        out.backend, out.store = "native", store
+        return out
+    except MemoryError:
+        out = ex_mod._stopped_early(system, props, f"{ex_mod._memory_reason(limits)}, while compiling the model", start)
+        out.backend, out.store = "native", store
+        return out
+    compile_seconds = time.perf_counter() - start
+    r = run_search(native, system, props, limits, progress, start, store, workers,
+                   ex_mod._limit_hit, ex_mod._memory_reason)
+    module = native.module
+    names = module.labels
+    by_name = ex_mod._by_name
+    plain = [inst.name for inst in system.instances]
+    static = {plain[j] for j in range(len(plain))} - {
+        plain[j] for j in range(len(plain)) if not module.static_off[j]}
+    cov = ex_mod.Coverage(fired=by_name(plain, r["fired"]), new=by_name(plain, r["made"]),
+                          blocked={a: n for a, n in by_name(plain, r["blocked"]).items() if n},
+                          static_off=static)
+    del names
+    return ex_mod.Exploration(
+        states=r["states"], depth=r["depth"], transitions=r["transitions"],
+        seconds=time.perf_counter() - start, complete=r["complete"], stop_reason=r["reason"],
+        terminal=r["terminal"], truncated=r["truncated"], coverage=cov, violations=r["found"],
+        checked=[p.name for p in props], peak_memory_mb=r["peak"],
+        parents=r["parents"], via=r["via"], system=system, edges=None,
+        undecided=r["undecided"], graph_seconds=r["graph_seconds"],
+        compile_seconds=compile_seconds, backend="native", store=store, workers=workers,
+        collision_probability=r["collision"])
