@@ -15,6 +15,17 @@ from deliverycheck.core.system import FULL, System  # noqa: E402
 from deliverycheck.model import Config  # noqa: E402
 
 
+def needs_compiler() -> None:
+    """Skip a test of the native explorer on a machine without a C compiler; in CI
+    (``CI=true``, where .ci/run installs gcc) a missing compiler fails instead."""
+    import os
+    from deliverycheck.native.build import compiler
+    if compiler() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no C compiler; .ci/run installs gcc with apt-get")
+        pytest.skip("no C compiler (apt-get install gcc): the native explorer is not tested")
+
+
 def system(mode: str, variant: str = "current", **bounds: int) -> System:
     """The Kafka model in ``mode`` x ``variant`` at its default bounds, overridden by ``bounds``."""
     return System(SPEC, Config.of(mode, variant, **bounds))

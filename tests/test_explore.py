@@ -35,6 +35,9 @@ def _graph(sy: System) -> nx.DiGraph:
 @pytest.fixture(params=["python", "native"])
 def backend(request):
     """Each explorer test runs on both back ends (tests/test_native.py compares them)."""
+    if request.param == "native":
+        from conftest import needs_compiler
+        needs_compiler()
     return request.param
 
 

@@ -31,6 +31,8 @@ from deliverycheck.native.search import NativeUnavailable, collision_probability
 from deliverycheck.trace import from_path
 from deliverycheck.verify import plan
 
+from conftest import needs_compiler
+
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
@@ -44,6 +46,7 @@ PAIRS = plan(list(MODES), list(VARIANTS), False)
 
 @pytest.mark.parametrize("mode,variant", PAIRS, ids=[f"{m}/{v}" for m, v in PAIRS])
 def test_both_explorers_find_the_same_states_in_the_same_order(mode, variant):
+    needs_compiler()
     cfg = Config(MODES[mode], VARIANTS[variant])
     py = explore(System(SPEC, cfg), backend="python")
     sy = System(SPEC, cfg)
@@ -87,6 +90,7 @@ def _counter(hi: int = 2):
 
 
 def test_an_overflow_is_the_same_model_error_in_both_explorers():
+    needs_compiler()
     errors = []
     for backend in ("python", "native"):
         with pytest.raises(Overflow) as e:
@@ -96,6 +100,7 @@ def test_an_overflow_is_the_same_model_error_in_both_explorers():
 
 
 def test_the_fingerprint_store_finds_what_the_exact_store_finds():
+    needs_compiler()
     cfg = Config.of("exactly-once")
     exact = explore(System(SPEC, cfg), backend="native", store="exact")
     fp = explore(System(SPEC, cfg), backend="native", store="fingerprint")
@@ -112,6 +117,7 @@ def test_the_collision_estimate_is_tlcs():
 
 
 def test_a_built_module_is_cached_and_reused(cache):
+    needs_compiler()
     sy = System(SPEC, Config.of("at-most-once"))
     source = model_c(sy, sy.properties).source
     _, cached = build(source)
@@ -170,6 +176,7 @@ def _many_goals(n: int):
 
 
 def test_a_model_beyond_the_native_back_end_is_refused_and_checked_in_python():
+    needs_compiler()
     sy = System(_many_goals(MAX_PROGRESS + 1), None)
     ex = explore(sy)
     assert ex.backend == "python" and ex.complete and not ex.violations

@@ -37,6 +37,8 @@ def test_a_signal_during_a_search_keeps_what_was_found(tmp_path, sig, status, ex
     # at-least-once at three records is a search of minutes for either explorer
     modes = ["--mode", "at-most-once", "--mode", "at-least-once", "--mode", "idempotent"]
     if explorer == "native":
+        from conftest import needs_compiler
+        needs_compiler()
         _build_native("at-least-once", records=3)   # so the signal lands in the search, not in gcc
     p = _start(["verify", *modes, "--bound", "records=3", "--explorer", explorer], tmp_path)
     _wait_for(p, "at-least-once/current: started")

@@ -274,11 +274,7 @@ def _explore_python(system: System, properties: Sequence[Property] | None, limit
             complete, reason = False, "interrupted"
     graph_seconds = time.perf_counter() - graph_start
     peak = max(peak, rss_mb())
-    static = {names[j] for j in range(n_inst)} - {
-        names[j] for j in range(n_inst) if not system.static_off[j]}
-    cov = Coverage(fired=_by_name(names, fired), new=_by_name(names, new),
-                   blocked={a: n for a, n in _by_name(names, blocked).items() if n},
-                   static_off=static)
+    cov = coverage_of(names, fired, new, blocked, system.static_off)
     return Exploration(
         states=count, depth=depth, transitions=transitions,
         seconds=time.perf_counter() - start, complete=complete, stop_reason=reason,
@@ -287,6 +283,15 @@ def _explore_python(system: System, properties: Sequence[Property] | None, limit
         parents=parents, via=via, system=system,
         edges=(esrc, edst) if edges else None, undecided=undecided,
         graph_seconds=graph_seconds, compile_seconds=compile_seconds)
+
+
+def coverage_of(names: Sequence[str], fired: Sequence[int], new: Sequence[int],
+                blocked: Sequence[int], static_off: Sequence[bool]) -> Coverage:
+    """Per-action coverage from per-instance counts (``names[j]``: instance j's action)."""
+    static = set(names) - {names[j] for j in range(len(names)) if not static_off[j]}
+    return Coverage(fired=_by_name(names, fired), new=_by_name(names, new),
+                    blocked={a: n for a, n in _by_name(names, blocked).items() if n},
+                    static_off=static)
 
 
 def _check_progress(system: System, seen: dict[bytes, int], progress: Sequence[Property],

@@ -2,15 +2,17 @@
 
 The same expression DAGs the Python back end compiles
 (:meth:`~deliverycheck.core.system.System.lower`) are spelt in C here.  An
-instance becomes one function over the state's bytes::
+instance becomes one function over the state's bytes ``s`` that writes the
+successor straight into its packed form ``o`` (a copy of the packed state
+``sp`` with the changed cells' bits replaced)::
 
-    static int a17(const uint8_t *s, uint8_t *o) {
+    static int a17(const uint8_t *s, const uint8_t *sp, uint8_t *o) {
         const long t0 = (s[9] + 1);
         if (!((s[3] && (s[9] < 2)))) return DC_OFF;     /* guard false */
         if (!((s[20] == 0))) return DC_FULL;             /* a capacity is full */
         if (!(0 <= t0 && t0 <= 2)) return dc_overflow(5, t0);
-        memcpy(o, s, DC_WIDTH);
-        o[9] = (uint8_t)t0;
+        memcpy(o, sp, DC_PACKED);
+        dc_set(o, 14, 2, (unsigned)(t0));                /* cell 9: bits 14 and 15 */
         return DC_STEP;
     }
 
@@ -81,9 +83,9 @@ class CEmitter(Emitter):
 
 
 def action_c(name: str, guard: Any, fits: Any, post: Sequence[Any],
-             checks: Sequence[tuple[int, int, str]]) -> str:
-    """C source of one action instance (see the module docstring)."""
-    width = len(post)
+             checks: Sequence[tuple[int, int, str]], offsets: Sequence[int], bits: Sequence[int]) -> str:
+    """C source of one action instance (see the module docstring); cell ``i``
+    takes ``bits[i]`` bits from bit ``offsets[i]`` of the packed state."""
     changed = [i for i, e in enumerate(post)
                if not (isinstance(e, Expr) and e.op == "cell" and e.args[0] == i)]
     em = CEmitter([guard, fits] + [post[i] for i in changed])
@@ -108,12 +110,12 @@ def action_c(name: str, guard: Any, fits: Any, post: Sequence[Any],
             exprs[i] = f"v{i}"
         em.lines.append(f"if (!(0 <= {exprs[i]} && {exprs[i]} <= {hi})) return dc_overflow({i}, {exprs[i]});")
     flush()
-    if width:
-        body.append(f"memcpy(o, s, {width});")
-    # every new value is read from ``s`` (the old state), so the order of the stores is free
-    body.extend(f"o[{i}] = (uint8_t)({exprs[i]});" for i in changed)
+    body.append("memcpy(o, sp, DC_PACKED);")
+    # every new value is read from ``s`` (the old state), so the order of the stores is free;
+    # a cell of range 0..0 has no bits and can only be written 0
+    body.extend(f"dc_set(o, {offsets[i]}, {bits[i]}, (unsigned)({exprs[i]}));" for i in changed if bits[i])
     body.append("return DC_STEP;")
-    return (f"static int {name}(const uint8_t *s, uint8_t *o) {{\n"
+    return (f"static int {name}(const uint8_t *s, const uint8_t *sp, uint8_t *o) {{\n"
             + "".join(f"    {line}\n" for line in body) + "}\n")
 
 
@@ -165,6 +167,8 @@ def model_c(system: System, properties: Sequence[Property],
     if len(kinds["progress"]) > MAX_PROGRESS:
         raise Unsupported(f"{len(kinds['progress'])} progress properties (at most {MAX_PROGRESS})")
     out: list[str] = [_header(system)]
+    bits = [v.bit_length() for v in schema.hi]
+    offsets = [sum(bits[:i]) for i in range(len(bits))]
     keys, off, spend = [], [], []
     labels = [inst.label() for inst in system.instances]
     for start in range(0, total, CHUNK):
@@ -174,7 +178,7 @@ def model_c(system: System, properties: Sequence[Property],
             off.append(low.off)
             spend.append(low.may_spend)
             try:
-                out.append(action_c(f"a{j}", low.guard, low.fits, low.post, low.checks))
+                out.append(action_c(f"a{j}", low.guard, low.fits, low.post, low.checks, offsets, bits))
             except Unsupported as e:
                 raise Unsupported(f"{labels[j]}: {e}") from None
         if tick is not None:
@@ -185,7 +189,7 @@ def model_c(system: System, properties: Sequence[Property],
             out.append(predicate_c(f"p{k}", system.lower_predicate(name)))
         except Unsupported as e:
             raise Unsupported(f"property {name}: {e}") from None
-    out.append(_tables(system, keys, off, spend, names, kinds))
+    out.append(_tables(system, keys, off, spend, names, kinds, offsets, bits))
     return Module("".join(out), labels, [schema.cell_name(i) for i in range(schema.width)],
                   kinds["always"], kinds["sometimes"], kinds["final"], kinds["progress"], off)
 
@@ -203,11 +207,21 @@ def _header(system: System) -> str:
         "static __thread int dc_ovf_cell;\nstatic __thread long dc_ovf_value;\n"
         "static int dc_overflow(int cell, long value) {\n"
         "    dc_ovf_cell = cell; dc_ovf_value = value; return DC_OVERFLOW;\n}\n\n"
+        "/* cell bits [off, off + bits) of a packed state (bits <= 8: at most two bytes; every\n"
+        " * packed buffer has one spare byte after the state, which stays 0) */\n"
+        "static inline void dc_set(uint8_t *p, unsigned off, unsigned bits, unsigned v) {\n"
+        "    unsigned at = off >> 3, sh = off & 7, mask = ((1u << bits) - 1) << sh;\n"
+        "    unsigned w = p[at] | ((unsigned)p[at + 1] << 8);\n"
+        "    w = (w & ~mask) | ((v << sh) & mask);\n"
+        "    p[at] = (uint8_t)w; p[at + 1] = (uint8_t)(w >> 8);\n}\n"
+        "static inline unsigned dc_get(const uint8_t *p, unsigned off, unsigned bits) {\n"
+        "    unsigned w = p[off >> 3] | ((unsigned)p[(off >> 3) + 1] << 8);\n"
+        "    return (w >> (off & 7)) & ((1u << bits) - 1);\n}\n\n"
         + _array("uint8_t", "dc_init", list(system.init))
         + _array("uint8_t", "dc_bits", bits))
 
 
-def _tables(system: System, keys, off, spend, names, kinds) -> str:
+def _tables(system: System, keys, off, spend, names, kinds, offsets, bits) -> str:
     keyed, unkeyed = dispatch_index(keys, off)
     # keyed lists as one flat array: key k, value v -> dc_klist[dc_kstart[k*257+v] .. dc_kstart[k*257+v+1]]
     kcells, kstart, klist = [], [], []
@@ -229,7 +243,9 @@ def _tables(system: System, keys, off, spend, names, kinds) -> str:
         _array("int32_t", "dc_unkeyed", unkeyed),
         _array("uint8_t", "dc_may_spend", [int(x) for x in spend]),
         _array("int32_t", "dc_fault_cells", system.fault_cells),
-        "typedef int (*dc_action)(const uint8_t *, uint8_t *);\n",
+        _array("int32_t", "dc_fault_off", [offsets[c] for c in system.fault_cells]),
+        _array("uint8_t", "dc_fault_bits", [bits[c] for c in system.fault_cells]),
+        "typedef int (*dc_action)(const uint8_t *, const uint8_t *, uint8_t *);\n",
         "static const dc_action dc_actions[] = {" + ", ".join(f"a{j}" for j in range(n)) + "};\n",
         "typedef int (*dc_pred)(const uint8_t *);\n",
         "static const dc_pred dc_preds[] = {" + (", ".join(f"p{k}" for k in range(len(names))) or "0") + "};\n",

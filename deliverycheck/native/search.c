@@ -21,6 +21,7 @@
  * of hashes is taken as the same state, as TLC and SPIN's hash compaction
  * do), and the frontier's packed states are kept per level.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,9 +206,10 @@ static int dc_level_mark(dc_search *x) {
     return ST_MORE;
 }
 
+/* whether the step from s (unpacked) to o (packed) changed a fault budget */
 static int dc_spends(const uint8_t *s, const uint8_t *o) {
     for (int k = 0; k < DC_NFAULT; k++)
-        if (s[dc_fault_cells[k]] != o[dc_fault_cells[k]]) return 1;
+        if (s[dc_fault_cells[k]] != dc_get(o, (unsigned)dc_fault_off[k], dc_fault_bits[k])) return 1;
     return 0;
 }
 
@@ -228,14 +230,16 @@ static const uint8_t *dc_stored(const dc_search *x, int64_t idx) {
 static void *dc_generate(void *arg) {
     dc_part *q = arg;
     const dc_search *x = q->x;
-    uint8_t s[DC_WIDTH], o[DC_WIDTH];
+    uint8_t s[DC_WIDTH], o[DC_PACKED + 1];
+    o[DC_PACKED] = 0;   /* the spare byte dc_set may read */
     q->n = q->nblk = 0;
     q->ovf_at = -1;
     q->nomem = 0;
     for (int64_t idx = q->from; idx < q->to; idx++) {
         int64_t r = idx - q->from;
         int enabled = 0, capped = 0;
-        dc_unpack(dc_stored(x, idx), s);
+        const uint8_t *sp = dc_stored(x, idx);
+        dc_unpack(sp, s);
         for (int pass = 0; pass < DC_NKEYS + 1; pass++) {
             const int32_t *list;
             int32_t lo, hi;
@@ -247,7 +251,7 @@ static void *dc_generate(void *arg) {
             }
             for (int32_t w = lo; w < hi; w++) {
                 int j = list[w];
-                int rc = dc_actions[j](s, o);
+                int rc = dc_actions[j](s, sp, o);
                 if (rc == DC_OFF) continue;
                 if (rc == DC_OVERFLOW) {
                     q->ovf_at = idx; q->ovf_inst = j; q->ovf_cell = dc_ovf_cell; q->ovf_value = dc_ovf_value;
@@ -274,9 +278,8 @@ static void *dc_generate(void *arg) {
                     }
                     q->cap = n;
                 }
-                uint8_t *pk = q->packed + (size_t)q->n * DC_PACKED;
-                dc_pack(o, pk);
-                q->hash[q->n] = dc_hash(pk);
+                memcpy(q->packed + (size_t)q->n * DC_PACKED, o, DC_PACKED);
+                q->hash[q->n] = dc_hash(o);
                 q->j[q->n] = (uint16_t)j;
                 q->spends[q->n] = (uint8_t)(dc_may_spend[j] && dc_spends(s, o));
                 q->n++;
@@ -337,6 +340,23 @@ static int dc_append_frontier(dc_search *x, const uint8_t *p) {
     return 1;
 }
 
+/* The visited set is far bigger than the caches: each lookup waits for the table slot,
+ * then for the state it names.  The hashes of the successors to merge are known, so the
+ * slot of the successor 16 places ahead is fetched early, and the hash and stored state
+ * of the one 8 places ahead (whose slot has arrived by then).  Hints only: a rehash in
+ * between costs nothing but a wasted fetch. */
+static inline void dc_prefetch(const dc_search *x, const dc_part *q, int64_t e) {
+    uint64_t mask = x->tsize - 1;
+    if (e + 16 < q->n) __builtin_prefetch(&x->table[q->hash[e + 16] & mask]);
+    if (e + 8 < q->n) {
+        uint32_t v = x->table[q->hash[e + 8] & mask];
+        if (v && (int64_t)v <= x->count) {
+            __builtin_prefetch(&x->fps[v - 1]);
+            if (!x->fingerprint) __builtin_prefetch(x->arena + (size_t)(v - 1) * DC_PACKED);
+        }
+    }
+}
+
 /* phase 2 for one part; returns ST_MORE, or why the search stops (then x->next is exact) */
 static int dc_merge(dc_search *x, dc_part *q) {
     for (int64_t idx = q->from; idx < q->to; idx++) {
@@ -349,6 +369,7 @@ static int dc_merge(dc_search *x, dc_part *q) {
         int64_t b0 = r ? q->blk_end[r - 1] : 0, b1 = q->blk_end[r];
         int ne = 0;
         for (int64_t e = s0; e < s1; e++) {
+            dc_prefetch(x, q, e);
             int j = q->j[e];
             const uint8_t *pk = q->packed + (size_t)e * DC_PACKED;
             x->fired[j]++;
@@ -452,6 +473,12 @@ void dc_free(dc_search *x) {
 
 /* A search holding the initial state, expanding with `workers` threads.  NULL when out of memory. */
 dc_search *dc_new(int fingerprint, int edges, int64_t max_states, int workers) {
+#ifdef M_MMAP_THRESHOLD
+    /* big arrays come and go (a level's frontier, a rehashed table): keep them mapped, so
+     * that freeing one gives its memory back instead of leaving it in the heap (glibc
+     * otherwise raises the threshold after the first such free) */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
     dc_search *x = calloc(1, sizeof *x);
     if (!x) return NULL;
     x->fingerprint = fingerprint;

@@ -149,10 +149,10 @@ def overflow(native: Native, system: System, stats: Sequence[int]) -> Overflow:
                     system.schema.hi[cell])
 
 
-def run_search(native: Native, system: System, props: Sequence[Property], limits: Any,
-               progress: Any, start: float, store: str, workers: int, limit_hit: Any,
-               memory_reason: Any) -> dict:
+def run_search(native: Native, system: System, limits: Any, progress: Any, start: float,
+               store: str, workers: int) -> dict:
     """Drive the C search to the end or to a limit; the figures an Exploration needs."""
+    from deliverycheck.engines.explore import _limit_hit as limit_hit, _memory_reason as memory_reason
     module = native.module
     edges = bool(module.progress)
     search = Search(native, store == "fingerprint", edges, limits.max_states or 0, workers)
@@ -249,31 +249,17 @@ def explore_native(system: System, properties: Sequence[Property] | None, limits
             raise NativeUnavailable(f"native explorer unavailable: {e}; "
                                     "or run the Python explorer (--explorer python)") from None
         return message
-    except Stopped as e:
-        out = ex_mod._stopped_early(system, props, e.reason, start)
-        out.backend, out.store = "native", store
-        return out
-    except KeyboardInterrupt:
-        out = ex_mod._stopped_early(system, props, ex_mod.COMPILE_INTERRUPTED, start)
-        out.backend, out.store = "native", store
-        return out
-    except MemoryError:
-        out = ex_mod._stopped_early(system, props, f"{ex_mod._memory_reason(limits)}, while compiling the model", start)
-        out.backend, out.store = "native", store
+    except (Stopped, KeyboardInterrupt, MemoryError) as e:
+        reason = (e.reason if isinstance(e, Stopped) else ex_mod.COMPILE_INTERRUPTED
+                  if isinstance(e, KeyboardInterrupt)
+                  else f"{ex_mod._memory_reason(limits)}, while compiling the model")
+        out = ex_mod._stopped_early(system, props, reason, start)
+        out.backend, out.store, out.workers = "native", store, workers
         return out
     compile_seconds = time.perf_counter() - start
-    r = run_search(native, system, props, limits, progress, start, store, workers,
-                   ex_mod._limit_hit, ex_mod._memory_reason)
-    module = native.module
-    names = module.labels
-    by_name = ex_mod._by_name
-    plain = [inst.name for inst in system.instances]
-    static = {plain[j] for j in range(len(plain))} - {
-        plain[j] for j in range(len(plain)) if not module.static_off[j]}
-    cov = ex_mod.Coverage(fired=by_name(plain, r["fired"]), new=by_name(plain, r["made"]),
-                          blocked={a: n for a, n in by_name(plain, r["blocked"]).items() if n},
-                          static_off=static)
-    del names
+    r = run_search(native, system, limits, progress, start, store, workers)
+    cov = ex_mod.coverage_of([inst.name for inst in system.instances], r["fired"], r["made"],
+                             r["blocked"], native.module.static_off)
     return ex_mod.Exploration(
         states=r["states"], depth=r["depth"], transitions=r["transitions"],
         seconds=time.perf_counter() - start, complete=r["complete"], stop_reason=r["reason"],
