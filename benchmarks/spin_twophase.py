@@ -14,7 +14,8 @@ Usage (from the repository root; SPIN from Debian's ``spin`` package)::
     python benchmarks/spin_twophase.py --rms 9 --runs 5
 
 Prints, per tool, the states, the median search time and memory, and the
-ratio native / SPIN.  Times exclude building (SPIN's pan.c and the native
+ratio native / SPIN; the native explorer runs on one thread (as pan does)
+and on every core.  Times exclude building (SPIN's pan.c and the native
 module are compiled once before the timed runs); the native figure is the
 search alone, as pan's "elapsed time" is.
 """
@@ -32,6 +33,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from deliverycheck.engines.parallel import default_workers  # noqa: E402
 
 
 def promela(n: int) -> str:
@@ -75,8 +78,8 @@ def run_spin(pan: Path, hash_bits: int) -> dict:
     return {"states": states, "seconds": seconds, "memory_mb": memory}
 
 
-def run_native(n: int) -> dict:
-    """One native search in a fresh process (so its memory is its own)."""
+def run_native(n: int, workers: int) -> dict:
+    """One native search on ``workers`` threads, in a fresh process (so its memory is its own)."""
     code = (
         "import json, sys; sys.path.insert(0, 'tests'); import twophase\n"
         "from deliverycheck.core.system import System\n"
@@ -84,7 +87,7 @@ def run_native(n: int) -> dict:
         "from deliverycheck.memory import rss_mb\n"
         f"sy = System(twophase.SPEC, twophase.TPConfig(rms={n}))\n"
         "base = rss_mb()\n"
-        "ex = explore(sy, backend='native')\n"
+        f"ex = explore(sy, backend='native', workers={workers})\n"
         "print(json.dumps({'states': ex.states, 'seconds': ex.seconds - ex.compile_seconds,\n"
         "                  'memory_mb': ex.peak_memory_mb - base, 'backend': ex.backend}))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
@@ -102,24 +105,28 @@ def main() -> None:
         sys.exit("spin_twophase.py: needs spin and gcc (apt-get install spin gcc)")
     with tempfile.TemporaryDirectory(prefix="dc-spin-") as tmp:
         pan = build_spin(args.rms, Path(tmp))
-        run_native(args.rms)   # builds (or loads) the native module outside the timed runs
-        rows = {"spin": [], "native": []}
-        for _ in range(args.runs):   # interleaved, so both see the same machine load
+        cores = default_workers()
+        run_native(args.rms, 1)   # builds (or loads) the native module outside the timed runs
+        native = {"native, 1 thread": 1, f"native, {cores} threads": cores}
+        rows: dict[str, list[dict]] = {"spin": [], **{k: [] for k in native}}
+        for _ in range(args.runs):   # interleaved, so all see the same machine load
             rows["spin"].append(run_spin(pan, args.hash_bits))
-            rows["native"].append(run_native(args.rms))
+            for name, w in native.items():
+                rows[name].append(run_native(args.rms, w))
     med = {tool: {k: statistics.median(r[k] for r in runs) for k in ("states", "seconds", "memory_mb")}
            for tool, runs in rows.items()}
-    if med["spin"]["states"] != med["native"]["states"]:
-        sys.exit(f"state counts differ: SPIN {med['spin']['states']:,}, native {med['native']['states']:,}")
-    print(f"two-phase commit, {args.rms} resource managers: {int(med['spin']['states']):,} states "
-          f"in both (median of {args.runs} runs each)")
-    for tool in ("spin", "native"):
-        m = med[tool]
-        print(f"  {tool:<7} {m['seconds']:7.2f} s  {m['states'] / m['seconds']:>12,.0f} states/s  "
+    counts = {int(m["states"]) for m in med.values()}
+    if len(counts) != 1:
+        sys.exit("state counts differ: " + ", ".join(f"{t} {int(m['states']):,}" for t, m in med.items()))
+    print(f"two-phase commit, {args.rms} resource managers: {counts.pop():,} states "
+          f"in every tool (median of {args.runs} runs each)")
+    for tool, m in med.items():
+        print(f"  {tool:<18} {m['seconds']:7.2f} s  {m['states'] / m['seconds']:>12,.0f} states/s  "
               f"{m['memory_mb']:8.1f} MB")
-    ratios = [n["seconds"] / s["seconds"] for s, n in zip(rows["spin"], rows["native"])]
-    print(f"  native / SPIN time: {med['native']['seconds'] / med['spin']['seconds']:.2f}x "
-          f"(per run: {', '.join(f'{r:.2f}' for r in ratios)})")
+    for name in native:
+        ratios = [n["seconds"] / s["seconds"] for s, n in zip(rows["spin"], rows[name])]
+        print(f"  {name} / SPIN time: {med[name]['seconds'] / med['spin']['seconds']:.2f}x "
+              f"(per run: {', '.join(f'{r:.2f}' for r in ratios)})")
 
 
 if __name__ == "__main__":

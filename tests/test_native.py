@@ -193,3 +193,20 @@ def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_dir() == tmp_path / "xdg" / "deliverycheck" / "native"
     assert os.path.isabs(cache_dir())
+
+
+def test_one_module_serves_every_choice_of_properties(cache):
+    """The module holds every property of the configuration; a search asks for some."""
+    needs_compiler()
+    from deliverycheck.native.search import load
+    cfg = Config.of("exactly-once")
+    sy = System(SPEC, cfg)
+    assert not load(sy, sy.properties).cached
+    for names in (["no_aborted_read", "witness_commit"], ["no_hanging_transaction"]):
+        props = [sy.spec.property(n) for n in names]
+        assert load(sy, props).cached
+        nat = explore(System(SPEC, cfg), props, backend="native")
+        py = explore(System(SPEC, cfg), props, backend="python")
+        assert nat.violations == py.violations and set(nat.checked) == set(names)
+        assert nat.states == py.states
+    assert len(list(cache.glob("*.so"))) == 1

@@ -4,10 +4,10 @@ The generated model (:mod:`deliverycheck.native.emit`) and the search
 (``search.c``) are one translation unit, built with the system's C compiler
 (``$CC``, else ``cc`` or ``gcc``) into a shared library loaded with
 :mod:`ctypes`.  Built libraries are cached by the SHA-256 of what went into
-them: the source (which is a function of the model's code, the
-configuration and the properties checked), the compiler's version and the
-flags; so a model change, a bound or a property set builds anew, and a
-second run of the same check loads the library in milliseconds.
+them: the source (a function of the model's code and the configuration;
+every property is in it, and a search says which it checks), the
+compiler's version and the flags; so a model change or a bound builds
+anew, and a second run loads the library in milliseconds.
 
 The cache lives in ``$DELIVERYCHECK_CACHE/native`` (default
 ``$XDG_CACHE_HOME/deliverycheck`` or ``~/.cache/deliverycheck``).  A

@@ -30,6 +30,8 @@ enum { ST_MORE = 0, ST_LEVEL = 1, ST_DONE = 2, ST_OVERFLOW = 3, ST_NOMEM = 4, ST
        ST_IOERR = 7 };
 
 #define FLAG_CAPPED 1u   /* a capacity bound blocked some step here; bits 1.. are progress goals */
+#define OPEN (-1)        /* found[k]: property k is checked and nothing was found yet */
+#define UNASKED (-3)     /* found[k]: property k is not checked in this search */
 #define DC_MAX_WORKERS 64
 #define DC_SLICE 1024    /* states per worker between two returns to Python */
 
@@ -288,7 +290,8 @@ static void *dc_generate(void *arg) {
         uint64_t finals = 0;
         if (!enabled && !capped)
             for (int k = 0; k < DC_NFIN; k++)
-                if (!dc_preds[DC_NINV + DC_NWIT + k](s)) finals |= 1ull << k;
+                if (x->found[DC_NINV + DC_NWIT + k] == OPEN && !dc_preds[DC_NINV + DC_NWIT + k](s))
+                    finals |= 1ull << k;
         q->succ_end[r] = (int32_t)q->n;
         q->blk_end[r] = (int32_t)q->nblk;
         q->info[r] = (uint8_t)(enabled | (capped << 1));
@@ -306,12 +309,14 @@ static void *dc_check(void *arg) {
         dc_unpack(x->fingerprint ? x->nxt + (size_t)(i - x->level_end) * DC_PACKED
                                  : x->arena + (size_t)i * DC_PACKED, s);
         for (int k = 0; k < DC_NINV; k++)
-            if (x->found[k] < 0 && q->found[k] < 0 && !dc_preds[k](s)) q->found[k] = i;
+            if (x->found[k] == OPEN && q->found[k] < 0 && !dc_preds[k](s)) q->found[k] = i;
         for (int k = DC_NINV; k < DC_NINV + DC_NWIT; k++)
-            if (x->found[k] < 0 && q->found[k] < 0 && dc_preds[k](s)) q->found[k] = i;
+            if (x->found[k] == OPEN && q->found[k] < 0 && dc_preds[k](s)) q->found[k] = i;
         uint8_t f = 0;
         for (int k = 0; k < DC_NPROG; k++)
-            if (dc_preds[DC_NINV + DC_NWIT + DC_NFIN + k](s)) f |= (uint8_t)(2u << k);
+            if (x->found[DC_NINV + DC_NWIT + DC_NFIN + k] == OPEN
+                && dc_preds[DC_NINV + DC_NWIT + DC_NFIN + k](s))
+                f |= (uint8_t)(2u << k);
         x->flags[i] = f;   /* each part writes only its own states' flags */
     }
     return NULL;
@@ -399,7 +404,7 @@ static int dc_merge(dc_search *x, dc_part *q) {
             } else {
                 x->terminal++;
                 for (int k = 0; k < DC_NFIN; k++)
-                    if (((q->finals[r] >> k) & 1) && x->found[DC_NINV + DC_NWIT + k] < 0)
+                    if (((q->finals[r] >> k) & 1) && x->found[DC_NINV + DC_NWIT + k] == OPEN)
                         x->found[DC_NINV + DC_NWIT + k] = idx;
             }
         }
@@ -423,7 +428,7 @@ static void dc_check_new(dc_search *x, int64_t from, int parts) {
     for (int k = 0; k < DC_NINV + DC_NWIT; k++)
         for (int w = 0; w < parts; w++) {
             int64_t f = x->parts[w].found[k];
-            if (f >= 0 && (x->found[k] < 0 || f < x->found[k])) x->found[k] = f;
+            if (f >= 0 && (x->found[k] == OPEN || f < x->found[k])) x->found[k] = f;
         }
 }
 
@@ -471,8 +476,9 @@ void dc_free(dc_search *x) {
     free(x);
 }
 
-/* A search holding the initial state, expanding with `workers` threads.  NULL when out of memory. */
-dc_search *dc_new(int fingerprint, int edges, int64_t max_states, int workers) {
+/* A search holding the initial state, expanding with `workers` threads, checking the
+ * properties whose slot in `asked` is 1.  NULL when out of memory. */
+dc_search *dc_new(int fingerprint, int edges, int64_t max_states, int workers, const uint8_t *asked) {
 #ifdef M_MMAP_THRESHOLD
     /* big arrays come and go (a level's frontier, a rehashed table): keep them mapped, so
      * that freeing one gives its memory back instead of leaving it in the heap (glibc
@@ -485,7 +491,8 @@ dc_search *dc_new(int fingerprint, int edges, int64_t max_states, int workers) {
     x->edges = edges;
     x->max_states = max_states;
     x->workers = workers < 1 ? 1 : workers > DC_MAX_WORKERS ? DC_MAX_WORKERS : workers;
-    for (int k = 0; k <= DC_NPRED; k++) x->found[k] = -1;
+    for (int k = 0; k < DC_NPRED; k++) x->found[k] = asked[k] ? OPEN : UNASKED;
+    x->found[DC_NPRED] = UNASKED;
     for (int w = 0; w < DC_MAX_WORKERS; w++) x->parts[w].x = x;
     uint8_t p[DC_PACKED + 1];
     dc_pack(dc_init, p);

@@ -29,7 +29,7 @@ from deliverycheck.native.build import build
 from deliverycheck.native.emit import Module, model_c
 
 ST_MORE, ST_LEVEL, ST_DONE, ST_OVERFLOW, ST_NOMEM, ST_CHECK, ST_TOOMANY, ST_IOERR = range(8)
-STORES = ("exact", "fingerprint")
+MAX_WORKERS = 64   # DC_MAX_WORKERS in search.c
 
 
 class Native:
@@ -39,7 +39,8 @@ class Native:
         self.module, self.lib, self.cached = module, lib, cached
         p, i64 = ctypes.c_void_p, ctypes.c_int64
         ptr64 = ctypes.POINTER(ctypes.c_int64)
-        lib.dc_new.restype, lib.dc_new.argtypes = p, [ctypes.c_int, ctypes.c_int, i64, ctypes.c_int]
+        lib.dc_new.restype, lib.dc_new.argtypes = p, [ctypes.c_int, ctypes.c_int, i64, ctypes.c_int,
+                                                      ctypes.POINTER(ctypes.c_uint8)]
         lib.dc_run.restype, lib.dc_run.argtypes = ctypes.c_int, [p]
         lib.dc_free.restype, lib.dc_free.argtypes = None, [p]
         lib.dc_finish.restype, lib.dc_finish.argtypes = None, [p]
@@ -58,7 +59,11 @@ def load(system: System, properties: Sequence[Property], tick: Any = None,
     :class:`~deliverycheck.native.emit.Unsupported`, or
     :class:`~deliverycheck.errors.Stopped` when ``timeout`` runs out.
     """
-    module = model_c(system, properties, tick)
+    # every property of the configuration has a predicate, whichever are checked: one module
+    # serves every choice of properties (a search says which it asks, see Search)
+    names = {p.name for p in system.properties}
+    module = model_c(system, list(system.properties) + [p for p in properties if p.name not in names],
+                     tick)
     try:
         lib, cached = build(module.source, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -69,10 +74,15 @@ def load(system: System, properties: Sequence[Property], tick: Any = None,
 class Search:
     """One native search: owns the C state and frees it when dropped."""
 
-    def __init__(self, native: Native, fingerprint: bool, edges: bool, max_states: int, workers: int):
+    def __init__(self, native: Native, asked: Sequence[str], fingerprint: bool, max_states: int,
+                 workers: int):
         self.native = native
         self.lib = native.lib
-        self.ptr = self.lib.dc_new(int(fingerprint), int(edges), max_states, workers)
+        module = native.module
+        self.progress = [name for name in asked if name in module.progress]   # in the asked order
+        mask = (ctypes.c_uint8 * max(1, len(module.predicates)))(
+            *[int(name in asked) for name in module.predicates])
+        self.ptr = self.lib.dc_new(int(fingerprint), int(bool(self.progress)), max_states, workers, mask)
         if not self.ptr:
             raise MemoryError("out of memory starting the native search")
 
@@ -149,13 +159,13 @@ def overflow(native: Native, system: System, stats: Sequence[int]) -> Overflow:
                     system.schema.hi[cell])
 
 
-def run_search(native: Native, system: System, limits: Any, progress: Any, start: float,
-               store: str, workers: int) -> dict:
-    """Drive the C search to the end or to a limit; the figures an Exploration needs."""
+def run_search(native: Native, system: System, props: Sequence[Property], limits: Any,
+               progress: Any, start: float, store: str, workers: int) -> dict:
+    """Drive the C search for ``props`` to the end or to a limit; the figures an Exploration needs."""
     from deliverycheck.engines.explore import _limit_hit as limit_hit, _memory_reason as memory_reason
     module = native.module
-    edges = bool(module.progress)
-    search = Search(native, store == "fingerprint", edges, limits.max_states or 0, workers)
+    search = Search(native, [p.name for p in props], store == "fingerprint", limits.max_states or 0,
+                    workers)
     complete, reason = True, None
     peak = rss_mb()
     try:
@@ -195,9 +205,10 @@ def run_search(native: Native, system: System, limits: Any, progress: Any, start
     graph_start = time.perf_counter()
     if complete:
         search.finish()
-    if module.progress and complete:
+    if search.progress and complete:
         try:
-            for k, name in enumerate(module.progress):
+            for name in search.progress:
+                k = module.progress.index(name)   # its goal bit
                 if search.first_stuck(k, False) < 0:
                     continue
                 sure = search.first_stuck(k, True)
@@ -238,6 +249,7 @@ def explore_native(system: System, properties: Sequence[Property] | None, limits
     from deliverycheck.native.build import BuildError
     from deliverycheck.native.emit import Unsupported
     props = list(system.properties if properties is None else properties)
+    workers = max(1, min(workers, MAX_WORKERS))
     try:
         tick = ex_mod._compile_tick(limits, start, progress)
         remaining = None if limits.max_seconds is None else max(
@@ -257,7 +269,7 @@ def explore_native(system: System, properties: Sequence[Property] | None, limits
         out.backend, out.store, out.workers = "native", store, workers
         return out
     compile_seconds = time.perf_counter() - start
-    r = run_search(native, system, limits, progress, start, store, workers)
+    r = run_search(native, system, props, limits, progress, start, store, workers)
     cov = ex_mod.coverage_of([inst.name for inst in system.instances], r["fired"], r["made"],
                              r["blocked"], native.module.static_off)
     return ex_mod.Exploration(
