@@ -72,6 +72,19 @@ class Emitter:
         """The statement that binds a temporary."""
         return f"{name} = {text}"
 
+    def disabled_unless(self, guard: str) -> str:
+        """The statement that ends the step when its guard is false."""
+        return f"if not {guard}: return None"
+
+    def blocked_unless(self, fits: str) -> str:
+        """The statement that ends the step when a capacity is full."""
+        return f"if not {fits}: return FULL"
+
+    def check_range(self, cell: int, value: str, hi: int, cell_name: str, label: str) -> str:
+        """The statement that stops at a write outside ``0..hi`` (core/ranges.py)."""
+        return (f"if not 0 <= {value} <= {hi}: "
+                f"raise Overflow({label!r}, {cell_name!r}, {value}, {hi})")
+
     def _simple(self, node: Any) -> str:
         """Source that is cheap to repeat (a temporary if need be)."""
         text = self.code(node)
@@ -98,15 +111,21 @@ class Emitter:
         if op == "get":
             i, arr = self._simple(args[0]), args[1:]
             n = len(arr)
-            first = arr[0] if arr else None
-            contiguous = all(
-                isinstance(a, Expr) and a.op == "cell" and a.args[0] == first.args[0] + j
-                for j, a in enumerate(arr))
-            if contiguous and n:
-                return f"(s[{first.args[0]} + {i}] if 0 <= {i} < {n} else 0)"
+            first = run_start(arr)
+            if first is not None:
+                return f"(s[{first} + {i}] if 0 <= {i} < {n} else 0)"
             items = ", ".join(self.code(a) for a in arr)
             return f"(({items},)[{i}] if 0 <= {i} < {n} else 0)"
         raise ValueError(f"unknown expression node {op!r}")
+
+
+def run_start(arr: Sequence[Any]) -> int | None:
+    """The first cell when ``arr`` is a non-empty run of consecutive cells (a field's
+    slots, which an index can address directly), else None."""
+    if not arr or not all(isinstance(a, Expr) and a.op == "cell" for a in arr):
+        return None
+    first = arr[0].args[0]
+    return first if all(a.args[0] == first + j for j, a in enumerate(arr)) else None
 
 
 def action_source(name: str, guard: Any, fits: Any, post: Sequence[Any],
@@ -118,31 +137,7 @@ def action_source(name: str, guard: Any, fits: Any, post: Sequence[Any],
     :class:`~deliverycheck.core.ranges.Overflow` naming ``label`` and the cell.
     """
     width = len(post)
-    changed = [i for i, e in enumerate(post)
-               if not (isinstance(e, Expr) and e.op == "cell" and e.args[0] == i)]
-    em = Emitter([guard, fits] + [post[i] for i in changed])
-    body: list[str] = []
-
-    def flush():
-        body.extend(em.lines)
-        em.lines.clear()
-
-    if guard is not True:
-        g = em.code(guard)
-        flush()
-        body.append(f"if not {g}: return None")
-    if fits is not True:
-        f = em.code(fits)
-        flush()
-        body.append(f"if not {f}: return FULL")
-    exprs = {i: em.code(post[i]) for i in changed}
-    for i, hi, cell_name in checks:
-        if not exprs[i].isidentifier():  # bind it once: it is both checked and stored
-            em.lines.append(f"v{i} = {exprs[i]}")
-            exprs[i] = f"v{i}"
-        em.lines.append(f"if not 0 <= {exprs[i]} <= {hi}: "
-                        f"raise Overflow({label!r}, {cell_name!r}, {exprs[i]}, {hi})")
-    flush()
+    body, exprs = step_prologue(Emitter, guard, fits, post, checks, label)
     parts: list[str] = []
     i = 0
     while i < width:
@@ -158,6 +153,42 @@ def action_source(name: str, guard: Any, fits: Any, post: Sequence[Any],
         i = j
     body.append("return " + " + ".join(parts))
     return f"def {name}(s):\n" + "".join(f"    {line}\n" for line in body)
+
+
+def step_prologue(emitter: type[Emitter], guard: Any, fits: Any, post: Sequence[Any],
+                  checks: Sequence[tuple[int, int, str]], label: str) -> tuple[list[str], dict[int, str]]:
+    """What every back end's step does before it writes the successor.
+
+    The statements that end the step when the guard is false or a capacity
+    is full, then those that compute the changed cells and stop at a write
+    outside its range, in this order; and each changed cell's value (an
+    expression or a temporary).  ``emitter`` spells them.
+    """
+    changed = [i for i, e in enumerate(post)
+               if not (isinstance(e, Expr) and e.op == "cell" and e.args[0] == i)]
+    em = emitter([guard, fits] + [post[i] for i in changed])
+    body: list[str] = []
+
+    def flush():
+        body.extend(em.lines)
+        em.lines.clear()
+
+    if guard is not True:
+        g = em.code(guard)
+        flush()
+        body.append(em.disabled_unless(g))
+    if fits is not True:
+        f = em.code(fits)
+        flush()
+        body.append(em.blocked_unless(f))
+    exprs = {i: em.code(post[i]) for i in changed}
+    for i, hi, cell_name in checks:
+        if not exprs[i].isidentifier():  # bind it once: it is both checked and stored
+            em.lines.append(em.bind(f"v{i}", exprs[i]))
+            exprs[i] = f"v{i}"
+        em.lines.append(em.check_range(i, exprs[i], hi, cell_name, label))
+    flush()
+    return body, exprs
 
 
 def predicate_source(name: str, value: Any) -> str:

@@ -12,6 +12,11 @@ The search stores states as ``bytes`` in one dict (state -> index) plus two
 compact arrays (parent index, action instance); traces are rebuilt by
 re-running the recorded instances from the initial state.
 
+By default this search runs natively: :mod:`deliverycheck.native` spells
+the same compiled model in C and runs this loop in C, step for step, so
+both number the states alike (tests/test_native.py); this module's loop
+runs where no C compiler is found, or when asked for (``backend``).
+
 Limits on states, time and memory end the search early with ``complete =
 False``; so does Ctrl-C (or SIGTERM, which the command line turns into
 the same interruption).  The limits on time and memory also apply while

@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from deliverycheck.core.compile import CHUNK, Emitter
+from deliverycheck.core.compile import CHUNK, Emitter, run_start, step_prologue
 from deliverycheck.core.expr import Expr
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System, dispatch_index
@@ -54,6 +54,16 @@ class CEmitter(Emitter):
     def bind(self, name: str, text: str) -> str:
         return f"const long {name} = {text};"
 
+    def disabled_unless(self, guard: str) -> str:
+        return f"if (!{guard}) return DC_OFF;"
+
+    def blocked_unless(self, fits: str) -> str:
+        return f"if (!{fits}) return DC_FULL;"
+
+    def check_range(self, cell: int, value: str, hi: int, cell_name: str, label: str) -> str:
+        # the Python side names the instance and the cell (search.py: overflow)
+        return f"if (!(0 <= {value} && {value} <= {hi})) return dc_overflow({cell}, {value});"
+
     def _text(self, node: Expr) -> str:
         op, args = node.op, node.args
         if op in ("and", "or"):
@@ -69,12 +79,9 @@ class CEmitter(Emitter):
             n = len(arr)
             if not n:
                 return "0"
-            first = arr[0]
-            contiguous = all(
-                isinstance(a, Expr) and a.op == "cell" and a.args[0] == first.args[0] + j
-                for j, a in enumerate(arr))
-            if contiguous:
-                return f"((0 <= {i} && {i} < {n}) ? (long)s[{first.args[0]} + {i}] : 0)"
+            first = run_start(arr)
+            if first is not None:
+                return f"((0 <= {i} && {i} < {n}) ? (long)s[{first} + {i}] : 0)"
             chain = "".join(f"{i} == {j} ? {self.code(a)} : " for j, a in enumerate(arr))
             return f"({chain}0)"
         if op in ("+", "-", "*", "<", "<=", ">", ">=", "==", "!=", "sum"):
@@ -86,34 +93,11 @@ def action_c(name: str, guard: Any, fits: Any, post: Sequence[Any],
              checks: Sequence[tuple[int, int, str]], offsets: Sequence[int], bits: Sequence[int]) -> str:
     """C source of one action instance (see the module docstring); cell ``i``
     takes ``bits[i]`` bits from bit ``offsets[i]`` of the packed state."""
-    changed = [i for i, e in enumerate(post)
-               if not (isinstance(e, Expr) and e.op == "cell" and e.args[0] == i)]
-    em = CEmitter([guard, fits] + [post[i] for i in changed])
-    body: list[str] = []
-
-    def flush():
-        body.extend(em.lines)
-        em.lines.clear()
-
-    if guard is not True:
-        g = em.code(guard)
-        flush()
-        body.append(f"if (!{g}) return DC_OFF;")
-    if fits is not True:
-        f = em.code(fits)
-        flush()
-        body.append(f"if (!{f}) return DC_FULL;")
-    exprs = {i: em.code(post[i]) for i in changed}
-    for i, hi, _ in checks:
-        if not exprs[i].isidentifier():   # bind it once: it is both checked and stored
-            em.lines.append(f"const long v{i} = {exprs[i]};")
-            exprs[i] = f"v{i}"
-        em.lines.append(f"if (!(0 <= {exprs[i]} && {exprs[i]} <= {hi})) return dc_overflow({i}, {exprs[i]});")
-    flush()
+    body, exprs = step_prologue(CEmitter, guard, fits, post, checks, name)
     body.append("memcpy(o, sp, DC_PACKED);")
     # every new value is read from ``s`` (the old state), so the order of the stores is free;
     # a cell of range 0..0 has no bits and can only be written 0
-    body.extend(f"dc_set(o, {offsets[i]}, {bits[i]}, (unsigned)({exprs[i]}));" for i in changed if bits[i])
+    body.extend(f"dc_set(o, {offsets[i]}, {bits[i]}, (unsigned)({v}));" for i, v in exprs.items() if bits[i])
     body.append("return DC_STEP;")
     return (f"static int {name}(const uint8_t *s, const uint8_t *sp, uint8_t *o) {{\n"
             + "".join(f"    {line}\n" for line in body) + "}\n")
