@@ -244,7 +244,10 @@ def search_line(run_: Run, timings: bool = True) -> str:
     status = "complete" if e.complete else f"INCOMPLETE ({e.stop_reason})"
     # which explorer ran changes only the speed, so files (no timings) do not say it
     threads = f", {e.workers} {'thread' if e.workers == 1 else 'threads'}" if e.backend == "native" else ""
-    speed = (f", {e.seconds:.2f} s ({e.states / max(e.seconds, 1e-9):,.0f} states/s, {e.backend}{threads})"
+    # the rate is the search's; compiling (a native module's first build: seconds) is named apart
+    search = max(e.seconds - e.compile_seconds, 1e-9)
+    building = f", {e.compile_seconds:.1f} s compiling" if e.compile_seconds >= 0.5 else ""
+    speed = (f", {e.seconds:.2f} s ({e.states / search:,.0f} states/s, {e.backend}{threads}{building})"
              if timings else "")
     store = ""
     if e.collision_probability is not None:
