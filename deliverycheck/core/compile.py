@@ -95,28 +95,42 @@ class Emitter:
         self.lines.append(self.bind(name, text))
         return name
 
+    # connectives and choice, as this language spells them
+    CONNECTIVE = {"and": " and ", "or": " or "}
+    NOT = "not "
+
+    def choice(self, c: str, a: str, b: str) -> str:
+        """``a`` if ``c`` else ``b``."""
+        return f"({a} if {c} else {b})"
+
+    def index(self, i: str, arr: Sequence[Any]) -> str:
+        """``arr[i]``, and 0 outside the array."""
+        n = len(arr)
+        first = run_start(arr)
+        if first is not None:
+            return f"(s[{first} + {i}] if 0 <= {i} < {n} else 0)"
+        items = ", ".join(self.code(a) for a in arr)
+        return f"(({items},)[{i}] if 0 <= {i} < {n} else 0)"
+
     def _text(self, node: Expr) -> str:
         op, args = node.op, node.args
         if op in _BINARY:
             return f"({self.code(args[0])} {op} {self.code(args[1])})"
         if op in ("and", "or"):
-            return "(" + f" {op} ".join(self.code(a) for a in args) + ")"
+            return "(" + self.CONNECTIVE[op].join(self.code(a) for a in args) + ")"
         if op == "not":
-            return f"(not {self.code(args[0])})"
+            return f"({self.NOT}{self.code(args[0])})"
         if op == "ite":
-            c, a, b = (self.code(x) for x in args)
-            return f"({a} if {c} else {b})"
+            return self.choice(*(self.code(x) for x in args))
         if op == "sum":
             return "(" + " + ".join(self.code(a) for a in args) + ")"
         if op == "get":
-            i, arr = self._simple(args[0]), args[1:]
-            n = len(arr)
-            first = run_start(arr)
-            if first is not None:
-                return f"(s[{first} + {i}] if 0 <= {i} < {n} else 0)"
-            items = ", ".join(self.code(a) for a in arr)
-            return f"(({items},)[{i}] if 0 <= {i} < {n} else 0)"
-        raise ValueError(f"unknown expression node {op!r}")
+            return self.index(self._simple(args[0]), args[1:])
+        raise self.unknown(op)
+
+    def unknown(self, op: str) -> Exception:
+        """The error for an expression node this emitter cannot spell."""
+        return ValueError(f"unknown expression node {op!r}")
 
 
 def run_start(arr: Sequence[Any]) -> int | None:

@@ -30,7 +30,7 @@ import time
 from array import array
 from itertools import chain
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from deliverycheck.core.compile import FULL
 from deliverycheck.core.spec import Property
@@ -153,7 +153,7 @@ def _explore_python(system: System, properties: Sequence[Property] | None, limit
     """The search in Python (see :func:`explore`)."""
     stopped = compile_within(system, limits, progress, start)
     if stopped:
-        return _stopped_early(system, properties, stopped, start)
+        return stopped_early(system, properties, stopped, start)
     compile_seconds = time.perf_counter() - start
     props = list(system.properties if properties is None else properties)
     invariants = [p for p in props if p.kind == "always"]
@@ -247,11 +247,11 @@ def _explore_python(system: System, properties: Sequence[Property] | None, limit
                             pending_fin = [x for x in pending_fin if x[0] not in found]
                 expanded += 1
                 if (expanded & 0x3FF) == 0 or count >= max_states:
-                    stop = _limit_hit(limits, count, start)
+                    stop = limit_hit(limits, count, start)
                     if stop is None and (expanded & 0x1FFF) == 0:
                         peak = max(peak, rss_mb())
                         if limits.max_memory_mb and peak > limits.max_memory_mb:
-                            stop = _memory_reason(limits)
+                            stop = memory_reason(limits)
                     if stop:
                         complete, reason = False, stop
                         raise _Stop
@@ -260,7 +260,7 @@ def _explore_python(system: System, properties: Sequence[Property] | None, limit
             frontier = nxt
             if nxt:
                 depth += 1
-                stop = _limit_hit(limits, count, start)
+                stop = limit_hit(limits, count, start)
                 if stop:
                     complete, reason = False, stop
                     raise _Stop
@@ -269,7 +269,7 @@ def _explore_python(system: System, properties: Sequence[Property] | None, limit
     except KeyboardInterrupt:
         complete, reason = False, "interrupted"
     except MemoryError:  # the cap is checked now and then; between two checks the machine ran out
-        complete, reason = False, _memory_reason(limits)
+        complete, reason = False, memory_reason(limits)
     undecided: list[str] = []
     graph_start = time.perf_counter()
     if progress_props and complete:
@@ -302,29 +302,41 @@ def coverage_of(names: Sequence[str], fired: Sequence[int], new: Sequence[int],
 def _check_progress(system: System, seen: dict[bytes, int], progress: Sequence[Property],
                     esrc: array, edst: array, capped_at: array,
                     found: dict[str, int]) -> list[str]:
-    """Decide each progress property on the graph; return those a capacity bound hides.
-
-    A violation is the first state (in BFS order) from which no fault-free
-    path reaches the goal.  Where a capacity bound blocked a step, the graph
-    is cut short, so those states count as "might still recover": a
-    violation is reported only if it stands even then.  A property that
-    fails only because of such cuts is undecided at these bounds.
-    """
+    """Decide each progress property on the recorded graph (see :func:`decide_progress`)."""
     n = len(seen)
-    undecided = []
-    for p in progress:
-        pred = system.predicate(p)
+
+    def first_stuck(name: str, capped: bool) -> int:
+        pred = system.predicate(name)
         goal = bytearray(1 if pred(s) else 0 for s in seen)  # dict order = index order
-        bad = co_reachable(n, esrc, edst, goal).find(0)
-        if bad < 0:
+        if capped:
+            for i in capped_at:
+                goal[i] = 1
+        return co_reachable(n, esrc, edst, goal).find(0)
+
+    return decide_progress([p.name for p in progress], first_stuck, found)
+
+
+def decide_progress(names: Sequence[str], first_stuck: Callable[[str, bool], int],
+                    found: dict[str, int]) -> list[str]:
+    """Decide each progress property; record violations in ``found``, return the undecided.
+
+    ``first_stuck(name, capped)`` is the first state (in BFS order) from
+    which no fault-free path reaches the property's goal, or -1; with
+    ``capped``, states where a capacity bound blocked a step count as goals.
+    Where a bound blocked a step the graph is cut short, so those states
+    "might still recover": a violation is reported only if it stands even
+    then, and a property that fails only because of such cuts is undecided
+    at these bounds.  Both explorers decide progress properties here.
+    """
+    undecided = []
+    for name in names:
+        if first_stuck(name, False) < 0:
             continue
-        for i in capped_at:
-            goal[i] = 1
-        sure = co_reachable(n, esrc, edst, goal).find(0)
+        sure = first_stuck(name, True)
         if sure >= 0:
-            found[p.name] = sure
+            found[name] = sure
         else:
-            undecided.append(p.name)
+            undecided.append(name)
     return undecided
 
 
@@ -335,7 +347,7 @@ class _Stop(Exception):
 COMPILE_INTERRUPTED = "interrupted, while compiling the model"
 
 
-def _memory_reason(limits: Limits) -> str:
+def memory_reason(limits: Limits) -> str:
     return f"memory limit ({limits.max_memory_mb:,} MiB)" if limits.max_memory_mb else "memory limit"
 
 
@@ -347,30 +359,30 @@ def compile_within(system: System, limits: Limits, progress: Any = None,
     """
     start = time.perf_counter() if start is None else start
     try:
-        system.compile(tick=_compile_tick(limits, start, progress))
+        system.compile(tick=compile_tick(limits, start, progress))
     except Stopped as e:
         return e.reason
     except KeyboardInterrupt:
         return COMPILE_INTERRUPTED
     except MemoryError:
-        return f"{_memory_reason(limits)}, while compiling the model"
+        return f"{memory_reason(limits)}, while compiling the model"
     return None
 
 
-def _compile_tick(limits: Limits, start: float, progress: Any):
+def compile_tick(limits: Limits, start: float, progress: Any):
     """The compiler's per-chunk callback: report, and stop at the time or memory limit."""
     def tick(done: int, total: int) -> None:
         if progress:
             progress.compiling(done, total)
-        stop = _limit_hit(Limits(max_seconds=limits.max_seconds), 0, start)
+        stop = limit_hit(Limits(max_seconds=limits.max_seconds), 0, start)
         if stop is None and limits.max_memory_mb and rss_mb() > limits.max_memory_mb:
-            stop = _memory_reason(limits)
+            stop = memory_reason(limits)
         if stop:
             raise Stopped(f"{stop}, while compiling the model ({done:,} of {total:,} action instances)")
     return tick
 
 
-def _stopped_early(system: System, properties: Sequence[Property] | None, reason: str,
+def stopped_early(system: System, properties: Sequence[Property] | None, reason: str,
                    start: float) -> Exploration:
     """The result of a search that ended before its first step (while compiling)."""
     props = list(system.properties if properties is None else properties)
@@ -381,7 +393,7 @@ def _stopped_early(system: System, properties: Sequence[Property] | None, reason
         via=array("l"), system=system)
 
 
-def _limit_hit(limits: Limits, count: int, start: float) -> str | None:
+def limit_hit(limits: Limits, count: int, start: float) -> str | None:
     if limits.max_states and count >= limits.max_states:
         return f"state limit ({limits.max_states:,})"
     if limits.max_seconds and time.perf_counter() - start > limits.max_seconds:

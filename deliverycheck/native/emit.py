@@ -64,29 +64,24 @@ class CEmitter(Emitter):
         # the Python side names the instance and the cell (search.py: overflow)
         return f"if (!(0 <= {value} && {value} <= {hi})) return dc_overflow({cell}, {value});"
 
-    def _text(self, node: Expr) -> str:
-        op, args = node.op, node.args
-        if op in ("and", "or"):
-            sep = " && " if op == "and" else " || "
-            return "(" + sep.join(self.code(a) for a in args) + ")"
-        if op == "not":
-            return f"(!{self.code(args[0])})"
-        if op == "ite":
-            c, a, b = (self.code(x) for x in args)
-            return f"({c} ? {a} : {b})"
-        if op == "get":
-            i, arr = self._simple(args[0]), args[1:]
-            n = len(arr)
-            if not n:
-                return "0"
-            first = run_start(arr)
-            if first is not None:
-                return f"((0 <= {i} && {i} < {n}) ? (long)s[{first} + {i}] : 0)"
-            chain = "".join(f"{i} == {j} ? {self.code(a)} : " for j, a in enumerate(arr))
-            return f"({chain}0)"
-        if op in ("+", "-", "*", "<", "<=", ">", ">=", "==", "!=", "sum"):
-            return super()._text(node)
-        raise Unsupported(f"expression node {op!r}")
+    CONNECTIVE = {"and": " && ", "or": " || "}
+    NOT = "!"
+
+    def choice(self, c: str, a: str, b: str) -> str:
+        return f"({c} ? {a} : {b})"
+
+    def index(self, i: str, arr: Sequence[Any]) -> str:
+        n = len(arr)
+        if not n:
+            return "0"
+        first = run_start(arr)
+        if first is not None:
+            return f"((0 <= {i} && {i} < {n}) ? (long)s[{first} + {i}] : 0)"
+        chain = "".join(f"{i} == {j} ? {self.code(a)} : " for j, a in enumerate(arr))
+        return f"({chain}0)"
+
+    def unknown(self, op: str) -> Exception:
+        return Unsupported(f"expression node {op!r}")
 
 
 def action_c(name: str, guard: Any, fits: Any, post: Sequence[Any],

@@ -72,7 +72,7 @@ typedef struct dc_search {
     uint8_t *cur, *nxt;             /* fingerprint mode: packed states of this level and the next */
     int64_t nxt_len, nxt_cap;
     int64_t level_start, level_end, next;
-    int64_t depth, transitions, terminal, truncated, expanded;
+    int64_t depth, transitions, terminal, truncated;
     int64_t fired[DC_NINST], made[DC_NINST], blocked[DC_NINST];
     int64_t found[DC_NPRED + 1];
     /* fault-free transitions, for progress properties: a temporary file (the graph can be
@@ -80,7 +80,7 @@ typedef struct dc_search {
      * [uint32 count][int32 target] * count; level L's records start at eat[L] */
     FILE *efile;
     int64_t *eat, *efirst;          /* per level: file offset of its records, its first state */
-    int64_t nlevels, ne;
+    int64_t nlevels;
     int32_t ebuf[DC_NINST + 1];     /* one state's targets, before they are written */
     int64_t ovf_inst, ovf_cell, ovf_value;
     dc_part parts[DC_MAX_WORKERS];
@@ -394,7 +394,6 @@ static int dc_merge(dc_search *x, dc_part *q) {
         if (x->edges) {
             x->ebuf[0] = ne;
             if (fwrite(x->ebuf, 4, (size_t)ne + 1, x->efile) != (size_t)ne + 1) return ST_IOERR;
-            x->ne += ne;
         }
         int enabled = q->info[r] & 1, capped = q->info[r] >> 1;
         if (capped) x->flags[idx] |= FLAG_CAPPED;
@@ -409,7 +408,6 @@ static int dc_merge(dc_search *x, dc_part *q) {
             }
         }
         x->next = idx + 1;
-        x->expanded++;
         if (x->max_states && x->count >= x->max_states) return ST_CHECK;
     }
     return q->nomem ? ST_NOMEM : ST_MORE;
@@ -539,11 +537,11 @@ int dc_run(dc_search *x) {
 }
 
 /* Counts: states, depth, transitions, terminal, truncated, states in the next level,
- * overflow (instance, cell, value), fault-free transitions recorded. */
+ * overflow (instance, cell, value); search.py's Stats names them. */
 void dc_stats(const dc_search *x, int64_t *out) {
     out[0] = x->count; out[1] = x->depth; out[2] = x->transitions; out[3] = x->terminal;
     out[4] = x->truncated; out[5] = x->count - x->level_end;
-    out[6] = x->ovf_inst; out[7] = x->ovf_cell; out[8] = x->ovf_value; out[9] = x->ne;
+    out[6] = x->ovf_inst; out[7] = x->ovf_cell; out[8] = x->ovf_value;
 }
 
 void dc_counters(const dc_search *x, int64_t *fired, int64_t *made, int64_t *blocked, int64_t *found) {

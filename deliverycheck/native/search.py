@@ -18,7 +18,7 @@ from __future__ import annotations
 import ctypes
 import subprocess
 import time
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from deliverycheck.core.ranges import Overflow
 from deliverycheck.core.spec import Property
@@ -29,6 +29,11 @@ from deliverycheck.native.build import build
 from deliverycheck.native.emit import Module, model_c
 
 ST_MORE, ST_LEVEL, ST_DONE, ST_OVERFLOW, ST_NOMEM, ST_CHECK, ST_TOOMANY, ST_IOERR = range(8)
+STOPS = {   # the codes that end a search early, and why (None: the memory limit's words)
+    ST_NOMEM: None,
+    ST_IOERR: "cannot write the transition file (is the temporary folder full?)",
+    ST_TOOMANY: "the native search's limit of 2^31 - 2 states",
+}
 MAX_WORKERS = 64   # DC_MAX_WORKERS in search.c
 
 
@@ -71,6 +76,20 @@ def load(system: System, properties: Sequence[Property], tick: Any = None,
     return Native(module, lib, cached)
 
 
+class Stats(NamedTuple):
+    """What ``dc_stats`` reports, in its order."""
+
+    states: int
+    depth: int
+    transitions: int
+    terminal: int
+    truncated: int
+    queue: int            # states found for the next level so far
+    overflow_instance: int
+    overflow_cell: int
+    overflow_value: int
+
+
 class Search:
     """One native search: owns the C state and frees it when dropped."""
 
@@ -95,12 +114,11 @@ class Search:
         """Expand states until the search has news (an ``ST_*`` code)."""
         return self.lib.dc_run(self.ptr)
 
-    def stats(self) -> list[int]:
-        """states, depth, transitions, terminal, truncated, next level's states, overflow
-        (instance, cell, value), fault-free transitions."""
-        out = (ctypes.c_int64 * 10)()
+    def stats(self) -> "Stats":
+        """The search's counts so far."""
+        out = (ctypes.c_int64 * len(Stats._fields))()
         self.lib.dc_stats(self.ptr, out)
-        return list(out)
+        return Stats(*out)
 
     def counters(self) -> tuple[list[int], list[int], list[int], list[int]]:
         """Per instance: fired, new states, blocked; per predicate slot: first state found (-1)."""
@@ -152,47 +170,39 @@ def collision_probability(states: int, transitions: int) -> float:
     return max(0, states) * max(0, transitions - states) / 2.0 ** 64
 
 
-def overflow(native: Native, system: System, stats: Sequence[int]) -> Overflow:
+def overflow(native: Native, system: System, stats: Stats) -> Overflow:
     """The model error for an overflow the C search stopped at."""
-    inst, cell, value = stats[6], stats[7], stats[8]
-    return Overflow(native.module.labels[inst], native.module.cell_names[cell], value,
-                    system.schema.hi[cell])
+    cell = stats.overflow_cell
+    return Overflow(native.module.labels[stats.overflow_instance], native.module.cell_names[cell],
+                    stats.overflow_value, system.schema.hi[cell])
 
 
 def run_search(native: Native, system: System, props: Sequence[Property], limits: Any,
-               progress: Any, start: float, store: str, workers: int) -> dict:
-    """Drive the C search for ``props`` to the end or to a limit; the figures an Exploration needs."""
-    from deliverycheck.engines.explore import _limit_hit as limit_hit, _memory_reason as memory_reason
+               progress: Any, start: float, store: str, workers: int) -> Any:
+    """Drive the C search for ``props`` to the end or to a limit: the Exploration."""
+    from deliverycheck.engines import explore as ex
     module = native.module
     search = Search(native, [p.name for p in props], store == "fingerprint", limits.max_states or 0,
                     workers)
+    compile_seconds = time.perf_counter() - start
     complete, reason = True, None
     peak = rss_mb()
     try:
-        while True:
-            st = search.run()
-            if st == ST_DONE:
-                break
+        while (st := search.run()) != ST_DONE:
             if st == ST_OVERFLOW:
                 raise overflow(native, system, search.stats())
-            if st == ST_NOMEM:
-                complete, reason = False, memory_reason(limits)
-                break
-            if st == ST_IOERR:
-                complete, reason = False, "cannot write the transition file (is the temporary folder full?)"
-                break
-            if st == ST_TOOMANY:
-                complete, reason = False, "the native search's limit of 2^31 - 2 states"
+            if st in STOPS:
+                complete, reason = False, STOPS[st] or ex.memory_reason(limits)
                 break
             stats = search.stats()
-            stop = limit_hit(limits, stats[0], start)
+            stop = ex.limit_hit(limits, stats.states, start)
             if st == ST_CHECK:
                 if stop is None:
                     peak = max(peak, rss_mb())
                     if limits.max_memory_mb and peak > limits.max_memory_mb:
-                        stop = memory_reason(limits)
+                        stop = ex.memory_reason(limits)
                 if stop is None and progress:
-                    progress.exploring(stats[0], stats[1] + 1, stats[5])
+                    progress.exploring(stats.states, stats.depth + 1, stats.queue)
             if stop:
                 complete, reason = False, stop
                 break
@@ -205,31 +215,27 @@ def run_search(native: Native, system: System, props: Sequence[Property], limits
     graph_start = time.perf_counter()
     if complete:
         search.finish()
-    if search.progress and complete:
         try:
-            for name in search.progress:
-                k = module.progress.index(name)   # its goal bit
-                if search.first_stuck(k, False) < 0:
-                    continue
-                sure = search.first_stuck(k, True)
-                if sure >= 0:
-                    found[name] = sure
-                else:
-                    undecided.append(name)
+            undecided = ex.decide_progress(
+                search.progress, lambda name, capped: search.first_stuck(module.progress.index(name), capped),
+                found)
         except KeyboardInterrupt:
             complete, reason = False, "interrupted"
         except (MemoryError, OSError) as e:
             complete, reason = False, str(e)
-    graph_seconds = time.perf_counter() - graph_start
-    n = stats[0]
-    return {"states": n, "depth": stats[1], "transitions": stats[2], "terminal": stats[3],
-            "truncated": stats[4], "complete": complete, "reason": reason,
-            "fired": fired, "made": made, "blocked": blocked, "found": found,
-            "undecided": undecided, "graph_seconds": graph_seconds,
-            "peak": max(peak, rss_mb()),
-            "parents": search.array("dc_parents", ctypes.c_int32, n),
-            "via": search.array("dc_vias", ctypes.c_uint16, n),
-            "collision": collision_probability(n, stats[2]) if store == "fingerprint" else None}
+    n = stats.states
+    return ex.Exploration(
+        states=n, depth=stats.depth, transitions=stats.transitions, terminal=stats.terminal,
+        truncated=stats.truncated, seconds=time.perf_counter() - start, complete=complete,
+        stop_reason=reason,
+        coverage=ex.coverage_of([inst.name for inst in system.instances], fired, made, blocked,
+                                module.static_off),
+        violations=found, checked=[p.name for p in props], peak_memory_mb=max(peak, rss_mb()),
+        parents=search.array("dc_parents", ctypes.c_int32, n),
+        via=search.array("dc_vias", ctypes.c_uint16, n), system=system, undecided=undecided,
+        graph_seconds=time.perf_counter() - graph_start, compile_seconds=compile_seconds,
+        backend="native", store=store, workers=workers,
+        collision_probability=collision_probability(n, stats.transitions) if store == "fingerprint" else None)
 
 
 class NativeUnavailable(UsageError):
@@ -245,39 +251,26 @@ def explore_native(system: System, properties: Sequence[Property] | None, limits
     cannot be built.  Limits and Ctrl-C while generating or building end
     the search as incomplete, as they do while the Python back end compiles.
     """
-    from deliverycheck.engines import explore as ex_mod
+    from deliverycheck.engines import explore as ex
     from deliverycheck.native.build import BuildError
     from deliverycheck.native.emit import Unsupported
     props = list(system.properties if properties is None else properties)
     workers = max(1, min(workers, MAX_WORKERS))
     try:
-        tick = ex_mod._compile_tick(limits, start, progress)
+        tick = ex.compile_tick(limits, start, progress)
         remaining = None if limits.max_seconds is None else max(
             0.1, limits.max_seconds - (time.perf_counter() - start))
         native = load(system, props, tick, timeout=remaining)
     except (BuildError, Unsupported) as e:
-        message = f"native explorer unavailable: {e}; the Python explorer runs instead"
         if required:
             raise NativeUnavailable(f"native explorer unavailable: {e}; "
                                     "or run the Python explorer (--explorer python)") from None
-        return message
+        return f"native explorer unavailable: {e}; the Python explorer runs instead"
     except (Stopped, KeyboardInterrupt, MemoryError) as e:
-        reason = (e.reason if isinstance(e, Stopped) else ex_mod.COMPILE_INTERRUPTED
+        reason = (e.reason if isinstance(e, Stopped) else ex.COMPILE_INTERRUPTED
                   if isinstance(e, KeyboardInterrupt)
-                  else f"{ex_mod._memory_reason(limits)}, while compiling the model")
-        out = ex_mod._stopped_early(system, props, reason, start)
+                  else f"{ex.memory_reason(limits)}, while compiling the model")
+        out = ex.stopped_early(system, props, reason, start)
         out.backend, out.store, out.workers = "native", store, workers
         return out
-    compile_seconds = time.perf_counter() - start
-    r = run_search(native, system, props, limits, progress, start, store, workers)
-    cov = ex_mod.coverage_of([inst.name for inst in system.instances], r["fired"], r["made"],
-                             r["blocked"], native.module.static_off)
-    return ex_mod.Exploration(
-        states=r["states"], depth=r["depth"], transitions=r["transitions"],
-        seconds=time.perf_counter() - start, complete=r["complete"], stop_reason=r["reason"],
-        terminal=r["terminal"], truncated=r["truncated"], coverage=cov, violations=r["found"],
-        checked=[p.name for p in props], peak_memory_mb=r["peak"],
-        parents=r["parents"], via=r["via"], system=system, edges=None,
-        undecided=r["undecided"], graph_seconds=r["graph_seconds"],
-        compile_seconds=compile_seconds, backend="native", store=store, workers=workers,
-        collision_probability=r["collision"])
+    return run_search(native, system, props, limits, progress, start, store, workers)
