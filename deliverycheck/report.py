@@ -153,6 +153,7 @@ def _search_json(run_: Run) -> dict:
         return {**head, "depth": b.depth, "exhausted": b.exhausted,
                 "capacity_depth": b.capacity_depth, "seconds": round(b.seconds, 3),
                 "seconds_per_depth": [round(x, 3) for x in b.seconds_per_depth],
+                "conflicts_per_depth": b.conflicts_per_depth,
                 "z3_statistics": b.statistics}
     if run_.stateful is not None:
         f = run_.stateful

@@ -75,6 +75,10 @@ def test_verify_engine_smt_reports_bounded_verdicts(tmp_path, capsys):
     (search,) = doc["searches"]
     assert search["engine"] == "smt" and search["depth"] == 5 and len(search["seconds_per_depth"]) == 6
     assert "can_settle" in search["warnings"][0] and search["z3_statistics"]
+    # the solver's work per depth; the depth that breaks no_duplicate_log had to search
+    conflicts = search["conflicts_per_depth"]
+    assert len(conflicts) == 6 and all(c >= 0 for c in conflicts) and conflicts[5] > 0
+    assert sum(conflicts) <= search["z3_statistics"]["sat conflicts"]
     assert (tmp_path / "at-least-once" / "current" / "no_duplicate_log.itf.json").is_file()
 
 

@@ -68,6 +68,9 @@ class BMCResult:
     stop_reason: str | None = None
     seconds: float = 0.0
     seconds_per_depth: list[float] = field(default_factory=list)
+    # the SAT solver's conflicts at each depth: how hard its questions were
+    # (about twofold per depth on exactly-once: docs/smt.md, "What bounds the depth")
+    conflicts_per_depth: list[int] = field(default_factory=list)
     statistics: dict[str, float] = field(default_factory=dict)  # Z3's, at the end
     # first depth at which a capacity bound (a table size, an epoch or
     # sequence range) can block an enabled step; None: none up to ``depth``,
@@ -399,6 +402,11 @@ class Unrolling:
         """State ``d`` of a model, as a concrete state."""
         return self.system.from_model(model, self.states[d])
 
+    def conflicts(self) -> int:
+        """The SAT solver's conflicts so far (its work, whatever the machine's speed)."""
+        st = self.solver.statistics()
+        return int(st.get_key_value("sat conflicts")) if "sat conflicts" in st.keys() else 0
+
     def statistics(self) -> dict[str, float]:
         """Z3's statistics of the solver so far."""
         st = self.solver.statistics()
@@ -426,7 +434,7 @@ def bmc(system: System, properties: Sequence[Property], max_depth: int,
     result = BMCResult(depth=-1)
     with interruptible(deadline):
         for d in range(max_depth + 1):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), u.conflicts()
             if d:
                 u.extend()
                 # nothing is d steps long: every reachable state was covered
@@ -465,6 +473,7 @@ def bmc(system: System, properties: Sequence[Property], max_depth: int,
                 break
             result.depth = d
             result.seconds_per_depth.append(time.perf_counter() - t0)
+            result.conflicts_per_depth.append(u.conflicts() - c0)
             if progress:
                 progress.working(f"every history of up to {d} steps checked "
                                  f"(of {max_depth}), {deadline.elapsed():.1f} s")

@@ -123,19 +123,6 @@ static void dc_pack(const uint8_t *s, uint8_t *p) {
     while (o < DC_PACKED) p[o++] = 0;
 }
 
-static void dc_unpack(const uint8_t *p, uint8_t *s) {
-    uint64_t acc = 0;
-    int nb = 0, o = 0;
-    for (int i = 0; i < DC_WIDTH; i++) {
-        int b = dc_bits[i];
-        if (!b) { s[i] = 0; continue; }
-        while (nb < b) { acc |= (uint64_t)p[o++] << nb; nb += 8; }
-        s[i] = (uint8_t)(acc & ((1u << b) - 1));
-        acc >>= b;
-        nb -= b;
-    }
-}
-
 static int dc_grow(void **p, int64_t n, size_t size) {
     void *q = realloc(*p, (size_t)n * size);
     if (!q) return 0;
