@@ -201,6 +201,20 @@ def run(cfg: Config, properties: Sequence[Property], expected: Expected | None,
     return Run(cfg.mode.name, cfg.variant.name, ex, results, figures, warnings, cfg.bounds, expected)
 
 
+def prebuild(cfgs: Sequence[Config], properties: Sequence[Property], backend: str = "auto") -> None:
+    """Start building the native modules of the explorer searches of ``cfgs``, in the background.
+
+    A first run's time is mostly the C compiler (one module per
+    configuration); built ahead, while the first searches run, the modules
+    are ready when their turn comes (:func:`deliverycheck.native.build.prebuild`).
+    """
+    if backend == "python":
+        return
+    from deliverycheck.native.search import prebuild as start
+    start((lambda cfg=cfg: (System(SPEC, cfg), [p for p in properties if p.applies(cfg)]))
+          for cfg in cfgs)
+
+
 def _folder(out: Path | None, cfg: Config) -> Path | None:
     """Where the traces of ``cfg`` go, emptied of an earlier run's trace files."""
     if out is None:

@@ -25,7 +25,7 @@ from deliverycheck.core.spec import Effect, Spec, action, always, progress
 from deliverycheck.core.system import System
 from deliverycheck.engines.explore import explore
 from deliverycheck.model import MODES, VARIANTS, Config
-from deliverycheck.native.build import build
+from deliverycheck.native.build import BuildError, build, compiler, prebuild
 from deliverycheck.native.emit import MAX_PROGRESS, model_c
 from deliverycheck.native.search import NativeUnavailable, collision_probability
 from deliverycheck.trace import from_path
@@ -126,6 +126,44 @@ def test_a_built_module_is_cached_and_reused(cache):
     assert cached
     _, cached = build(source + "\n/* another model */\n")
     assert not cached and len(list(cache.glob("*.so"))) == 2
+
+
+def _counting_cc(tmp_path, real: str | None):
+    """A compiler that logs each compile to ``cc.log`` and then runs ``real`` (else fails)."""
+    cc, log = tmp_path / "counting-cc", tmp_path / "cc.log"
+    run = (f'exec {real} "$@"' if real else
+           "echo 'model.c:7:1: error: no room on the device' >&2; exit 1")
+    cc.write_text("#!/bin/sh\n"
+                  f"if [ \"$1\" = --version ]; then exec {real or 'echo counting-cc'} --version; fi\n"
+                  f"echo compile >> {log}\n{run}\n")
+    cc.chmod(cc.stat().st_mode | stat.S_IEXEC)
+    return cc, log
+
+
+def test_modules_built_ahead_are_waited_for_and_built_once(cache, tmp_path, monkeypatch):
+    needs_compiler()
+    cc, log = _counting_cc(tmp_path, compiler())
+    monkeypatch.setenv("CC", str(cc))
+    systems = [System(SPEC, Config.of(m)) for m in ("at-most-once", "at-least-once", "idempotent")]
+    sources = [model_c(sy, sy.properties).source for sy in systems]
+    prebuild([lambda src=src: src for src in sources] * 2)   # asked twice: built once
+    for src in sources:
+        build(src)   # waits for the background build, or finds it done
+    assert len(list(cache.glob("*.so"))) == 3 and not list(cache.glob(".*"))
+    assert log.read_text().split() == ["compile"] * 3
+    assert all(cached for _, cached in map(build, sources))
+
+
+def test_a_failed_build_ahead_is_reported_by_the_build_that_needs_it(cache, tmp_path, monkeypatch):
+    cc, log = _counting_cc(tmp_path, None)
+    monkeypatch.setenv("CC", str(cc))
+    sy = System(SPEC, Config.of("at-most-once"))
+    source = model_c(sy, sy.properties).source
+    prebuild([lambda: source])
+    with pytest.raises(BuildError, match="^the C compiler failed: model.c:7:1: error: no room on the device$"):
+        build(source)
+    assert log.read_text().split() == ["compile"]
+    assert not list(cache.glob("*.so")) and not list(cache.glob(".*"))
 
 
 def test_without_a_compiler_the_python_explorer_runs_with_a_note(cache, monkeypatch):

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from deliverycheck.progress import Progress
     from deliverycheck.properties import LEMMAS
     from deliverycheck.report import Context, print_coverage, print_table, search_line, to_json
-    from deliverycheck.verify import plan, run as explore_run, run_smt, run_stateful
+    from deliverycheck.verify import plan, prebuild, run as explore_run, run_smt, run_stateful
 
     modes = choose(args.mode, list(MODES), "mode")
     variants = choose(args.variant, list(VARIANTS), "variant")
@@ -103,9 +103,12 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(len(pairs), quiet=args.quiet)
     runs = []
     noted: set[str] = set()   # the native explorer's fallback note, once per distinct reason
-    for mode, variant in pairs:
-        bounds = (deep_for_mode if args.engine == "stateful" else for_mode)(MODES[mode], **overrides)
-        cfg = Config(MODES[mode], VARIANTS[variant], bounds)
+    bounds_of = deep_for_mode if args.engine == "stateful" else for_mode
+    cfgs = [Config(MODES[m], VARIANTS[v], bounds_of(MODES[m], **overrides)) for m, v in pairs]
+    if args.engine == "explore" and len(cfgs) > 1:
+        prebuild(cfgs, props, args.explorer or "auto")
+    for (mode, variant), cfg in zip(pairs, cfgs):
+        bounds = cfg.bounds
         exp = expectations.find(MODES[mode], variant, bounds, args.engine)
         progress.start(f"{mode}/{variant}", f"records={bounds.records}, faults={bounds.faults}, "
                                             f"{args.engine}",

@@ -18,14 +18,14 @@ from __future__ import annotations
 import ctypes
 import subprocess
 import time
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from deliverycheck.core.ranges import Overflow
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
 from deliverycheck.errors import Stopped, UsageError
 from deliverycheck.memory import rss_mb
-from deliverycheck.native.build import build
+from deliverycheck.native.build import build, prebuild as start_builds
 from deliverycheck.native.emit import Module, model_c
 
 ST_MORE, ST_LEVEL, ST_DONE, ST_OVERFLOW, ST_NOMEM, ST_CHECK, ST_TOOMANY, ST_IOERR = range(8)
@@ -56,6 +56,27 @@ class Native:
         lib.dc_first_stuck.restype, lib.dc_first_stuck.argtypes = i64, [p, ctypes.c_int, ctypes.c_int]
 
 
+def module_of(system: System, properties: Sequence[Property], tick: Any = None) -> Module:
+    """The generated C of ``system`` for a search of ``properties``.
+
+    Every property of the configuration has a predicate, whichever are
+    checked: one module serves every choice of properties (a search says
+    which it asks, see :class:`Search`).
+    """
+    names = {p.name for p in system.properties}
+    return model_c(system, list(system.properties) + [p for p in properties if p.name not in names],
+                   tick)
+
+
+def prebuild(searches: Iterable[Callable[[], tuple[System, Sequence[Property]]]]) -> None:
+    """Start compiling, in the background, the modules of the searches a run is about to make.
+
+    Each element gives (when called, in the background) a search's system
+    and properties; see :func:`deliverycheck.native.build.prebuild`.
+    """
+    start_builds(lambda make=make: module_of(*make()).source for make in searches)
+
+
 def load(system: System, properties: Sequence[Property], tick: Any = None,
          timeout: float | None = None) -> Native:
     """Generate, build (or load from the cache) the native module of ``system``.
@@ -64,11 +85,7 @@ def load(system: System, properties: Sequence[Property], tick: Any = None,
     :class:`~deliverycheck.native.emit.Unsupported`, or
     :class:`~deliverycheck.errors.Stopped` when ``timeout`` runs out.
     """
-    # every property of the configuration has a predicate, whichever are checked: one module
-    # serves every choice of properties (a search says which it asks, see Search)
-    names = {p.name for p in system.properties}
-    module = model_c(system, list(system.properties) + [p for p in properties if p.name not in names],
-                     tick)
+    module = module_of(system, properties, tick)
     try:
         lib, cached = build(module.source, timeout=timeout)
     except subprocess.TimeoutExpired:
