@@ -87,6 +87,12 @@ def test_get_out_of_range_is_zero_everywhere():
     assert sol.model().eval(get([z3.IntVal(4), z3.IntVal(5)], zi)).as_long() == 0
     fn = cc.build([cc.predicate_source("p", get([cell(1), cell(2)], cell(0)) == 0)], ["p"])[0]
     assert fn(bytes([7, 4, 5])) is True
+    # an empty array has no index inside it, symbolic or not
+    assert get([], 0) == 0
+    v = get([], zi)
+    assert (v if isinstance(v, int) else sol.model().eval(v, model_completion=True).as_long()) == 0
+    fn = cc.build([cc.predicate_source("p", get([], cell(0)) == 0)], ["p"])[0]
+    assert fn(bytes([0])) is True
 
 
 def test_python_truth_value_of_a_state_value_is_refused():

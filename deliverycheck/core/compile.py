@@ -106,6 +106,8 @@ class Emitter:
     def index(self, i: str, arr: Sequence[Any]) -> str:
         """``arr[i]``, and 0 outside the array."""
         n = len(arr)
+        if not n:   # every index is outside an empty array
+            return "0"
         first = run_start(arr)
         if first is not None:
             return f"(s[{first} + {i}] if 0 <= {i} < {n} else 0)"
