@@ -102,9 +102,10 @@ def default_runs(out: Path, progress: Callable[[int], Any] | None = None) -> lis
     from deliverycheck.expected import load
     from deliverycheck.model import MODES, VARIANTS, Config
     from deliverycheck.report import search_line
-    from deliverycheck.verify import plan, run
+    from deliverycheck.verify import plan, prebuild, run
     exp = load()
     pairs = plan(list(MODES), list(VARIANTS), False)
+    prebuild([Config.of(m, v) for m, v in pairs], SPEC.properties)   # the compiler beside the searches
     shown = progress(len(pairs)) if progress else None
     runs = []
     for m, v in pairs:
