@@ -103,16 +103,13 @@ class Emitter:
         """``a`` if ``c`` else ``b``."""
         return f"({a} if {c} else {b})"
 
-    def index(self, i: str, arr: Sequence[Any]) -> str:
-        """``arr[i]``, and 0 outside the array."""
-        n = len(arr)
-        if not n:   # every index is outside an empty array
-            return "0"
-        first = run_start(arr)
-        if first is not None:
-            return f"(s[{first} + {i}] if 0 <= {i} < {n} else 0)"
-        items = ", ".join(self.code(a) for a in arr)
-        return f"(({items},)[{i}] if 0 <= {i} < {n} else 0)"
+    def index_cells(self, i: str, first: int, n: int) -> str:
+        """Cell ``first + i`` for ``0 <= i < n`` (a field's slots), else 0."""
+        return f"(s[{first} + {i}] if 0 <= {i} < {n} else 0)"
+
+    def index_values(self, i: str, items: Sequence[str]) -> str:
+        """``items[i]`` (spelt values, at least one), else 0."""
+        return f"(({', '.join(items)},)[{i}] if 0 <= {i} < {len(items)} else 0)"
 
     def _text(self, node: Expr) -> str:
         op, args = node.op, node.args
@@ -127,7 +124,13 @@ class Emitter:
         if op == "sum":
             return "(" + " + ".join(self.code(a) for a in args) + ")"
         if op == "get":
-            return self.index(self._simple(args[0]), args[1:])
+            i, arr = self._simple(args[0]), args[1:]
+            if not arr:   # every index is outside an empty array: 0, in every language
+                return "0"
+            first = run_start(arr)
+            if first is not None:
+                return self.index_cells(i, first, len(arr))
+            return self.index_values(i, [self.code(a) for a in arr])
         raise self.unknown(op)
 
     def unknown(self, op: str) -> Exception:

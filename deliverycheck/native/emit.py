@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from deliverycheck.core.compile import CHUNK, Emitter, run_start, step_prologue
+from deliverycheck.core.compile import CHUNK, Emitter, step_prologue
 from deliverycheck.core.expr import Expr
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System, dispatch_index
@@ -70,15 +70,11 @@ class CEmitter(Emitter):
     def choice(self, c: str, a: str, b: str) -> str:
         return f"({c} ? {a} : {b})"
 
-    def index(self, i: str, arr: Sequence[Any]) -> str:
-        n = len(arr)
-        if not n:
-            return "0"
-        first = run_start(arr)
-        if first is not None:
-            return f"((0 <= {i} && {i} < {n}) ? (long)s[{first} + {i}] : 0)"
-        chain = "".join(f"{i} == {j} ? {self.code(a)} : " for j, a in enumerate(arr))
-        return f"({chain}0)"
+    def index_cells(self, i: str, first: int, n: int) -> str:
+        return f"((0 <= {i} && {i} < {n}) ? (long)s[{first} + {i}] : 0)"
+
+    def index_values(self, i: str, items: Sequence[str]) -> str:
+        return "(" + "".join(f"{i} == {j} ? {a} : " for j, a in enumerate(items)) + "0)"
 
     def unknown(self, op: str) -> Exception:
         return Unsupported(f"expression node {op!r}")
