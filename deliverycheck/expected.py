@@ -17,6 +17,9 @@ bounds, ``deliverycheck list``) has a table per mode and variant::
     ["eos-per-instance-id".no-group-metadata.deep_verdicts]
     offsets_match_outputs = "violated"   # where the stateful engine's bigger world differs
 
+    ["at-least-once".rf2]
+    never_fired = ["consumer_reset"]   # actions the complete search never takes (pinned too)
+
 Named extra worlds hold the expectations of other bounds, with the same
 tables under ``worlds.NAME``::
 
@@ -45,6 +48,7 @@ from typing import Any, Mapping
 
 from deliverycheck.errors import not_a_file
 from deliverycheck.model.bounds import Bounds, deep_for_mode, for_mode
+from deliverycheck.model.variants import VARIANTS
 
 PROMISE_VERDICTS = ("holds", "violated")
 WITNESS_VERDICTS = ("reached", "unreachable")
@@ -72,6 +76,7 @@ class Expected:
     verdicts: dict[str, str] = field(default_factory=dict)
     lengths: dict[str, int] = field(default_factory=dict)
     deep_verdicts: dict[str, str] = field(default_factory=dict)  # in the stateful world
+    never_fired: list[str] | None = None   # actions a complete search never takes (None: not pinned)
 
     def deep(self) -> "Expected":
         """The expectations for the stateful engine's bigger world (verdicts only)."""
@@ -108,13 +113,14 @@ class Expectations:
         bounds.
         """
         key = (mode.name, variant)
+        var = VARIANTS.get(variant)
         if engine == "stateful" and bounds == deep_for_mode(mode):
             exp = self.default.get(key)
             return exp.deep() if exp is not None else None
-        if bounds == for_mode(mode):
+        if bounds == for_mode(mode, var):
             return self.default.get(key)
         for name, world in self.worlds.items():
-            if key in self.named[name] and for_mode(mode, **world.bounds) == bounds:
+            if key in self.named[name] and for_mode(mode, var, **world.bounds) == bounds:
                 return self.named[name][key]
         return None
 
@@ -180,7 +186,7 @@ class _Checker:
     def expected(self, where: str, world: str, body: Any) -> Expected:
         if not isinstance(body, dict):
             raise self.fail(where, "must be a table")
-        allowed = {"states", "depth", "verdicts", "lengths"} | (
+        allowed = {"states", "depth", "verdicts", "lengths", "never_fired"} | (
             {"deep_verdicts"} if world == DEFAULT_WORLD else set())
         for key in body:
             if key not in allowed:
@@ -188,8 +194,13 @@ class _Checker:
         for key in ("states", "depth"):
             if key in body and (not isinstance(body[key], int) or body[key] < 0):
                 raise self.fail(where, f"{key} must be a non-negative integer")
+        never = body.get("never_fired")
+        if never is not None and (not isinstance(never, list)
+                                  or not all(isinstance(a, str) for a in never)):
+            raise self.fail(where, "never_fired must be a list of action names")
         exp = Expected(world, body.get("states"), body.get("depth"), dict(body.get("verdicts", {})),
-                       dict(body.get("lengths", {})), dict(body.get("deep_verdicts", {})))
+                       dict(body.get("lengths", {})), dict(body.get("deep_verdicts", {})),
+                       sorted(never) if never is not None else None)
         for name in (*exp.verdicts, *exp.lengths, *exp.deep_verdicts):
             if self.kinds and name not in self.kinds:
                 raise self.fail(where, f"names unknown property {name!r}")
@@ -225,9 +236,9 @@ class _Checker:
         if not pairs:
             raise self.fail(where, "lists no mode and variant")
         if self.modes is not None:
-            for mode, _ in pairs:
+            for mode, variant in pairs:
                 try:
-                    for_mode(self.modes[mode], **bounds)
+                    for_mode(self.modes[mode], VARIANTS.get(variant), **bounds)
                 except ValueError as e:
                     raise self.fail(where, str(e)) from None
         return World(name, dict(bounds), str(about)), pairs

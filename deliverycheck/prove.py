@@ -65,6 +65,10 @@ def lemmas_for(cfg: Config, prop: str) -> list:
 
 def not_stated(cfg: Config, prop: str) -> str | None:
     """Why the lemmas of ``prop`` are not stated for ``cfg``'s bounds (None: they are, or it has none)."""
+    if STRENGTHENING.get(prop) and not lemmas_for(cfg, prop):
+        lost = f" with unflushed={cfg.bounds.unflushed}" if cfg.bounds.unflushed else ""
+        return (f"none of its lemmas is about variant {cfg.variant.name}{lost} (they speak of "
+                "a partition whose one replica leads for good)")
     why = STATED_FOR.get(prop)
     return why(cfg.bounds) if why and lemmas_for(cfg, prop) else None
 

@@ -192,7 +192,7 @@ def to_json(runs: Sequence[Run], ctx: Context) -> dict:
         "differences": {"verdicts": len(o.verdicts), "figures": len(o.figures)},
         "results": [{
             "mode": r.mode, "variant": r.variant, "property": r.property, "kind": r.kind,
-            "lemma": r.lemma, "verdict": r.verdict, "expected": r.expected,
+            "lemma": r.lemma, "aspect": r.aspect, "verdict": r.verdict, "expected": r.expected,
             "compared": run_.compared, "matches": r.matches, "differs": r.differs,
             "figures_differ": r.figures, "length": r.length, "expected_length": r.expected_length,
             "trace": r.trace, "story": r.story,
@@ -290,7 +290,12 @@ def print_table(runs: Sequence[Run], ctx: Context, lemmas: bool = False) -> Outc
         shown = rows_of[id(run_)]
         if shown:
             print(f"  {'property':<{width}}  {'verdict':<{vwidth}}  {'expected':<{vwidth}}  steps")
-        for r in shown:
+        # safety promises and witnesses first, then availability under its own heading
+        ordered = ([r for r in shown if r.aspect != "availability"]
+                   + [r for r in shown if r.aspect == "availability"])
+        for n, r in enumerate(ordered):
+            if r.aspect == "availability" and (n == 0 or ordered[n - 1].aspect != "availability"):
+                print("  availability (not safety):")
             mark = "  <-- verdict differs" if r.differs else "  <-- figure differs" if r.figures else ""
             steps = "" if r.length is None else str(r.length)
             print(f"  {r.property:<{width}}  {verdict_text(r.kind, r.verdict, _depth(run_)):<{vwidth}}  "

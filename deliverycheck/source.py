@@ -246,7 +246,7 @@ def load_spec():
 
 
 def _where(e: BaseException) -> str:
-    """`` (model/broker.py, line 12)``: the last place in the specification the error passed."""
+    """`` (model/partition.py, line 12)``: the last place in the specification the error passed."""
     import traceback
     s = chosen()
     spots = []

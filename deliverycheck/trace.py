@@ -12,7 +12,7 @@ Apalache and Quint (ADR-015): ``vars``, ``states``, integers as
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields as dataclass_fields
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -160,6 +160,10 @@ def from_itf(doc: dict[str, Any], system: System) -> Trace:
     cfg = system.cfg
     for key, mine in (("mode", cfg.mode.name), ("variant", cfg.variant.name),
                       ("bounds", dict(vars(cfg.bounds)))):
+        if key == "bounds" and isinstance(meta.get(key), dict):
+            # a bound added after the trace was made had its default value then
+            unset = {f.name: f.default for f in dataclass_fields(cfg.bounds)}
+            mine = {k: v for k, v in mine.items() if k in meta[key] or v != unset.get(k)}
         if key in meta and meta[key] != mine:
             raise ReplayError(f"the trace was made with {key} {meta[key]}, not {mine}; "
                               "replay it in the configuration it was made in")

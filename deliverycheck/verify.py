@@ -76,6 +76,7 @@ class Result:
     differs: list[str] = field(default_factory=list)   # how the verdict differs
     figures: list[str] = field(default_factory=list)   # how a pinned figure (the length) differs
     shown: tr.Trace | None = field(default=None, repr=False)   # the trace itself, for pictures
+    aspect: str = "safety"       # or "availability": printed apart from the safety promises
 
     @property
     def lemma(self) -> bool:
@@ -148,8 +149,9 @@ def plan(modes: Sequence[str], variants: Sequence[str], variants_given: bool) ->
 
     By default each mode runs with the variants that list it (the default
     variant with every mode, the protocol variants with the exactly-once
-    modes they change); ``--variant`` runs the given ones with every chosen
-    mode they apply to.
+    modes they change, the replication variants with the delivery modes
+    whose verdicts they change); ``--variant`` runs the given ones with
+    every chosen mode they apply to.
     """
     pairs = []
     for m in modes:
@@ -161,8 +163,11 @@ def plan(modes: Sequence[str], variants: Sequence[str], variants_given: bool) ->
             elif m in var.checked_with or var.name == DEFAULT_VARIANT:
                 pairs.append((m, v))
     if not pairs:
-        raise UsageError(f"variant {', '.join(variants)} changes only the transactional protocol, "
-                         f"which mode {', '.join(modes)} does not use; choose an exactly-once mode")
+        v = VARIANTS[variants[0]]
+        what, choose = (("the transactional protocol", "an exactly-once mode") if v.changes_transactions
+                        else ("the delivery path's partitions", "a delivery-path mode"))
+        raise UsageError(f"variant {', '.join(variants)} changes only {what}, which mode "
+                         f"{', '.join(modes)} does not use; choose {choose}")
     return pairs
 
 
@@ -192,7 +197,11 @@ def run(cfg: Config, properties: Sequence[Property], expected: Expected | None,
         warnings.append(f"{name} is incomplete: it fails only where a capacity bound cut the "
                         "search short; raise the capacities to decide it")
     never = ex.coverage.never_fired()
-    if never and ex.complete:
+    pinned = expected.never_fired if expected is not None else None
+    if ex.complete and pinned is not None and never != pinned:
+        figures.append(f"actions that never fired: {', '.join(never) or 'none'}, expected "
+                       f"{', '.join(pinned) or 'none'}")
+    elif never and ex.complete and pinned is None:
         warnings.append("actions that never fired: " + ", ".join(never))
     if ex.coverage.blocked:
         warnings.append("capacity bounds reached (raise them with --bound): " + ", ".join(
@@ -252,7 +261,7 @@ def _finish(system: System, prop: Property, verdict: str, path: Sequence[int] | 
     exp = expected.verdicts.get(prop.name) if expected else None
     exp_len = expected.lengths.get(prop.name) if expected and lengths else None
     r = Result(cfg.mode.name, cfg.variant.name, prop.name, prop.kind, verdict, exp,
-               length=len(trace) if trace else None, expected_length=exp_len)
+               length=len(trace) if trace else None, expected_length=exp_len, aspect=prop.aspect)
     if trace is not None and folder is not None:
         sub = folder if prop.kind != "sometimes" else folder / "witnesses"
         sub.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,10 @@
 
 Two worlds share the vocabulary, chosen by the mode:
 
-* the delivery path (the at-most-once, at-least-once and idempotent modes): ``state`` (the fields), ``producer``,
-  ``broker``, ``consumer``, ``environment`` (network and faults);
+* the delivery path (the at-most-once, at-least-once and idempotent modes): ``state`` (the
+  shared vocabulary and the producer's, network's and consumer's fields), ``producer``,
+  ``partition`` (the replicated partition: leader, followers, ISR, failover; its own fields),
+  ``consumer``, ``environment`` (network and faults);
 * exactly-once, consume-transform-produce: ``txn_state`` (the fields),
   ``processor``, ``coordinator`` (transaction coordinator), ``broker_txn``
   (the partition leader's transactional side), ``groups`` (group
@@ -20,29 +22,31 @@ from deliverycheck.core.ops import all_, and_, or_
 
 from deliverycheck.core.schema import Schema
 
-from . import (broker, broker_txn, consumer, coordinator, environment, groups, processor, producer,
-               state, txn_state)
+from . import (broker_txn, consumer, coordinator, environment, groups, partition, processor,
+               producer, state, txn_state)
 from .bounds import Bounds
 from .config import Config
 from .modes import MODES, Mode
 from .state import IDLE, INFLIGHT, QUEUED
 from .variants import DEFAULT_VARIANT, VARIANTS, Variant
 
-ACTIONS = [*producer.ACTIONS, *broker.ACTIONS, *consumer.ACTIONS, *environment.ACTIONS,
+ACTIONS = [*producer.ACTIONS, *partition.ACTIONS, *consumer.ACTIONS, *environment.ACTIONS,
            *processor.ACTIONS, *coordinator.ACTIONS, *broker_txn.ACTIONS, *groups.ACTIONS]
 
 # The fault budgets: a step that changes one of these fields is a fault.
-FAULT_FIELDS = ("faults", "expired")
+FAULT_FIELDS = ("faults", "expired", "unflushed")
 
 
 def schema(c: Any) -> Schema:
     """The state schema of configuration ``c``'s world."""
-    return txn_state.schema(c) if c.mode.transactional else state.schema(c)
+    if c.mode.transactional:
+        return txn_state.schema(c)
+    return Schema(state.fields(c, partition.fields(c)))
 
 
 def init(c: Any) -> dict[str, Any]:
     """The initial field values of configuration ``c``'s world."""
-    return txn_state.init(c) if c.mode.transactional else state.init(c)
+    return txn_state.init(c) if c.mode.transactional else partition.init(c)
 
 
 def settled(s: Any, c: Any) -> Any:
@@ -63,7 +67,8 @@ def settled(s: Any, c: Any) -> Any:
         all_(slot == 0 for row in s.rq_batch for slot in row),
         all_(slot == 0 for row in s.rs_batch for slot in row),
         s.c_stage == IDLE,
-        all_(q == n for q, n in zip(s.pos, s.log_len)))
+        all_(s.pos[p] == partition.leader_end(s, c, p) for p in range(c.bounds.partitions)),
+        partition.settled(s, c))
 
 
 def txn_settled(s: Any, c: Any) -> Any:

@@ -4,9 +4,9 @@ Bounds are separate from modes (what Kafka is configured to do) so the same
 promise can be checked in a larger world with ``--bound name=value``.
 Capacities (batches, log, channel) only size tables: when one fills up the
 step that needs it is disabled and reported, never silently dropped.
-Unless given, each is ``records x (faults + 1)``: every record once, and
-once more for each fault (one crash can make the application send every
-record again).  At the defaults that blocks nothing; in bigger worlds the
+Unless given, each is ``records x (faults + unflushed + 1)``: every record
+once, and once more for each fault or lost unflushed suffix (one crash can
+make the application send every record again).  At the defaults that blocks nothing; in bigger worlds the
 report still says when a capacity was reached.
 """
 
@@ -25,7 +25,8 @@ class Bounds:
     partitions: int = 1   # partitions of the topic; record r goes to r mod partitions
     retries: int = 1      # retries per batch before the producer gives up (delivery timeout)
     faults: int = 2       # budget shared by losses, premature timeouts, errors and crashes
-    expiries: int = 0     # producer-state expirations at the leader (off unless asked for)
+    expiries: int = 0     # producer-state expirations at a replica (off unless asked for)
+    unflushed: int = 0    # broker crashes that lose the log's unflushed suffix (off unless asked for)
     batches: int | None = None  # capacity: batches the producer can create (first sends and resends)
     log: int | None = None      # capacity: entries per partition log
     channel: int | None = None  # capacity: messages in flight per direction per partition
@@ -34,7 +35,8 @@ class Bounds:
         for name in CAPACITIES:
             if getattr(self, name) is None and isinstance(self.records, int) \
                     and isinstance(self.faults, int):
-                object.__setattr__(self, name, min(_MAXIMUM, self.records * (self.faults + 1)))
+                object.__setattr__(self, name, min(_MAXIMUM, self.records * (self.faults + 1 + (
+                    self.unflushed if isinstance(self.unflushed, int) else 0))))
         for f in fields(self):
             v = getattr(self, f.name)
             lo = _MINIMUM.get(f.name, 0)
@@ -42,13 +44,22 @@ class Bounds:
                 raise ValueError(f"bound {f.name} must be an integer in {lo}..{_MAXIMUM}, got {v!r}")
 
 
-def for_mode(mode, **overrides: int) -> Bounds:
-    """The bounds of a run of ``mode``: the mode's defaults, then ``overrides``."""
-    return Bounds(**{**dict(mode.bounds), **overrides})
+def for_mode(mode, variant=None, **overrides: int) -> Bounds:
+    """The bounds of a run of ``mode`` (and ``variant``): the mode's defaults, the variant's
+    where it changes the mode's world, then ``overrides``."""
+    own = dict(variant.bounds) if variant is not None and _changes(variant, mode) else {}
+    return Bounds(**{**dict(mode.bounds), **own, **overrides})
 
 
-def deep_for_mode(mode, **overrides: int) -> Bounds:
-    """The bounds of a stateful (random) run of ``mode``: its bigger world, then ``overrides``."""
+def _changes(variant, mode) -> bool:
+    """The variant's own bounds apply to ``mode``'s world (see model/variants.relevant)."""
+    from .variants import relevant
+    return relevant(variant, mode.transactional)
+
+
+def deep_for_mode(mode, variant=None, **overrides: int) -> Bounds:
+    """The bounds of a stateful (random) run of ``mode``: its bigger world, then ``overrides``
+    (the same for every variant: a random run's cost does not grow with the state count)."""
     return Bounds(**{**dict(mode.deep_bounds), **overrides})
 
 
@@ -63,6 +74,6 @@ def bound_docs() -> dict[str, str]:
     for line in inspect.getsource(Bounds).splitlines():
         m = re.match(r"\s+(\w+): [^=]+= \S+\s+# (.*)", line)
         if m:
-            extra = " (default: records x (faults + 1))" if m.group(1) in CAPACITIES else ""
+            extra = " (default: records x (faults + unflushed + 1))" if m.group(1) in CAPACITIES else ""
             out[m.group(1)] = m.group(2) + extra
     return out

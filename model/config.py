@@ -19,12 +19,12 @@ class Config:
 
     def __post_init__(self):
         if self.bounds is None:
-            object.__setattr__(self, "bounds", for_mode(self.mode))
+            object.__setattr__(self, "bounds", for_mode(self.mode, self.variant))
 
     @property
     def default_bounds(self) -> bool:
         """Whether the run uses its mode's default bounds (where counts are pinned)."""
-        return self.bounds == for_mode(self.mode)
+        return self.bounds == for_mode(self.mode, self.variant)
 
     @property
     def retries(self) -> int:
@@ -34,4 +34,4 @@ class Config:
     @classmethod
     def of(cls, mode: str, variant: str = DEFAULT_VARIANT, **bounds: int) -> "Config":
         """Build a configuration from names, e.g. ``Config.of("idempotent", records=3)``."""
-        return cls(MODES[mode], VARIANTS[variant], for_mode(MODES[mode], **bounds))
+        return cls(MODES[mode], VARIANTS[variant], for_mode(MODES[mode], VARIANTS[variant], **bounds))

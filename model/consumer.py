@@ -11,10 +11,15 @@ offsets.  After a crash the consumer restarts from the committed offsets,
 not from where it had got to.  Processing a record emits its effect to an
 output, recorded in the ghost field ``out`` (0, 1, or 2 for "more than once").
 
-Simplifications: one record per poll; the consumer reads up to the log end
-(one replica, so the high watermark is the log end); a crash and restart
-are one step, and a crash that would change nothing (nothing in hand and
-nothing uncommitted) is not modelled.
+The consumer fetches from each partition's leader, and only below its high
+watermark (model/partition.py).
+
+Simplifications: one record per poll; a crash and restart are one step,
+and a crash that would change nothing (nothing in hand and nothing
+uncommitted) is not modelled.  After a failover that truncated the log
+below its position the consumer's fetch is out of range and it resets to
+the high watermark (``auto.offset.reset=latest``); KIP-320's detection of
+truncation (reset to the divergence point) is not modelled yet.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from deliverycheck.core.spec import Effect, action
 
 from .modes import pipeline
 from .environment import BATCHES, PARTITIONS, can_fault, spend_fault
+from .partition import REPLICAS, failover, leads
 from .producer import RECORDS
 from .state import COMMITTED, IDLE, MANY, POLLED, PROCESSED
 
@@ -35,16 +41,38 @@ def _after_poll(c: Any) -> int:
     return COMMITTED if c.mode.commit_before_processing else POLLED
 
 
-@action(scope=pipeline, p=PARTITIONS, k=BATCHES)
-def consumer_poll(s, c, p, k):
+@action(scope=pipeline, p=PARTITIONS, k=BATCHES, r=REPLICAS)
+def consumer_poll(s, c, p, k, r):
     """``poll()`` returns the record at the consumer's position in partition ``p``.
 
-    The log entry there holds batch ``k``; the consumer takes its record in
-    hand and advances its position by one.
+    The fetch goes to ``p``'s leader, replica ``r``, which returns only what
+    is below its high watermark.  The log entry there holds batch ``k``; the
+    consumer takes its record in hand and advances its position by one.
     """
+    pos = s.pos[p]
+    then = {"c_stage": POLLED, "c_rec": s.b_rec[k], ("pos", p): pos + 1}
+    if failover(c):  # history: what the consumer was returned at each offset (first read)
+        then[("g_read", p)] = [ite(and_(j == pos, g == 0), k + 1, g) for j, g in enumerate(s.g_read[p])]
     return Effect(
-        when=and_(s.c_stage == IDLE, s.pos[p] < s.log_len[p], get(s.log[p], s.pos[p]) == k + 1),
-        then={"c_stage": POLLED, "c_rec": s.b_rec[k], ("pos", p): s.pos[p] + 1})
+        when=and_(s.c_stage == IDLE, leads(s, p, r), pos < s.hw[p][r],
+                  get(s.log[p][r], pos) == k + 1),
+        then=then)
+
+
+@action(scope=failover, p=PARTITIONS, r=REPLICAS)
+def consumer_reset(s, c, p, r):
+    """The consumer's position in ``p`` is past the leader's log end: it resets.
+
+    After a failover to a replica with a shorter log, the fetch at the
+    consumer's position fails with ``OFFSET_OUT_OF_RANGE`` and the consumer
+    applies ``auto.offset.reset`` (``latest``: the leader's high watermark).
+    The consumer reads only below the high watermark, which a clean election
+    with leader-epoch truncation never takes away, so in those
+    configurations this step never fires (expected.toml pins it as
+    ``never_fired``).
+    """
+    return Effect(when=and_(s.c_stage == IDLE, leads(s, p, r), s.pos[p] > s.log_len[p][r]),
+                  then={("pos", p): s.hw[p][r]})
 
 
 @action(scope=pipeline, r=RECORDS)
@@ -91,4 +119,4 @@ def consumer_restart(s, c):
               "g_consumer_restarted": True, **spend_fault(s)})
 
 
-ACTIONS = [consumer_poll, consumer_process, consumer_commit, consumer_restart]
+ACTIONS = [consumer_poll, consumer_reset, consumer_process, consumer_commit, consumer_restart]

@@ -20,7 +20,7 @@ class Mode:
 
     name: str
     summary: str
-    acks: int                 # 0 (fire and forget) or -1 (acks=all)
+    acks: int                 # 0 (fire and forget), 1 (the leader's append) or -1 (acks=all)
     retries: bool             # the producer retries failed or timed-out batches
     idempotence: bool         # enable.idempotence: PID + sequence numbers
     max_in_flight: int        # max.in.flight.requests.per.connection
@@ -38,6 +38,8 @@ class Mode:
     deep_bounds: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self):
+        if self.acks not in (0, 1, -1):
+            raise ValueError(f"mode {self.name}: acks must be 0, 1 or -1 (all), got {self.acks}")
         if self.idempotence and (self.acks != -1 or not self.retries
                                  or self.max_in_flight > IDEMPOTENCE_MAX_IN_FLIGHT):
             # KafkaProducer refuses to start when idempotence is set explicitly
@@ -97,6 +99,11 @@ MODES: dict[str, Mode] = {m.name: m for m in (
     Mode("at-least-once",
          "acks=all, retries, no idempotence; commit after processing; the application resends what failed",
          acks=-1, retries=True, idempotence=False, max_in_flight=5,
+         commit_before_processing=False, app_resends=True, deep_bounds=DEEP_BOUNDS),
+    Mode("at-least-once-acks1",
+         "as at-least-once, but acks=1: the leader answers once the record is in its own log, "
+         "before any follower has it",
+         acks=1, retries=True, idempotence=False, max_in_flight=5,
          commit_before_processing=False, app_resends=True, deep_bounds=DEEP_BOUNDS),
     Mode("idempotent",
          "enable.idempotence=true (acks=all, retries, in-flight <= 5); commit after processing; "

@@ -29,8 +29,8 @@ from .modes import pipeline
 from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, has_room, kept,
                           pushed, removed, request_update, requests, response_update,
                           responses, spend_fault)
-from .state import (ACKED, DUPLICATE, FAILED, INFLIGHT, LOST, OK, OUT_OF_ORDER, QUEUED,
-                    RETRIABLE, batch_in, max_conn, max_epoch, partition_of)
+from .state import (ACKED, DUPLICATE, FAILED, INFLIGHT, LOST, NOT_ENOUGH, OK, QUEUED, RETRIED_CODES,
+                    batch_in, max_conn, max_epoch, partition_of)
 
 
 def RECORDS(c: Any) -> range:
@@ -183,10 +183,12 @@ def producer_retry(s, c, k, p):
 
 
 def on_the_wire(s: Any, p: int) -> Any:
-    """A request or response of the current connection to ``p`` is in the network."""
-    return any_(and_(key != 0, conn == s.conn[p])
-                for rows in (requests(s, p), responses(s, p))
-                for key, conn in zip(rows[0], rows[-1]))
+    """A request or response of the current connection to ``p`` is in the network, or the
+    leader owes an acks=all answer on it (the request waits in its purgatory)."""
+    return or_(any_(and_(key != 0, conn == s.conn[p])
+                    for rows in (requests(s, p), responses(s, p))
+                    for key, conn in zip(rows[0], rows[-1])),
+               any_(owed == s.conn[p] + 1 for owed in s.pend[p]))
 
 
 def close_connection(s: Any, p: int) -> dict[Any, Any]:
@@ -209,7 +211,8 @@ def producer_timeout(s, c, p):
 
     A timeout after a loss is how the producer heals, so it is free; a
     timeout while a request or response of the connection is still on the
-    wire (a slow network, a GC pause) is premature and spends one fault.
+    wire, or while the leader still owes an acks=all answer (a slow network,
+    a GC pause, a slow follower), is premature and spends one fault.
     """
     if c.mode.acks == 0:  # fire and forget: nothing is ever in flight
         return Effect(when=False)
@@ -235,9 +238,12 @@ def producer_receive(s, c, p, i, k):
     """The producer reads the Produce response in slot ``i`` (for batch ``k``).
 
     ``OK`` (appended, or recognised as a duplicate) completes the future as
-    acked; a retriable error or ``OUT_OF_ORDER_SEQUENCE_NUMBER`` queues the
+    acked; a retriable error (``NOT_LEADER_OR_FOLLOWER``, ``NOT_ENOUGH_REPLICAS``,
+    ``NOT_ENOUGH_REPLICAS_AFTER_APPEND``) or ``OUT_OF_ORDER_SEQUENCE_NUMBER`` queues the
     batch for a retry while it has retries left, else fails it (with the
-    KIP-360 epoch bump); ``INVALID_PRODUCER_EPOCH`` fails it.  Responses only
+    KIP-360 epoch bump); ``INVALID_PRODUCER_EPOCH`` fails it.  A
+    ``NOT_ENOUGH_REPLICAS`` refusal (nothing appended) is retried without
+    using up a retry: the batch waits for the ISR to recover.  Responses only
     arrive on the open connection (see :func:`close_connection`).
     """
     if c.mode.acks == 0:  # fire and forget: nothing is ever in flight
@@ -245,15 +251,18 @@ def producer_receive(s, c, p, i, k):
     rs = responses(s, p)
     code = s.rs_code[p][i]
     success = or_(code == OK, code == DUPLICATE)
-    retriable = or_(code == RETRIABLE, code == OUT_OF_ORDER)
-    retry = and_(retriable, s.b_tries[k] < c.retries)
+    retriable = or_(*(code == x for x in RETRIED_CODES))
+    # a write refused for a small ISR is retried until the ISR recovers: giving up on it
+    # (delivery.timeout.ms) would need the follower to stay behind that long, not modelled
+    refused = code == NOT_ENOUGH
+    retry = and_(retriable, or_(refused, s.b_tries[k] < c.retries))
     bump = and_(retriable, s.b_tries[k] >= c.retries, bumps(s, c, k))
     return Effect(
         when=and_(deliverable(rs, i), s.rs_batch[p][i] == k + 1, s.b_state[k] == INFLIGHT),
         fits=epoch_fits(s, c, bump),
         then={**response_update(p, removed(rs, i)),
               ("b_state", k): ite(success, ACKED, ite(retry, QUEUED, FAILED)),
-              ("b_tries", k): ite(retry, s.b_tries[k] + 1, s.b_tries[k]),
+              ("b_tries", k): ite(and_(retry, not_(refused)), s.b_tries[k] + 1, s.b_tries[k]),
               **give_up_updates(s, c, bump)})
 
 

@@ -2,7 +2,8 @@
 
 Lanes, left to right in the direction records flow: each producer session
 (P1, P2, ...: a restart is a new process with a new producer id), each
-partition's leader, the consumer, the group coordinator.  Produce requests
+partition's leader (or, when partitions are replicated, each broker, and
+the controller: model/partition.py), the consumer, the group coordinator.  Produce requests
 and responses wait in the ``rq_*``/``rs_*`` fields (one channel per
 direction and partition); a step's event names its lane and gives a short
 label.  Reads decoded states only (see deliverycheck/core/scene.py), and
@@ -11,25 +12,18 @@ what a label states is read from the transition (model/telling.py).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from deliverycheck.core.scene import Channel, Event, Exchange, Lane, Scene
 
 from .state import BATCH_STATES, DUPLICATE, OUT_OF_ORDER, RESPONSE_CODES, RETRIABLE, sizes
-from .telling import written
+from . import partition
+from .telling import EVENTS, event_of
 
-EventFn = Callable[[dict, dict, dict, Any], Event]
-_EVENTS: dict[str, EventFn] = {}
 
 CONSUMER, GROUP = "C", "GC"
 # short names of the response codes, to fit a label
 _CODES = {**RESPONSE_CODES, DUPLICATE: "DUPLICATE", RETRIABLE: "NOT_LEADER", OUT_OF_ORDER: "OUT_OF_ORDER"}
-
-
-def event_of(fn: EventFn) -> EventFn:
-    """Register ``fn`` as the event of the action it is named after (``ev_<action>``)."""
-    _EVENTS[fn.__name__.removeprefix("ev_")] = fn
-    return fn
 
 
 def producer(session: int) -> str:
@@ -37,16 +31,11 @@ def producer(session: int) -> str:
     return f"P{session + 1}"
 
 
-def leader(p: int) -> str:
-    """Lane id of partition ``p``'s leader."""
-    return f"L{p}"
-
-
 def pipeline_lanes(c: Any) -> list[Lane]:
     """Every lane of the delivery path, left to right."""
-    _, P, _, _, _, S = sizes(c)
+    S = sizes(c)[-1]
     return ([Lane(producer(q), f"producer P{q + 1}") for q in range(S)]
-            + [Lane(leader(p), f"leader of p{p}") for p in range(P)]
+            + partition.lanes(c)
             + [Lane(CONSUMER, "consumer"), Lane(GROUP, "group coordinator")])
 
 
@@ -56,10 +45,12 @@ def pipeline_channels(c: Any) -> list[Channel]:
         return producer(s["b_pid"][ident[0] - 1])
     return [
         Channel("produce", ("rq_batch", "rq_conn"), 2,
-                src=lambda ix, v, s: session(v, s), dst=lambda ix, v, s: leader(ix[0]),
+                src=lambda ix, v, s: session(v, s),
+                dst=lambda ix, v, s: partition.leader_lane(c, ix[0], s),
                 label=lambda ix, v, s: f"Produce b{v[0]}"),
         Channel("response", ("rs_batch", "rs_code", "rs_conn"), 3,
-                src=lambda ix, v, s: leader(ix[0]), dst=lambda ix, v, s: session(v, s),
+                src=lambda ix, v, s: partition.leader_lane(c, ix[0], s) or "",
+                dst=lambda ix, v, s: session(v, s),
                 label=lambda ix, v, s: f"{_CODES.get(v[1], v[1])} b{v[0]}"),
     ]
 
@@ -106,29 +97,17 @@ def ev_producer_restart(a, b, x, c):
 
 
 @event_of
-def ev_broker_append(a, b, x, c):
-    p, k = a["p"], a["k"]
-    at = written(b, x, "log", "log_len", p)
-    if at:
-        return Event(leader(p), f"append {_b(k)} @{','.join(map(str, at))}")
-    return Event(leader(p), f"append nothing ({_b(k)})")
-
-
-@event_of
-def ev_broker_fail_transient(a, b, x, c):
-    return Event(leader(a["p"]), f"fail {_b(a['k'])} (retriable)")
-
-
-@event_of
-def ev_broker_expire_producer(a, b, x, c):
-    return Event(leader(a["p"]), f"forget P{a['q'] + 1}'s state")
-
-
-@event_of
 def ev_consumer_poll(a, b, x, c):
     p = a["p"]
     return Event(CONSUMER, f"poll r{x['c_rec']} @{b['pos'][p]} of p{p}",
-                 exchanges=(Exchange(leader(p), inbound=True),))
+                 exchanges=(Exchange(partition.lane(c, p, a["r"]), inbound=True),))
+
+
+@event_of
+def ev_consumer_reset(a, b, x, c):
+    p = a["p"]
+    return Event(CONSUMER, f"out of range: reset p{p} to {x['pos'][p]}",
+                 exchanges=(Exchange(partition.lane(c, p, a["r"]), inbound=True),))
 
 
 @event_of
@@ -176,7 +155,7 @@ def channels(c: Any) -> list[Channel]:
 
 def event(name: str, args: dict[str, int], before: dict, after: dict, c: Any) -> Event:
     """How the step ``name(args)`` from ``before`` to ``after`` is drawn."""
-    return _EVENTS[name](args, before, after, c)
+    return EVENTS[name](args, before, after, c)
 
 
 def observers(c: Any) -> list:

@@ -15,16 +15,20 @@ from __future__ import annotations
 from typing import Any
 
 from deliverycheck.core.ops import get, or_
-from deliverycheck.core.schema import Field, Schema, flag, num
+from deliverycheck.core.schema import Field, flag, num
 
 # Producer-side state of a batch (the Future the application holds).
 UNUSED, QUEUED, INFLIGHT, ACKED, FAILED, LOST = range(6)
 BATCH_STATES = ("unused", "queued", "in flight", "acked", "failed", "lost")
 
 # Produce response codes (Kafka's Errors enum, the ones that matter here).
-OK, DUPLICATE, RETRIABLE, OUT_OF_ORDER, FENCED = range(1, 6)
+OK, DUPLICATE, RETRIABLE, OUT_OF_ORDER, FENCED, NOT_ENOUGH, NOT_ENOUGH_AFTER = range(1, 8)
 RESPONSE_CODES = {OK: "OK", DUPLICATE: "OK (duplicate)", RETRIABLE: "NOT_LEADER_OR_FOLLOWER",
-                  OUT_OF_ORDER: "OUT_OF_ORDER_SEQUENCE_NUMBER", FENCED: "INVALID_PRODUCER_EPOCH"}
+                  OUT_OF_ORDER: "OUT_OF_ORDER_SEQUENCE_NUMBER", FENCED: "INVALID_PRODUCER_EPOCH",
+                  NOT_ENOUGH: "NOT_ENOUGH_REPLICAS",
+                  NOT_ENOUGH_AFTER: "NOT_ENOUGH_REPLICAS_AFTER_APPEND"}
+# The codes the Java producer retries (RetriableException subclasses).
+RETRIED_CODES = (RETRIABLE, OUT_OF_ORDER, NOT_ENOUGH, NOT_ENOUGH_AFTER)
 
 # Consumer loop stages.
 IDLE, POLLED, PROCESSED, COMMITTED = range(4)
@@ -63,8 +67,9 @@ def max_epoch(c: Any) -> int:
     return max(1, c.bounds.batches)
 
 
-def schema(c: Any) -> Schema:
-    """The state schema for configuration ``c``."""
+def fields(c: Any, partitions: list[Field]) -> list[Field]:
+    """The delivery path's fields, with the partitions' (``partitions``) between the network's
+    and the consumer's (the world is composed in model/__init__.py)."""
     R, P, B, L, C, S = sizes(c)
     F = max(1, c.bounds.faults)
     E = max_epoch(c)
@@ -89,17 +94,11 @@ def schema(c: Any) -> Schema:
         num("rq_batch", B, "produce requests in flight: batch plus one (0 = empty)", shape=(P, C)),
         num("rq_conn", max_conn(c), "connection each request travels on", shape=(P, C)),
         num("rs_batch", B, "produce responses in flight: batch plus one", shape=(P, C)),
-        num("rs_code", 5, "error code of each response", shape=(P, C),
+        num("rs_code", len(RESPONSE_CODES), "error code of each response", shape=(P, C),
             labels=("-",) + tuple(RESPONSE_CODES.values())),
         num("rs_conn", max_conn(c), "connection each response travels on", shape=(P, C)),
-        # -- the partition leaders --------------------------------------------
-        num("log", B, "each partition's log: batch plus one per entry", shape=(P, L)),
-        num("log_len", L, "log end offset (= high watermark: one replica)", shape=(P,)),
-        flag("ps_known", "the leader holds producer state for this PID", shape=(P, S)),
-        num("ps_epoch", E, "producer epoch the leader holds for each PID", shape=(P, S)),
-        num("ps_first", B, "first sequence appended in that epoch", shape=(P, S)),
-        num("ps_seq", B, "last sequence appended for each PID", shape=(P, S)),
-        num("expired", max(1, c.bounds.expiries), "producer-state expirations so far"),
+        # -- the partitions: replicas, leader, ISR (model/partition.py) ------------
+        *partitions,
         # -- the consumer and the group coordinator ---------------------------
         num("pos", L, "consumer position per partition", shape=(P,)),
         num("committed", L, "committed offset per partition (group coordinator)", shape=(P,)),
@@ -114,12 +113,7 @@ def schema(c: Any) -> Schema:
         flag("g_dedup", "a leader has discarded a duplicate batch", ghost=True),
         flag("g_consumer_restarted", "the consumer has crashed and restarted", ghost=True),
     ]
-    return Schema(fields)
-
-
-def init(c: Any) -> dict[str, Any]:
-    """The initial state: nothing sent, empty logs, consumer at offset 0."""
-    return {}
+    return fields
 
 
 # -- helpers shared by the actors -------------------------------------------

@@ -10,25 +10,18 @@ P2, ... (one per producer id), records r1, r2, ..., batches b1, b2, ...
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-from .state import ACKED, BATCH_STATES, DUPLICATE, FAILED, QUEUED, RESPONSE_CODES
-from .telling import changed, listing, offsets, sent, taken, written
+from .state import ACKED, BATCH_STATES, FAILED, QUEUED, RESPONSE_CODES
+from .telling import TELLERS, changed, listing, offsets, sent, taken, teller
 
-Tell = Callable[[dict, dict, dict, Any], str]
-_TELLERS: dict[str, Tell] = {}
-
-
-def _teller(fn: Tell) -> Tell:
-    _TELLERS[fn.__name__.removeprefix("tell_")] = fn
-    return fn
 
 
 def _rec(s: dict, k: int) -> str:
     return f"r{s['b_rec'][k]}"
 
 
-def _batch(s: dict, k: int, c: Any) -> str:
+def batch_name(s: dict, k: int, c: Any) -> str:
     """``b2 (r1, sequence 0)``: a batch with what identifies it on the wire."""
     extra = f", sequence {s['b_seq'][k]}, epoch {s['b_epoch'][k]}" if c.mode.idempotence else ""
     return f"b{k + 1} ({_rec(s, k)}{extra})"
@@ -55,7 +48,7 @@ def _requested(b: dict, x: dict) -> list[tuple[int, int, int]]:
     return [(p, m[0] - 1, m[1]) for p in _partitions(x) for m in sent(_requests(b, p), _requests(x, p))]
 
 
-def _answered(b: dict, x: dict, p: int) -> list[tuple[int, str]]:
+def answered(b: dict, x: dict, p: int) -> list[tuple[int, str]]:
     """(batch index, code) of every response the step sent from partition ``p``."""
     return [(m[0] - 1, RESPONSE_CODES.get(m[1], f"code {m[1]}"))
             for m in sent(_responses(b, p), _responses(x, p))]
@@ -78,27 +71,27 @@ def _told(b: dict, x: dict, k: int) -> str:
             FAILED: "; the application is told the send failed"}.get(x["b_state"][k], "")
 
 
-@_teller
+@teller
 def tell_producer_send(a, b, x, c):
     k = a["k"]
-    return (f"{_producer(x, k)} sends r{x['b_rec'][k]} as {_batch(x, k, c)}{_sending(b, x)}"
+    return (f"{_producer(x, k)} sends r{x['b_rec'][k]} as {batch_name(x, k, c)}{_sending(b, x)}"
             f"{_told(b, x, k)}")
 
 
-@_teller
+@teller
 def tell_producer_resend(a, b, x, c):
     k = a["k"]
     return (f"the application sends r{x['b_rec'][k]} again: {_producer(x, k)} sends it as new "
-            f"{_batch(x, k, c)}{_sending(b, x)}{_told(b, x, k)}")
+            f"{batch_name(x, k, c)}{_sending(b, x)}{_told(b, x, k)}")
 
 
-@_teller
+@teller
 def tell_producer_retry(a, b, x, c):
     k = a["k"]
-    return f"{_producer(x, k)} retries {_batch(x, k, c)}{_sending(b, x, connection=True)}"
+    return f"{_producer(x, k)} retries {batch_name(x, k, c)}{_sending(b, x, connection=True)}"
 
 
-@_teller
+@teller
 def tell_producer_timeout(a, b, x, c):
     p = a["p"]
     moved = changed(b["b_state"], x["b_state"])
@@ -111,7 +104,7 @@ def tell_producer_timeout(a, b, x, c):
     return f"{_producer(x)}'s request to partition {p} times out; {closes}{drop} ({fates}){bump}"
 
 
-@_teller
+@teller
 def tell_producer_receive(a, b, x, c):
     p, i, k = a["p"], a["i"], a["k"]
     # .get: a counterexample to induction starts in an arbitrary state, where a
@@ -127,7 +120,7 @@ def tell_producer_receive(a, b, x, c):
     return f"{_producer(x, k)} receives {code} for b{k + 1} ({_rec(x, k)}): {fate}{bump}"
 
 
-@_teller
+@teller
 def tell_producer_restart(a, b, x, c):
     lost = [f"b{k + 1}" for k in changed(b["b_state"], x["b_state"])]
     new = (f"restarts as {_producer(x)} with a new producer id" if x["session"] != b["session"]
@@ -135,53 +128,23 @@ def tell_producer_restart(a, b, x, c):
     return f"{_producer(b)} crashes and {new}; {', '.join(lost) or 'no batch'} lost with it"
 
 
-@_teller
-def tell_broker_append(a, b, x, c):
-    p, i, k = a["p"], a["i"], a["k"]
-    via = f" from connection {b['rq_conn'][p][i]}"
-    at = written(b, x, "log", "log_len", p)
-    answers = _answered(b, x, p)
-    closed = " (its connection is closed)" if b["rq_conn"][p][i] != b["conn"][p] else ""
-    reply = (f" and answers {listing([code for _, code in answers])}" if answers
-             else f" and sends no answer{closed}") if c.mode.acks != 0 else ""
-    if at:
-        where = listing([str(j) for j in at])
-        return (f"the leader of partition {p} appends {_batch(x, k, c)}{via} at offset{'s' if len(at) > 1 else ''} "
-                f"{where}{reply}")
-    if any(code == RESPONSE_CODES[DUPLICATE] for _, code in answers):
-        return (f"the leader of partition {p} recognises b{k + 1}{via} as a duplicate, appends "
-                f"nothing{reply}")
-    return f"the leader of partition {p} appends nothing for {_batch(x, k, c)}{via}{reply}"
-
-
-@_teller
-def tell_broker_fail_transient(a, b, x, c):
-    p, k = a["p"], a["k"]
-    answers = _answered(b, x, p)
-    reply = f"answers b{k + 1} with {listing([code for _, code in answers])}" if answers \
-        else f"drops b{k + 1} without an answer"
-    at = written(b, x, "log", "log_len", p)
-    wrote = f" and appends it at offset {listing([str(j) for j in at])}" if at else " and appends nothing"
-    return f"the leader of partition {p} {reply}{wrote}"
-
-
-@_teller
-def tell_broker_expire_producer(a, b, x, c):
-    p, q = a["p"], a["q"]
-    if x["ps_known"][p][q] == b["ps_known"][p][q]:
-        return f"partition {p} keeps the state of producer P{q + 1}"
-    return f"partition {p} forgets the state of producer P{q + 1} (producer.id.expiration.ms)"
-
-
-@_teller
+@teller
 def tell_consumer_poll(a, b, x, c):
     p = a["p"]
     got = f"r{x['c_rec']}" if x["c_rec"] else "nothing"
-    return (f"the consumer polls {got} at offset {b['pos'][p]} of partition {p}; its position "
-            f"becomes {x['pos'][p]}")
+    where = f" from replica {a['r']}" if c.variant.replicated else ""
+    return (f"the consumer polls {got} at offset {b['pos'][p]} of partition {p}{where}; its "
+            f"position becomes {x['pos'][p]}")
 
 
-@_teller
+@teller
+def tell_consumer_reset(a, b, x, c):
+    p = a["p"]
+    return (f"the consumer's offset {b['pos'][p]} of partition {p} is out of range (the leader's "
+            f"log ends at {b['log_len'][p][a['r']]}); it resets to {x['pos'][p]}")
+
+
+@teller
 def tell_consumer_process(a, b, x, c):
     r = a["r"]
     times = x["out"][r]
@@ -191,13 +154,13 @@ def tell_consumer_process(a, b, x, c):
     return f"the consumer processes r{r + 1}: its effect is emitted{again}"
 
 
-@_teller
+@teller
 def tell_consumer_commit(a, b, x, c):
     same = " (unchanged)" if x["committed"] == b["committed"] else ""
     return f"the consumer commits offsets {offsets(x['committed'])}{same}"
 
 
-@_teller
+@teller
 def tell_consumer_restart(a, b, x, c):
     if x["pos"] == x["committed"]:
         return f"the consumer crashes and restarts from the committed offsets {offsets(x['pos'])}"
@@ -205,7 +168,7 @@ def tell_consumer_restart(a, b, x, c):
             f"offsets are {offsets(x['committed'])})")
 
 
-@_teller
+@teller
 def tell_network_lose_request(a, b, x, c):
     p = a["p"]
     gone = taken(_requests(b, p), _requests(x, p))
@@ -213,7 +176,7 @@ def tell_network_lose_request(a, b, x, c):
     return f"the network loses the request carrying {what} to partition {p}"
 
 
-@_teller
+@teller
 def tell_network_lose_response(a, b, x, c):
     p = a["p"]
     gone = taken(_responses(b, p), _responses(x, p))
@@ -223,11 +186,11 @@ def tell_network_lose_response(a, b, x, c):
 
 def describe(name: str, args: dict[str, int], before: dict, after: dict, c: Any) -> str:
     """One sentence telling the step ``name(args)`` from ``before`` to ``after``."""
-    teller = _TELLERS.get(name)
-    if teller is None:
+    tell = TELLERS.get(name)
+    if tell is None:
         inner = ", ".join(f"{k}={v}" for k, v in args.items())
         return f"{name}({inner})"
-    return teller(args, before, after, c)
+    return tell(args, before, after, c)
 
 
 # The exactly-once world's tellers register themselves in the same table.

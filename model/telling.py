@@ -6,13 +6,35 @@ protocol.  So the tellers (``story.py``, ``txn_story.py``) and the scenes
 state facts they *read* here - which log position was written, which
 message went on the wire, what a field became - never what the action is
 supposed to do.  Every function takes decoded states (``{field: value}``,
-arrays as nested lists) and changes nothing.
+arrays as nested lists) and changes nothing.  The registries of tellers and
+events live here too, so that an actor's module can hold its own.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
+
+from deliverycheck.core.scene import Event
+
+# -- the registries: each actor's module registers how its steps are told and drawn --
+
+Tell = Callable[[dict, dict, dict, Any], str]
+EventFn = Callable[[dict, dict, dict, Any], Event]
+TELLERS: dict[str, Tell] = {}
+EVENTS: dict[str, EventFn] = {}
+
+
+def teller(fn: Tell) -> Tell:
+    """Register ``fn`` as the sentence of the action it is named after (``tell_<action>``)."""
+    TELLERS[fn.__name__.removeprefix("tell_")] = fn
+    return fn
+
+
+def event_of(fn: EventFn) -> EventFn:
+    """Register ``fn`` as the picture event of the action it is named after (``ev_<action>``)."""
+    EVENTS[fn.__name__.removeprefix("ev_")] = fn
+    return fn
 
 
 def changed(b: list, x: list) -> list[int]:
@@ -20,11 +42,17 @@ def changed(b: list, x: list) -> list[int]:
     return [j for j, (u, v) in enumerate(zip(b, x)) if u != v]
 
 
-def written(b: dict, x: dict, log: str, length: str, p: int) -> list[int]:
-    """Positions of log ``p`` (entries in field ``log``, its end in ``length``) the step wrote:
-    below the new log end, and past the old end or holding a different entry."""
-    old, new = b[length][p], x[length][p]
-    return [j for j in range(new) if j >= old or b[log][p][j] != x[log][p][j]]
+def written(b: dict, x: dict, log: str, length: str, *at: int) -> list[int]:
+    """Positions of the log at index ``at`` (entries in field ``log``, its end in ``length``)
+    the step wrote: below the new log end, and past the old end or holding a different entry."""
+    def pick(s: dict, name: str) -> Any:
+        v = s[name]
+        for i in at:
+            v = v[i]
+        return v
+    old, new = pick(b, length), pick(x, length)
+    before, after = pick(b, log), pick(x, log)
+    return [j for j in range(new) if j >= old or before[j] != after[j]]
 
 
 def _slots(rows: Sequence[Sequence[Any]]) -> Counter:

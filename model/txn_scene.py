@@ -15,7 +15,8 @@ from typing import Any
 
 from deliverycheck.core.scene import Channel, Event, Exchange, Lane, Observer
 
-from .scene import GROUP, event_of
+from .scene import GROUP
+from .telling import event_of
 from .telling import written
 from .txn_state import (ABORT, COMMIT, INSTANCES, IN_TXN, OFFSETS, OUTPUTS, STOPPED, TC_STATES,
                         tid)

@@ -10,7 +10,7 @@ was written at, the requests put on the wire, what an instance was told
 
 from __future__ import annotations
 
-from .story import _teller
+from .telling import teller
 from .telling import changed, listing, sent, taken, written
 from .txn_state import (ABORTABLE, END_KINDS, OUT_STATUS, PREP_FENCE, STAGES, STOPPED, TC_STATES,
                         WRITTEN, tid)
@@ -68,7 +68,7 @@ def _added(b: dict, x: dict, t: int) -> list[str]:
     return [PARTS[p] for p in changed(b["tc_parts"][t], x["tc_parts"][t]) if x["tc_parts"][t][p]]
 
 
-@_teller
+@teller
 def tell_processor_start(a, b, x, c):
     i = a["i"]
     others = [j for j in range(len(x["ps_stage"])) if j != i and b["ps_stage"][j] not in (0, STOPPED)]
@@ -76,7 +76,7 @@ def tell_processor_start(a, b, x, c):
     return f"{_inst(i)} starts and joins the group (generation {x['gc_generation']}){zombie}"
 
 
-@_teller
+@teller
 def tell_processor_init(a, b, x, c):
     i, t = a["i"], tid(c, a["i"])
     if x["ps_epoch"][i] != b["ps_epoch"][i]:
@@ -89,7 +89,7 @@ def tell_processor_init(a, b, x, c):
     return f"{_inst(i)} calls initTransactions(): it is answered, and nothing changes"
 
 
-@_teller
+@teller
 def tell_processor_fetch_offsets(a, b, x, c):
     i = a["i"]
     pos = x["ps_pos"][i]
@@ -98,14 +98,14 @@ def tell_processor_fetch_offsets(a, b, x, c):
     return f"{_inst(i)} fetches offsets: its position becomes {pos}, {whose}"
 
 
-@_teller
+@teller
 def tell_processor_begin(a, b, x, c):
     i = a["i"]
     return (f"{_inst(i)} polls r{x['ps_pos'][i]} and begins a transaction "
             f"(attempt #{x['ps_tag'][i]})")
 
 
-@_teller
+@teller
 def tell_processor_send(a, b, x, c):
     i, t = a["i"], tid(c, a["i"])
     added = _added(b, x, t)
@@ -116,7 +116,7 @@ def tell_processor_send(a, b, x, c):
     return f"{_inst(i)} {how}sends {listing(what) or 'nothing'}"
 
 
-@_teller
+@teller
 def tell_processor_send_offsets(a, b, x, c):
     i, t = a["i"], tid(c, a["i"])
     added = " (the TC adds the offsets partition)" if _added(b, x, t) else ""
@@ -133,13 +133,13 @@ def tell_processor_send_offsets(a, b, x, c):
     return f"{_inst(i)} sends its offset: rejected, nothing is stored{_stage(b, x, i)}"
 
 
-@_teller
+@teller
 def tell_processor_commit(a, b, x, c):
     i = a["i"]
     return f"{_inst(i)} calls commitTransaction(): {_end_sent(b, x, i) or 'no EndTxn is sent'}"
 
 
-@_teller
+@teller
 def tell_processor_abort(a, b, x, c):
     i = a["i"]
     why = " after an application error" if x["faults"] > b["faults"] else ""
@@ -147,7 +147,7 @@ def tell_processor_abort(a, b, x, c):
             f"for attempt #{b['ps_tag'][i]}")
 
 
-@_teller
+@teller
 def tell_processor_timeout(a, b, x, c):
     i = a["i"]
     premature = " while the request is still on its way" if x["faults"] > b["faults"] else ""
@@ -160,7 +160,7 @@ def tell_processor_timeout(a, b, x, c):
     return f"{_inst(i)}'s request times out{premature}{_stage(b, x, i)}"
 
 
-@_teller
+@teller
 def tell_processor_commit_offsets(a, b, x, c):
     i = a["i"]
     if x["gc_committed"] != b["gc_committed"]:
@@ -171,7 +171,7 @@ def tell_processor_commit_offsets(a, b, x, c):
             f"{x['gc_committed']}{_stage(b, x, i)}")
 
 
-@_teller
+@teller
 def tell_coordinator_end_txn(a, b, x, c):
     i, k, t = a["i"], a["k"], tid(c, a["i"])
     kind, epoch = END_KINDS[b["et_kind"][i][k]], b["et_epoch"][i][k]
@@ -186,7 +186,7 @@ def tell_coordinator_end_txn(a, b, x, c):
     return f"{head}: answered at once ({TC_STATES[b['tc_state'][t]]}){told}"
 
 
-@_teller
+@teller
 def tell_coordinator_log_written(a, b, x, c):
     t = a["t"]
     told = [f"{_inst(j)}, which is now {STAGES[x['ps_stage'][j]]}"
@@ -196,7 +196,7 @@ def tell_coordinator_log_written(a, b, x, c):
             f"__transaction_state{answer}")
 
 
-@_teller
+@teller
 def tell_coordinator_send_markers(a, b, x, c):
     again = " again, as the new coordinator" if x["g_resent"] and not b["g_resent"] else ""
     out = []
@@ -210,26 +210,26 @@ def tell_coordinator_send_markers(a, b, x, c):
             f"{out[0][2]}) to {listing([m[3] for m in out])}")
 
 
-@_teller
+@teller
 def tell_coordinator_complete(a, b, x, c):
     return f"every marker is written: the TC writes {TC_STATES[x['tc_state'][a['t']]]}"
 
 
-@_teller
+@teller
 def tell_coordinator_timeout(a, b, x, c):
     t = a["t"]
     return (f"transaction.timeout.ms expires: the TC fences the producer and moves the "
             f"transaction to {TC_STATES[x['tc_state'][t]]} (epoch {x['tc_epoch'][t]})")
 
 
-@_teller
+@teller
 def tell_coordinator_failover(a, b, x, c):
     states = ", ".join(TC_STATES[s] for s in x["tc_state"])
     return (f"the TC fails over: the new one (coordinator epoch {x['tc_cepoch']}) reloads "
             f"{states} from the log")
 
 
-@_teller
+@teller
 def tell_broker_append_txn(a, b, x, c):
     o, i, k = a["o"], a["i"], a["k"]
     rec, epoch, live = b["rq_rec"][o][i][k], b["rq_epoch"][o][i][k], b["rq_live"][o][i][k]
@@ -263,7 +263,7 @@ def _marker(a, b, x, p, name):
     return f"{head}: nothing changes{' (' + '; '.join(why) + ')' if why else ''}", False
 
 
-@_teller
+@teller
 def tell_broker_write_marker(a, b, x, c):
     o, t = a["o"], a["t"]
     head, took = _marker(a, b, x, o, f"o{o}")
@@ -276,7 +276,7 @@ def tell_broker_write_marker(a, b, x, c):
     return head
 
 
-@_teller
+@teller
 def tell_groups_write_marker(a, b, x, c):
     t = a["t"]
     head, took = _marker(a, b, x, 2, "the offsets partition")

@@ -1,8 +1,17 @@
-"""Protocol versions and historical variants, read by actions as plain flags.
+"""The broker side: Kafka versions, historical variants and the topic's replication.
 
-One row per Kafka version (or historical client behaviour) worth checking;
-the flags change only the transactional protocol (docs/protocol.md §9), so the
-variants apply to the exactly-once modes.  The default is today's Kafka.
+One row per Kafka version (or historical behaviour) or replication setup
+worth checking, read by actions as plain values.  Two groups of knobs:
+
+* the transactional protocol (docs/protocol.md §9): these rows apply to the
+  exactly-once modes;
+* the partition's replication (docs/protocol.md §11): ``replication.factor``,
+  ``min.insync.replicas``, ``unclean.leader.election.enable`` and how a
+  follower truncates after a leader change, per Kafka version; these rows
+  apply to the delivery-path modes.
+
+The default is today's Kafka with a partition of one replica (the worlds
+whose figures were pinned before replication was modelled).
 """
 
 from __future__ import annotations
@@ -20,10 +29,61 @@ class Variant:
     verification: bool = True  # partition leaders verify the first transactional write (KIP-890 part 1)
     group_metadata: bool = True  # sendOffsetsToTransaction carries the group metadata (KIP-447)
     rewind: bool = True         # the client honours the application's seek after an abort
+    # -- the partition's replication (docs/protocol.md §11) --
+    replicas: int = 1           # replication.factor: replicas of each partition, one per broker
+    min_insync: int = 1         # min.insync.replicas: the ISR an acks=all write needs
+    unclean: bool = False       # unclean.leader.election.enable: elect a replica outside the ISR
+    truncation: str = "kip279"  # how a follower truncates after a leader change (TRUNCATIONS)
+    epoch_on_election: bool = True  # a new leader records its epoch at once (KAFKA-7415, 2.1)
+    hw_needs_min_isr: bool = True   # the high watermark stays while the ISR is below min.insync.replicas (KAFKA-15583, 3.7)
     checked_with: tuple[str, ...] = ()  # modes `deliverycheck verify` runs it with by default
+    # default bounds where this variant's world needs other ones than its mode's
+    bounds: tuple[tuple[str, int], ...] = ()
+
+    def __post_init__(self):
+        if self.replicas < 1 or self.replicas > MAX_REPLICAS:
+            raise ValueError(f"variant {self.name}: replicas (replication.factor) must be in "
+                             f"1..{MAX_REPLICAS}, got {self.replicas}")
+        if not 1 <= self.min_insync <= self.replicas:
+            raise ValueError(f"variant {self.name}: min_insync (min.insync.replicas) must be in "
+                             f"1..{self.replicas} (the replication factor), got {self.min_insync}")
+        if self.truncation not in TRUNCATIONS:
+            raise ValueError(f"variant {self.name}: truncation must be one of "
+                             f"{', '.join(TRUNCATIONS)}, got {self.truncation!r}")
+
+    @property
+    def replicated(self) -> bool:
+        """The partition has followers: replication, failover and elections are modelled."""
+        return self.replicas > 1
+
+    @property
+    def changes_transactions(self) -> bool:
+        """Some transactional-protocol flag differs from today's Kafka."""
+        return any(getattr(self, f) != getattr(_TODAY, f) for f in _TXN_FLAGS)
+
+
+# How a follower finds where its log diverges from a new leader's:
+#   "high-watermark": truncate to its own high watermark (Kafka before 0.11);
+#   "kip101": ask the leader for the end offset of its latest epoch
+#             (OffsetsForLeaderEpoch, KIP-101, Kafka 0.11 to 1.1);
+#   "kip279": the leader answers with the largest epoch it has at or below the
+#             one asked for, and the follower repeats until both agree (KIP-279,
+#             KAFKA-6361, Kafka 2.0 on).
+TRUNCATIONS = ("high-watermark", "kip101", "kip279")
+
+# A replicated partition multiplies the delivery path's histories (every
+# fetch, ISR change, crash and election interleaves with the producer's and
+# the consumer's steps): two records and two faults make 3 to 7 million
+# states per configuration, one record 20 to 30 thousand.  Every replication
+# finding listed in expected.toml needs one record; the named world
+# "replication-two-records" checks two.
+REPLICATED_BOUNDS = (("records", 1),)
+MAX_REPLICAS = 3
+_TXN_FLAGS = ("tv2", "verification", "group_metadata", "rewind")
 
 
 DEFAULT_VARIANT = "current"
+_TODAY = Variant("today", "")
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("current", "today's Kafka (4.x): TV2, partition verification, group metadata, rewind"),
@@ -36,9 +96,50 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
             group_metadata=False, checked_with=("exactly-once", "eos-per-instance-id")),
     Variant("no-rewind", "a processing loop whose consumer is not sought back after an abort",
             rewind=False, checked_with=("exactly-once",)),
+    Variant("rf2", "Kafka 3.7 to 4.x, replication.factor=2, min.insync.replicas=1 (the broker "
+                   "default), unclean leader election off", replicas=2, bounds=REPLICATED_BOUNDS,
+            checked_with=("at-most-once", "at-least-once", "at-least-once-acks1", "idempotent")),
+    Variant("rf2-unclean", "as rf2, with unclean.leader.election.enable=true", replicas=2,
+            unclean=True, bounds=REPLICATED_BOUNDS,
+            checked_with=("at-most-once", "at-least-once", "at-least-once-acks1", "idempotent")),
+    Variant("rf2-isr2", "Kafka 3.7 to 4.x, replication.factor=2, min.insync.replicas=2",
+            replicas=2, min_insync=2, bounds=REPLICATED_BOUNDS,
+            checked_with=("at-least-once", "idempotent")),
+    Variant("rf2-isr2-unclean", "as rf2-isr2, with unclean.leader.election.enable=true",
+            replicas=2, min_insync=2, unclean=True, bounds=REPLICATED_BOUNDS,
+            checked_with=("at-least-once",)),
+    Variant("rf3-isr2", "Kafka 3.7 to 4.x, replication.factor=3, min.insync.replicas=2",
+            replicas=3, min_insync=2, bounds=REPLICATED_BOUNDS,
+            checked_with=("at-least-once", "at-least-once-acks1")),
+    Variant("pre-kip101", "Kafka before 0.11: a follower truncates to its high watermark after a "
+                          "restart or a leader change (replication.factor=2, min.insync.replicas=2)",
+            replicas=2, min_insync=2, truncation="high-watermark", epoch_on_election=False,
+            hw_needs_min_isr=False, bounds=REPLICATED_BOUNDS, checked_with=("at-least-once",)),
+    Variant("kip101-unclean", "Kafka 0.11 to 1.1: truncation by leader epoch (KIP-101) before "
+                              "KIP-279; replication.factor=2, min.insync.replicas=1, unclean "
+                              "election on", replicas=2, unclean=True,
+            truncation="kip101", epoch_on_election=False, hw_needs_min_isr=False,
+            bounds=REPLICATED_BOUNDS, checked_with=("at-least-once",)),
+    Variant("kip279-unclean", "Kafka 2.0: KIP-279's truncation, before a new leader recorded its "
+                              "epoch (KAFKA-7415); replication.factor=2, min.insync.replicas=1, "
+                              "unclean election on", replicas=2, unclean=True,
+            epoch_on_election=False, hw_needs_min_isr=False, bounds=REPLICATED_BOUNDS,
+            checked_with=("at-least-once",)),
+    Variant("pre-3.7-isr2-unclean", "Kafka 2.1 to 3.6: the high watermark advances while the ISR is "
+                                    "below min.insync.replicas (fixed by KAFKA-15583); "
+                                    "replication.factor=2, min.insync.replicas=2, unclean election on",
+            replicas=2, min_insync=2, unclean=True, hw_needs_min_isr=False,
+            bounds=REPLICATED_BOUNDS, checked_with=("at-least-once",)),
 )}
 
 
 def relevant(variant: Variant, transactional: bool) -> bool:
-    """Whether ``variant`` changes anything for a mode (variants change only transactions)."""
-    return transactional or variant.name == DEFAULT_VARIANT
+    """Whether ``variant`` changes anything for a mode of the given world.
+
+    Transactional flags change the exactly-once world; replication changes the
+    delivery path's partitions (the exactly-once world's partitions have one
+    replica).
+    """
+    if variant.name == DEFAULT_VARIANT:
+        return True
+    return variant.changes_transactions if transactional else variant.replicated

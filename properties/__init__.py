@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import delivery, exactly_once, lemmas, lemmas_txn, witnesses
+from . import delivery, exactly_once, lemmas, lemmas_txn, replication, witnesses
 
-PROPERTIES = [*delivery.PROPERTIES, *exactly_once.PROPERTIES, *lemmas.PROPERTIES, *lemmas_txn.PROPERTIES,
+PROPERTIES = [*delivery.PROPERTIES, *replication.PROPERTIES, *exactly_once.PROPERTIES, *lemmas.PROPERTIES, *lemmas_txn.PROPERTIES,
               *witnesses.PROPERTIES]
 
 # strengthening lemmas for the proofs: statements about the default bounds,

@@ -16,15 +16,20 @@ from deliverycheck.core.ops import all_, and_, any_, get, implies
 from deliverycheck.model.modes import pipeline
 from deliverycheck.core.spec import always, final, progress
 from deliverycheck.model import settled
-from deliverycheck.model.state import ACKED, BATCH_STATES, IDLE, INFLIGHT, QUEUED
+from deliverycheck.model.partition import failover, leader_end, leader_entry, leader_hw, online
+from deliverycheck.model.state import ACKED, BATCH_STATES, IDLE, INFLIGHT, QUEUED, batch_in
+
+# the modes whose users rely on no loss (acks=1 users too: it is what they expect)
+NO_LOSS_MODES = ("at-least-once", "at-least-once-acks1", "idempotent")
+DELIVERY_MODES = ("at-most-once", *NO_LOSS_MODES)
 
 
 # -- what a broken promise shows (concrete states only: plain Python is fine here) --
 
 def _entries(s: Any, c: Any) -> list[tuple[int, int, int]]:
-    """(partition, offset, batch index) of every log entry."""
-    return [(p, j, s.log[p][j] - 1) for p in range(c.bounds.partitions)
-            for j in range(s.log_len[p]) if s.log[p][j]]
+    """(partition, offset, batch index) of every entry of each partition's leader's log."""
+    return [(p, j, leader_entry(s, c, p, j) - 1) for p in range(c.bounds.partitions)
+            for j in range(leader_end(s, c, p)) if leader_entry(s, c, p, j)]
 
 
 def _offsets_of(s: Any, c: Any, same) -> list[tuple[int, int, list[int]]]:
@@ -37,7 +42,7 @@ def _offsets_of(s: Any, c: Any, same) -> list[tuple[int, int, list[int]]]:
 
 def _explain_acked(s, c):
     logged = {k for _, _, k in _entries(s, c)}
-    return [f"b{k + 1} (r{s.b_rec[k]}) was acked to the application but is in no log"
+    return [f"b{k + 1} (r{s.b_rec[k]}) was acked to the application but is not in the leader's log"
             for k in range(c.bounds.batches) if s.b_state[k] == ACKED and k not in logged]
 
 
@@ -87,17 +92,26 @@ def _explain_unsettled(s, c):
         out.append(f"{wire} message{'s' if wire != 1 else ''} still in the network")
     if s.c_stage != IDLE:
         out.append("the consumer is not idle")
-    out += [f"the consumer is at offset {q} of partition {p}, whose log ends at {n}"
-            for p, (q, n) in enumerate(zip(s.pos, s.log_len)) if q != n]
+    for p in range(c.bounds.partitions):
+        if not online(s, c, p):
+            out.append(f"partition {p} has no leader")
+        elif s.pos[p] != leader_end(s, c, p):
+            out.append(f"the consumer is at offset {s.pos[p]} of partition {p}, whose leader's log "
+                       f"ends at {leader_end(s, c, p)}")
+        elif leader_hw(s, c, p) != leader_end(s, c, p):
+            out.append(f"partition {p}'s high watermark {leader_hw(s, c, p)} is below its log end")
+    if failover(c):
+        out += [f"broker {b} is down" for b, up in enumerate(s.up) if not up]
     return out
 
 
 def _pairs(s: Any, c: Any):
-    """Every pair of log positions ``i < j`` of one partition that are both written."""
+    """Every pair of positions ``i < j`` of a partition's leader's log: (p, entry i, entry j, both written)."""
     for p in range(c.bounds.partitions):
         for j in range(c.bounds.log):
             for i in range(j):
-                yield p, i, j, j < s.log_len[p]
+                yield (p, leader_entry(s, c, p, i), leader_entry(s, c, p, j),
+                       j < leader_end(s, c, p))
 
 
 def _record(s: Any, entry: Any) -> Any:
@@ -105,23 +119,23 @@ def _record(s: Any, entry: Any) -> Any:
     return get(s.b_rec, entry - 1)
 
 
-@always(scope=pipeline, claims=("at-least-once", "idempotent"),
-        explain=_explain_acked)
+@always(scope=pipeline, claims=NO_LOSS_MODES, explain=_explain_acked)
 def acked_in_log(s, c):
     """Every record whose send was acknowledged to the application is in the log.
 
     For every batch whose future completed as acked, that batch is an entry
-    of its partition's log (at every step, not only at the end).  With
-    ``acks=0`` the acknowledgement only means "written to the socket".
+    of its partition's log as the partition's leader holds it, whichever
+    replica leads (at every step, not only at the end; while a partition
+    has no leader, at the next one's election).  With ``acks=0`` the
+    acknowledgement only means "written to the socket"; with ``acks=1``,
+    "in the leader's log", which a failover can take away.
     """
-    return all_(implies(s.b_state[k] == ACKED,
-                        any_(s.log[p][i] == k + 1 for p in range(c.bounds.partitions)
-                             for i in range(c.bounds.log)))
-                for k in range(c.bounds.batches))
+    return all_(implies(and_(s.b_state[k] == ACKED, batch_in(s, c, k, p), online(s, c, p)),
+                        any_(leader_entry(s, c, p, i) == k + 1 for i in range(c.bounds.log)))
+                for k in range(c.bounds.batches) for p in range(c.bounds.partitions))
 
 
-@final(scope=pipeline, claims=("at-least-once", "idempotent"),
-       explain=_explain_loss)
+@final(scope=pipeline, claims=NO_LOSS_MODES, explain=_explain_loss)
 def no_loss(s, c):
     """End to end, nothing is lost: every record handed to the producer is processed.
 
@@ -132,18 +146,17 @@ def no_loss(s, c):
     return all_(implies(r < s.handed, s.out[r] >= 1) for r in range(c.bounds.records))
 
 
-@final(scope=pipeline, claims=("at-least-once", "idempotent"),
-       explain=_explain_skip)
+@final(scope=pipeline, claims=NO_LOSS_MODES, explain=_explain_skip)
 def no_skip(s, c):
     """The consumer skips nothing: every record that reached a log is processed.
 
     In every terminal state, each record with an entry in its partition's
-    log has had its effect emitted at least once.  This is the consumer's
-    half of no loss: committing offsets before processing breaks it when the
-    consumer crashes in between.
+    leader's log has had its effect emitted at least once.  This is the
+    consumer's half of no loss: committing offsets before processing breaks
+    it when the consumer crashes in between.
     """
-    return all_(implies(and_(i < s.log_len[p], s.log[p][i] != 0),
-                        get(s.out, _record(s, s.log[p][i]) - 1) >= 1)
+    return all_(implies(leader_entry(s, c, p, i) != 0,
+                        get(s.out, _record(s, leader_entry(s, c, p, i)) - 1) >= 1)
                 for p in range(c.bounds.partitions) for i in range(c.bounds.log))
 
 
@@ -155,8 +168,7 @@ def no_duplicate_log(s, c):
     Counts every copy, whatever wrote it: a producer retry, a resend by the
     application, or a restarted producer.
     """
-    return all_(implies(written, _record(s, s.log[p][i]) != _record(s, s.log[p][j]))
-                for p, i, j, written in _pairs(s, c))
+    return all_(implies(written, _record(s, a) != _record(s, b)) for p, a, b, written in _pairs(s, c))
 
 
 @always(scope=pipeline, claims=("at-most-once", "idempotent"),
@@ -168,7 +180,7 @@ def no_duplicate_send(s, c):
     application sends again is a new batch and is not covered: this is the
     promise of ``enable.idempotence`` (KIP-98), not end-to-end exactly-once.
     """
-    return all_(implies(written, s.log[p][i] != s.log[p][j]) for p, i, j, written in _pairs(s, c))
+    return all_(implies(written, a != b) for p, a, b, written in _pairs(s, c))
 
 
 @always(scope=pipeline, claims=("at-most-once", "idempotent"),
@@ -181,9 +193,7 @@ def in_order(s, c):
     """
     def pid(e):
         return get(s.b_pid, e - 1)
-    return all_(implies(and_(written, pid(s.log[p][i]) == pid(s.log[p][j])),
-                        s.log[p][i] <= s.log[p][j])
-                for p, i, j, written in _pairs(s, c))
+    return all_(implies(and_(written, pid(a) == pid(b)), a <= b) for p, a, b, written in _pairs(s, c))
 
 
 @always(scope=pipeline, claims=("at-most-once",),
@@ -193,8 +203,7 @@ def no_duplicate_output(s, c):
     return all_(s.out[r] <= 1 for r in range(c.bounds.records))
 
 
-@progress(scope=pipeline, claims=("at-most-once", "at-least-once", "idempotent"),
-          explain=_explain_unsettled)
+@progress(scope=pipeline, claims=DELIVERY_MODES, explain=_explain_unsettled)
 def can_settle(s, c):
     """Whatever the faults did, once they stop the run can still end properly.
 
@@ -206,8 +215,7 @@ def can_settle(s, c):
     return settled(s, c)
 
 
-@final(scope=pipeline, claims=("at-most-once", "at-least-once", "idempotent"),
-       explain=_explain_unsettled)
+@final(scope=pipeline, claims=DELIVERY_MODES, explain=_explain_unsettled)
 def no_stuck(s, c):
     """Every run that can make no more steps has properly ended.
 

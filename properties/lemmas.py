@@ -32,15 +32,17 @@ from typing import Any
 from deliverycheck.core.ops import all_, and_, any_, count, get, implies, ite, not_, or_, sum_
 from deliverycheck.core.spec import always
 from deliverycheck.model.modes import pipeline
-from deliverycheck.model.state import (FAILED, FENCED, INFLIGHT, LOST, OK, QUEUED, UNUSED,
-                                       batch_in, partition_of)
+from deliverycheck.model.partition import failover
+from deliverycheck.model.state import (FAILED, FENCED, INFLIGHT, LOST, NOT_ENOUGH, NOT_ENOUGH_AFTER,
+                                       OK, QUEUED, UNUSED, batch_in, partition_of)
 
 from . import lemmas_txn
 
 
 def _sequenced(cfg: Any) -> bool:
-    """Configurations whose batches carry sequence numbers (idempotent delivery path)."""
-    return pipeline(cfg) and cfg.mode.idempotence
+    """Configurations whose batches carry sequence numbers (idempotent delivery path), with
+    partitions whose leader never changes: the lemmas speak of the one replica, replica 0."""
+    return pipeline(cfg) and cfg.mode.idempotence and not failover(cfg)
 
 
 def _key_below(e1: Any, q1: Any, e2: Any, q2: Any) -> Any:
@@ -67,7 +69,7 @@ def lemma_batches_exist(s, c):
              for p in range(P) for i in range(c.bounds.channel)),
         all_(implies(s.rs_batch[p][i] != 0, s.rs_batch[p][i] <= made)
              for p in range(P) for i in range(c.bounds.channel)),
-        all_(implies(i < s.log_len[p], and_(s.log[p][i] != 0, s.log[p][i] <= made))
+        all_(implies(i < s.log_len[p][0], and_(s.log[p][0][i] != 0, s.log[p][0][i] <= made))
              for p in range(P) for i in range(c.bounds.log)),
         all_(ite(k < made, s.b_rec[k] != 0, s.b_state[k] == UNUSED) for k in range(B)))
 
@@ -105,11 +107,11 @@ def lemma_leader_remembers_logged(s, c):
     def remembered(p, e):
         k = e - 1
         pid = get(s.b_pid, k)
-        st_epoch, last = get(s.ps_epoch[p], pid), get(s.ps_seq[p], pid)
-        return and_(get(s.ps_known[p], pid),
+        st_epoch, last = get(s.ps_epoch[p][0], pid), get(s.ps_seq[p][0], pid)
+        return and_(get(s.ps_known[p][0], pid),
                     or_(get(s.b_epoch, k) < st_epoch,
                         and_(get(s.b_epoch, k) == st_epoch, get(s.b_seq, k) <= last)))
-    return all_(implies(i < s.log_len[p], remembered(p, s.log[p][i]))
+    return all_(implies(i < s.log_len[p][0], remembered(p, s.log[p][0][i]))
                 for p in range(c.bounds.partitions) for i in range(c.bounds.log))
 
 
@@ -237,8 +239,8 @@ def lemma_leader_behind_producer(s, c):
     out = []
     for p in range(c.bounds.partitions):
         for q in range(c.bounds.faults + 1):
-            out.append(implies(s.ps_known[p][q], q <= s.session))
-        out.append(implies(get(s.ps_known[p], s.session), get(s.ps_epoch[p], s.session) <= s.epoch))
+            out.append(implies(s.ps_known[p][0][q], q <= s.session))
+        out.append(implies(get(s.ps_known[p][0], s.session), get(s.ps_epoch[p][0], s.session) <= s.epoch))
         for i in range(c.bounds.channel):
             k = s.rs_batch[p][i] - 1
             out.append(implies(and_(s.rs_batch[p][i] != 0, s.rs_code[p][i] == FENCED),
@@ -279,9 +281,9 @@ def _undisturbed(s: Any, c: Any, p: int) -> Any:
         later = count(rq_current[i + 1:])
         out.append(implies(rq_current[i],
                            get(s.b_seq, s.rq_batch[p][i] - 1) + later + 1 == s.next_seq[p]))
-    known = get(s.ps_known[p], s.session)
-    expect = ite(and_(known, get(s.ps_epoch[p], s.session) == s.epoch),
-                 get(s.ps_seq[p], s.session) + 1, 0)
+    known = get(s.ps_known[p][0], s.session)
+    expect = ite(and_(known, get(s.ps_epoch[p][0], s.session) == s.epoch),
+                 get(s.ps_seq[p][0], s.session) + 1, 0)
     out.append(count(rq_current) + expect == s.next_seq[p])
     return and_(*out)
 
@@ -325,18 +327,40 @@ def lemma_cap_batches(s, c):
     return and_(*out)
 
 
-CAPACITY = ("lemma_cap_sessions", "lemma_cap_records", "lemma_cap_sequence_and_epoch",
+@always(scope=_sequenced, claims=("idempotent",))
+def lemma_one_replica(s, c):
+    """The single replica leads for good: the partition's replication fields keep their start values.
+
+    With one replica and no lost unflushed data no replication step exists:
+    replica 0 leads in epoch 0 from offset 0, alone in the ISR, its broker
+    up; nothing is owed or being truncated; its high watermark is its log
+    end, every entry was written in epoch 0, and no answer says
+    ``NOT_ENOUGH_REPLICAS`` (the ISR is the leader itself).
+    """
+    out = [s.up[0], *(and_(code != NOT_ENOUGH, code != NOT_ENOUGH_AFTER)
+                      for row in s.rs_code for code in row)]
+    for p in range(c.bounds.partitions):
+        out += [s.leader[p] == 0, s.lepoch[p] == 0, s.estart[p] == 0, s.isr[p][0],
+                s.seen[p][0] == 0, not_(s.trunc[p][0]), s.hw[p][0] == s.log_len[p][0],
+                *(e == 0 for e in s.lep[p][0]), *(x == 0 for x in s.pend[p])]
+    return and_(*out, s.unflushed == 0)
+
+
+CAPACITY = ("lemma_one_replica", "lemma_cap_sessions", "lemma_cap_records", "lemma_cap_sequence_and_epoch",
             "lemma_cap_messages", "lemma_leader_behind_producer", "lemma_cap_batches")
 
 
-def stated_for(bounds: Any) -> str | None:  # noqa: ARG001 - the same signature as lemmas_txn's
-    """Why these lemmas are not stated for ``bounds``: never, they speak of any bounds."""
+def stated_for(bounds: Any) -> str | None:
+    """Why these lemmas are not stated for ``bounds``: they speak of a leader that never changes."""
+    if bounds.unflushed:
+        return ("the idempotent lemmas speak of a partition whose one replica leads for good; "
+                "a lost unflushed suffix (unflushed > 0) changes its leader")
     return None
 
 
 PROPERTIES = [lemma_batches_exist, lemma_keys_follow_send_order, lemma_leader_remembers_logged,
               lemma_cap_sessions, lemma_cap_records, lemma_cap_sequence_and_epoch, lemma_cap_messages,
-              lemma_leader_behind_producer, lemma_cap_batches]
+              lemma_leader_behind_producer, lemma_cap_batches, lemma_one_replica]
 
 # target property -> the lemmas ``deliverycheck prove`` strengthens it with
 # (those of the exactly-once proofs are in lemmas_txn.py)

@@ -14,7 +14,7 @@ from deliverycheck.model.state import ACKED, FAILED, INFLIGHT
 from deliverycheck.model.txn_state import COMPLETE_ABORT, COMPLETE_COMMIT
 from deliverycheck.model.modes import transactional
 
-ALL_MODES = ("at-most-once", "at-least-once", "idempotent")
+from .delivery import DELIVERY_MODES as ALL_MODES, NO_LOSS_MODES
 
 
 @sometimes(scope=pipeline, claims=ALL_MODES)
@@ -23,7 +23,7 @@ def witness_processed(s, c):
     return any_(n >= 1 for n in s.out)
 
 
-@sometimes(scope=pipeline, claims=("at-least-once", "idempotent"))
+@sometimes(scope=pipeline, claims=NO_LOSS_MODES)
 def witness_retry(s, c):
     """The producer sends a batch again after an error or a timeout.
 
@@ -32,7 +32,7 @@ def witness_retry(s, c):
     return any_(and_(t >= 1, or_(st == INFLIGHT, st == ACKED)) for t, st in zip(s.b_tries, s.b_state))
 
 
-@sometimes(scope=pipeline, claims=("at-least-once", "idempotent"))
+@sometimes(scope=pipeline, claims=NO_LOSS_MODES)
 def witness_send_failed(s, c):
     """The producer gives up on a batch and tells the application it failed."""
     return any_(st == FAILED for st in s.b_state)
@@ -44,7 +44,7 @@ def witness_dedup(s, c):
     return s.g_dedup
 
 
-@sometimes(scope=pipeline, claims=("at-least-once", "idempotent"))
+@sometimes(scope=pipeline, claims=NO_LOSS_MODES)
 def witness_producer_restart(s, c):
     """The producer crashes and restarts with a new producer id."""
     return s.session >= 1

@@ -26,6 +26,20 @@ def needs_compiler() -> None:
         pytest.skip("no C compiler (apt-get install gcc): the native explorer is not tested")
 
 
+# The replicated (mode, variant) pairs the cross-engine suites check in CI; the other
+# replicated pairs of the default plan run with `python -m pytest -m deep` (each engine
+# agrees with the explorer on these, and the explorer itself checks every pair).
+REPRESENTATIVE_REPLICATED = {("at-least-once", "rf2"), ("idempotent", "rf2"),
+                             ("at-least-once-acks1", "rf2")}
+
+
+def ci_marks(mode: str, variant: str) -> list:
+    """[pytest.mark.deep] for a replicated pair a cross-engine suite leaves out of CI, else []."""
+    from deliverycheck.model import VARIANTS
+    replicated = VARIANTS[variant].replicated
+    return [pytest.mark.deep] if replicated and (mode, variant) not in REPRESENTATIVE_REPLICATED else []
+
+
 def system(mode: str, variant: str = "current", **bounds: int) -> System:
     """The Kafka model in ``mode`` x ``variant`` at its default bounds, overridden by ``bounds``."""
     return System(SPEC, Config.of(mode, variant, **bounds))
@@ -77,8 +91,9 @@ def reachable(sy: System, limit: int | None = None) -> list[bytes]:
 def default_runs(tmp_path_factory):
     """One verification of what ``deliverycheck verify`` checks by default, shared by tests.
 
-    Keyed by ``(mode, variant)``: every mode with the default variant, and
-    the protocol variants with the exactly-once modes they change.
+    Keyed by ``(mode, variant)``: every mode with the default variant, the
+    protocol variants with the exactly-once modes they change, and the
+    replication variants with the delivery modes they change.
     """
     from deliverycheck.verify import plan
     from deliverycheck.expected import load

@@ -14,7 +14,7 @@ import pytest
 
 from deliverycheck.cli import main
 
-AMO = ["verify", "--mode", "at-most-once"]
+AMO = ["verify", "--mode", "at-most-once", "--variant", "current"]
 
 
 def _run(capsys, *args):
@@ -103,6 +103,10 @@ def test_a_limit_gives_incomplete_never_holds(capsys, tmp_path):
     (["frob"], "invalid choice: 'frob'"),
     (["verify", "--mode", "at-least-once", "--variant", "tv1"],
      "variant tv1 changes only the transactional protocol"),
+    (["verify", "--mode", "exactly-once", "--variant", "rf2"],
+     "variant rf2 changes only the delivery path's partitions, which mode exactly-once does not use"),
+    (["verify", "--mode", "at-least-once", "--variant", "rf2", "--bound", "unflushed=-1"],
+     "bound unflushed must be an integer in 0..60"),
     (["verify", "--mode", "idempotent", "--property", "zombie_fenced"],
      "property zombie_fenced is not about mode idempotent"),
     ([], "required: COMMAND"),
@@ -172,7 +176,8 @@ def test_list_names_modes_properties_and_bounds(capsys):
 def test_output_files_are_byte_identical_across_runs(capsys, tmp_path):
     out = tmp_path / "out"
     for d in ("a", "b"):
-        assert _run(capsys, "verify", "--mode", "idempotent", "--out", str(out))[0] == 0
+        assert _run(capsys, "verify", "--mode", "idempotent", "--variant", "current", "--variant", "rf2",
+                    "--out", str(out))[0] == 0
         shutil.copytree(out, tmp_path / d)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert files
@@ -183,14 +188,15 @@ def test_output_files_are_byte_identical_across_runs(capsys, tmp_path):
 def test_console_script_runs(tmp_path):
     exe = Path(sys.executable).with_name("deliverycheck")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "deliverycheck.cli"]
-    p = subprocess.run(cmd + ["verify", "--mode", "at-most-once", "--out", str(tmp_path)],
+    p = subprocess.run(cmd + ["verify", "--mode", "at-most-once", "--variant", "current", "--out", str(tmp_path)],
                        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     assert p.returncode == 0, p.stdout + p.stderr
     # a start and an end line per search, even when stderr is not a terminal (CI logs)
     assert p.stderr.splitlines() == [
         "at-most-once/current: started (records=2, faults=2, explore)",
         next(line for line in p.stderr.splitlines() if line.startswith("at-most-once/current: 84 states"))]
-    q = subprocess.run(cmd + ["verify", "--mode", "at-most-once", "--quiet", "--out", str(tmp_path)],
+    q = subprocess.run(cmd + ["verify", "--mode", "at-most-once", "--variant", "current", "--quiet",
+                              "--out", str(tmp_path)],
                        capture_output=True, text=True)
     assert q.returncode == 0 and q.stderr == ""
 
@@ -259,7 +265,8 @@ def test_bounds_no_world_names_are_reported_not_compared(capsys, tmp_path):
     assert "differ" not in out
 
 
-SMALL_WORLD = ["verify", "--mode", "idempotent", "--bound", "records=3", "--bound", "faults=1"]
+SMALL_WORLD = ["verify", "--mode", "idempotent", "--variant", "current", "--bound", "records=3",
+               "--bound", "faults=1"]
 
 
 def test_a_named_world_is_compared(capsys, tmp_path):
@@ -267,7 +274,7 @@ def test_a_named_world_is_compared(capsys, tmp_path):
     assert code == 0, out
     assert "idempotent-three-records world" in out and "47,166 states" in out
     assert _row(out, "witness_send_failed")[1:] == ["reached", "reached", "9"]
-    assert "All 24 verdicts and 10 pinned figures match properties/expected.toml." in out
+    assert "All 25 verdicts and 10 pinned figures match properties/expected.toml." in out
 
 
 def test_a_changed_figure_is_its_own_kind_of_difference(capsys, tmp_path):
@@ -286,16 +293,16 @@ def test_a_changed_figure_is_its_own_kind_of_difference(capsys, tmp_path):
 def test_lemma_rows_are_hidden_unless_asked(capsys, tmp_path):
     code, out, _ = _run(capsys, *SMALL_WORLD, "--out", str(tmp_path))
     assert code == 0 and "lemma_batches_exist" not in out
-    assert "(9 lemma rows hidden; --lemmas shows them)" in out
-    assert "All 24 verdicts" in out   # still compared
+    assert "(10 lemma rows hidden; --lemmas shows them)" in out
+    assert "All 25 verdicts" in out   # still compared
     code, out, _ = _run(capsys, *SMALL_WORLD, "--lemmas", "--out", str(tmp_path))
     assert code == 0 and _row(out, "lemma_batches_exist")[1:3] == ["holds", "holds"]
 
 
 # -- the stateful engine and replay ------------------------------------------------
 
-STATEFUL = ["verify", "--engine", "stateful", "--mode", "at-most-once", "--examples", "30",
-            "--steps", "100"]
+STATEFUL = ["verify", "--engine", "stateful", "--mode", "at-most-once", "--variant", "current",
+            "--examples", "30", "--steps", "100"]
 
 
 def test_stateful_verify_prints_seed_and_shrunk_traces(capsys, tmp_path):
@@ -337,7 +344,7 @@ def test_stateful_random_seed_is_printed(capsys, tmp_path):
 def test_an_expected_violation_the_budget_misses_is_incomplete_and_the_hunt_finds_it(capsys, tmp_path):
     # one example of two steps breaks nothing: without the hunt, every violation
     # expected.toml names is "incomplete" (a difference, exit 1), never "ok"
-    tiny = ["verify", "--engine", "stateful", "--mode", "at-most-once",
+    tiny = ["verify", "--engine", "stateful", "--mode", "at-most-once", "--variant", "current",
             "--examples", "1", "--steps", "2", "--out", str(tmp_path)]
     code, out, _ = _run(capsys, *tiny, "--hunt", "0")
     assert code == 1 and _row(out, "no_loss")[1:3] == ["incomplete", "violated"]

@@ -51,7 +51,7 @@ CAPACITY_OF = {"lemma_txn_cap_generation": ("processor_start",),
 def test_idempotent_targets_are_proved_in_a_small_world(prop):
     sy, lemmas, proof = _prove("idempotent", prop, **SMALL)
     assert proof.verdict == "proved" and proof.k == 1 and proof.can_block is None
-    assert len(lemmas) == {"in_order": 10, "no_duplicate_send": 9}[prop]
+    assert len(lemmas) == {"in_order": 11, "no_duplicate_send": 10}[prop]
     # the invariant the proof used is true in every reachable state
     ex = explore(sy, [sy.spec.property(prop), *lemmas], progress=None)
     assert ex.complete and not ex.violations
@@ -110,12 +110,12 @@ def test_every_exactly_once_lemma_is_needed(prop):
             assert blocked in CAPACITY_OF.get(lemmas[drop].name, ()), (lemmas[drop].name, blocked)
 
 
-@pytest.mark.parametrize("drop", range(10))
+@pytest.mark.parametrize("drop", range(11))
 def test_every_lemma_is_needed(drop):
-    # in the small world every one of in_order's ten lemmas is needed (about 1 s each)
+    # in the small world every one of in_order's eleven lemmas is needed (about 1 s each)
     sy = system("idempotent", **SMALL)
     lemmas = lemmas_for(sy.cfg, "in_order")
-    assert len(lemmas) == 10
+    assert len(lemmas) == 11
     _, _, proof = _prove("idempotent", "in_order", lemmas[:drop] + lemmas[drop + 1:], **SMALL)
     # without it, a step that is made breaks the invariant, or a step can be blocked
     assert proof.verdict == "not inductive", lemmas[drop].name
@@ -206,23 +206,23 @@ def test_prove_command_reports_proofs_and_counterexamples(tmp_path, capsys):
     args = ["--bound", "records=1", "--bound", "faults=1", "--out", str(tmp_path)]
     assert main(["prove", "--mode", "idempotent", "--property", "in_order", "--max-k", "1", *args]) == 0
     out = capsys.readouterr().out
-    assert ("in_order: proved (k=1) at records=1, partitions=1, retries=1, faults=1, expiries=0, "
+    assert ("in_order: proved (k=1) at records=1, partitions=1, retries=1, faults=1, expiries=0, unflushed=0, "
             "batches=2, log=2, channel=2; no capacity or range blocks any step from an invariant "
-            "state; 10 lemmas (--json lists them); ") in out
+            "state; 11 lemmas (--json lists them); ") in out
     # with room for one log entry the second append is blocked: a counterexample, drawn
     assert main(["prove", "--mode", "idempotent", "--property", "in_order", "--max-k", "1",
                  "--bound", "log=1", *args]) == 1
     out = capsys.readouterr().out
-    assert ("in_order: not inductive at k=1 (capacity at broker_append(p=0, i=0, k=0); every step "
+    assert ("in_order: not inductive at k=1 (capacity at broker_append(p=0, i=0, k=0, r=0); every step "
             "made keeps the invariant from k=1) at records=1, partitions=1, retries=1, faults=1, "
-            "expiries=0, batches=2, log=1, channel=2; a step can be blocked") in out
+            "expiries=0, unflushed=0, batches=2, log=1, channel=2; a step can be blocked") in out
     story = (tmp_path / "proofs/idempotent/current/in_order.cti.story.txt").read_text()
-    assert "In the last state broker_append(p=0, i=0, k=0) is enabled, but a capacity bound blocks it" in story
+    assert "In the last state broker_append(p=0, i=0, k=0, r=0) is enabled, but a capacity bound blocks it" in story
     assert main(["prove", "--mode", "idempotent", "--property", "in_order", "--max-k", "1",
                  "--bound", "log=1", "--json", *args]) == 1
     capacity = json.loads(capsys.readouterr().out)["results"][0]["capacity"]
     assert capacity == {"blocks_ruled_out": False, "kind": "capacity",
-                        "blocked_step": "capacity at broker_append(p=0, i=0, k=0)"}
+                        "blocked_step": "capacity at broker_append(p=0, i=0, k=0, r=0)"}
     assert main(["prove", "--mode", "at-least-once", "--property", "in_order", "--json", *args]) == 1
     doc = json.loads(capsys.readouterr().out)
     (r,) = doc["results"]

@@ -19,18 +19,18 @@ def d(sy, st):
 
 LOST_RESPONSE_RETRY = [
     "producer_send(r=0, k=0)",
-    "broker_append(p=0, i=0, k=0)",
+    "broker_append(p=0, i=0, k=0, r=0)",
     "network_lose_response(p=0, i=0, k=0)",
     "producer_timeout(p=0)",
     "producer_retry(k=0, p=0)",
-    "broker_append(p=0, i=0, k=0)",
+    "broker_append(p=0, i=0, k=0, r=0)",
 ]
 
 
 def test_lost_response_duplicates_without_idempotence():
     sy = system("at-least-once")
     st = d(sy, run(sy, LOST_RESPONSE_RETRY))
-    assert st["log"][0][:2] == [1, 1] and st["log_len"] == [2]
+    assert st["log"][0][0][:2] == [1, 1] and st["log_len"] == [[2]]
     assert st["faults"] == 1, "the loss is a fault; the timeout after it heals for free"
     assert not sy.holds("no_duplicate_log", run(sy, LOST_RESPONSE_RETRY))
 
@@ -39,7 +39,7 @@ def test_idempotent_leader_discards_the_retry():
     sy = system("idempotent")
     s = run(sy, LOST_RESPONSE_RETRY)
     st = d(sy, s)
-    assert st["log_len"] == [1] and st["g_dedup"]
+    assert st["log_len"] == [[1]] and st["g_dedup"]
     assert st["rs_code"][0][0] == DUPLICATE
     s = run(sy, ["producer_receive(p=0, i=0, k=0)"], s)
     assert d(sy, s)["b_state"][0] == ACKED
@@ -48,22 +48,22 @@ def test_idempotent_leader_discards_the_retry():
 
 def test_commit_before_processing_loses_a_record_on_a_crash():
     sy = system("at-most-once")
-    s = run(sy, ["producer_send(r=0, k=0)", "broker_append(p=0, i=0, k=0)",
-                 "consumer_poll(p=0, k=0)", "consumer_commit()", "consumer_restart()"])
+    s = run(sy, ["producer_send(r=0, k=0)", "broker_append(p=0, i=0, k=0, r=0)",
+                 "consumer_poll(p=0, k=0, r=0)", "consumer_commit()", "consumer_restart()"])
     st = d(sy, s)
     assert st["committed"] == [1] and st["pos"] == [1] and st["out"] == [0, 0]
     assert "consumer_process(r=0)" not in enabled(sy, s)
-    s = run(sy, ["producer_send(r=1, k=1)", "broker_append(p=0, i=0, k=1)",
-                 "consumer_poll(p=0, k=1)", "consumer_commit()", "consumer_process(r=1)"], s)
+    s = run(sy, ["producer_send(r=1, k=1)", "broker_append(p=0, i=0, k=1, r=0)",
+                 "consumer_poll(p=0, k=1, r=0)", "consumer_commit()", "consumer_process(r=1)"], s)
     assert enabled(sy, s) == [] and sy.finished(s)
     assert not sy.holds("no_loss", s)
 
 
 def test_commit_after_processing_reprocesses_after_a_crash():
     sy = system("at-least-once")
-    s = run(sy, ["producer_send(r=0, k=0)", "broker_append(p=0, i=0, k=0)",
-                 "consumer_poll(p=0, k=0)", "consumer_process(r=0)", "consumer_restart()",
-                 "consumer_poll(p=0, k=0)", "consumer_process(r=0)"])
+    s = run(sy, ["producer_send(r=0, k=0)", "broker_append(p=0, i=0, k=0, r=0)",
+                 "consumer_poll(p=0, k=0, r=0)", "consumer_process(r=0)", "consumer_restart()",
+                 "consumer_poll(p=0, k=0, r=0)", "consumer_process(r=0)"])
     assert d(sy, s)["out"] == [2, 0]
     assert not sy.holds("no_duplicate_output", s)
 
@@ -71,19 +71,19 @@ def test_commit_after_processing_reprocesses_after_a_crash():
 def test_restarted_producer_gets_a_new_pid_and_its_resend_is_not_deduplicated():
     sy = system("idempotent")
     s = run(sy, ["producer_send(r=0, k=0)", "producer_restart()", "producer_resend(r=0, k=1)",
-                 "broker_append(p=0, i=0, k=0)", "broker_append(p=0, i=0, k=1)"])
+                 "broker_append(p=0, i=0, k=0, r=0)", "broker_append(p=0, i=0, k=1, r=0)"])
     st = d(sy, s)
     assert st["b_state"][0] == LOST and st["b_pid"] == [0, 1, 0, 0, 0, 0]
-    assert st["b_seq"][:2] == [0, 0] and st["log"][0][:2] == [1, 2]
+    assert st["b_seq"][:2] == [0, 0] and st["log"][0][0][:2] == [1, 2]
     assert sy.holds("no_duplicate_send", s) and not sy.holds("no_duplicate_log", s)
 
 
 def test_connection_is_fifo_but_a_new_connection_overtakes():
     sy = system("at-least-once")
     s = run(sy, ["producer_send(r=0, k=0)", "producer_send(r=1, k=1)"])
-    assert "broker_append(p=0, i=1, k=1)" not in enabled(sy, s)       # behind b1 on connection 0
+    assert "broker_append(p=0, i=1, k=1, r=0)" not in enabled(sy, s)       # behind b1 on connection 0
     s = run(sy, ["producer_timeout(p=0)", "producer_retry(k=0, p=0)"], s)
-    assert "broker_append(p=0, i=2, k=0)" in enabled(sy, s)            # connection 1 overtakes
+    assert "broker_append(p=0, i=2, k=0, r=0)" in enabled(sy, s)            # connection 1 overtakes
     assert d(sy, s)["faults"] == 1, "a timeout with requests still on the wire is premature"
 
 
@@ -111,7 +111,7 @@ def test_acks_zero_completes_at_once_and_never_answers():
     sy = system("at-most-once")
     s = run(sy, ["producer_send(r=0, k=0)"])
     assert d(sy, s)["b_state"][0] == ACKED
-    s = run(sy, ["broker_append(p=0, i=0, k=0)"], s)
+    s = run(sy, ["broker_append(p=0, i=0, k=0, r=0)"], s)
     assert d(sy, s)["rs_batch"][0][0] == 0
 
 
@@ -124,24 +124,25 @@ def test_in_flight_limit_holds_back_new_sends():
 
 def _leader_state(sy, **over):
     """Batch 0 of PID 0 in flight, and whatever producer state the test sets."""
-    base = dict(b_rec=[1, 0, 0, 0, 0, 0], b_state=[INFLIGHT, 0, 0, 0, 0, 0], nbatches=1, handed=1,
+    base = d(sy, sy.init)
+    base.update(b_rec=[1, 0, 0, 0, 0, 0], b_state=[INFLIGHT, 0, 0, 0, 0, 0], nbatches=1, handed=1,
                 rq_batch=[[1, 0, 0, 0, 0, 0]])
     base.update(over)
-    return sy.schema.make(**base)
+    return sy.schema.encode(base)
 
 
 def _verdict(sy, state):
-    after = sy.step(state, instance(sy, "broker_append(p=0, i=0, k=0)"))
+    after = sy.step(state, instance(sy, "broker_append(p=0, i=0, k=0, r=0)"))
     return d(sy, after)["rs_code"][0][0]
 
 
 def test_leader_checks_in_kafkas_order():
     sy = system("idempotent")
-    known = dict(ps_known=[[1, 0, 0]], ps_epoch=[[0, 0, 0]], ps_seq=[[3, 0, 0]], ps_first=[[0, 0, 0]])
+    known = dict(ps_known=[[[1, 0, 0]]], ps_epoch=[[[0, 0, 0]]], ps_seq=[[[3, 0, 0]]], ps_first=[[[0, 0, 0]]])
     # 1. a cached sequence with the same epoch: duplicate
     assert _verdict(sy, _leader_state(sy, b_seq=[2, 0, 0, 0, 0, 0], **known)) == DUPLICATE
     # 2. an older epoch: fenced, even for an in-sequence number
-    newer = {**known, "ps_epoch": [[1, 0, 0]]}
+    newer = {**known, "ps_epoch": [[[1, 0, 0]]]}
     assert _verdict(sy, _leader_state(sy, b_seq=[4, 0, 0, 0, 0, 0], **newer)) == FENCED
     # 3. same epoch: must be last + 1; new epoch: must be 0
     assert _verdict(sy, _leader_state(sy, b_seq=[5, 0, 0, 0, 0, 0], **known)) == OUT_OF_ORDER
@@ -152,16 +153,16 @@ def test_leader_checks_in_kafkas_order():
     # 4. no state for the PID: any sequence is accepted
     assert _verdict(sy, _leader_state(sy, b_seq=[4, 0, 0, 0, 0, 0])) == OK
     # a sequence older than the 5-batch cache is not recognised
-    far = {**known, "ps_seq": [[6, 0, 0]]}
+    far = {**known, "ps_seq": [[[6, 0, 0]]]}
     assert _verdict(sy, _leader_state(sy, b_seq=[1, 0, 0, 0, 0, 0], **far)) == OUT_OF_ORDER
 
 
 def test_expired_producer_state_accepts_a_late_retry_twice():
     sy = system("idempotent", expiries=1)
     s = run(sy, ["producer_send(r=0, k=0)", "producer_timeout(p=0)", "producer_retry(k=0, p=0)",
-                 "broker_append(p=0, i=1, k=0)", "broker_expire_producer(p=0, q=0)",
-                 "broker_append(p=0, i=0, k=0)"])
-    assert d(sy, s)["log"][0][:2] == [1, 1]
+                 "broker_append(p=0, i=1, k=0, r=0)", "broker_expire_producer(p=0, q=0, r=0)",
+                 "broker_append(p=0, i=0, k=0, r=0)"])
+    assert d(sy, s)["log"][0][0][:2] == [1, 1]
     assert not sy.holds("no_duplicate_send", s)
 
 

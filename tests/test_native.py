@@ -31,7 +31,7 @@ from deliverycheck.native.search import NativeUnavailable, collision_probability
 from deliverycheck.trace import from_path
 from deliverycheck.verify import plan
 
-from conftest import needs_compiler
+from conftest import ci_marks, needs_compiler
 
 
 @pytest.fixture
@@ -44,7 +44,8 @@ def cache(tmp_path, monkeypatch):
 PAIRS = plan(list(MODES), list(VARIANTS), False)
 
 
-@pytest.mark.parametrize("mode,variant", PAIRS, ids=[f"{m}/{v}" for m, v in PAIRS])
+@pytest.mark.parametrize("mode,variant", [pytest.param(m, v, marks=ci_marks(m, v), id=f"{m}/{v}")
+                                          for m, v in PAIRS])
 def test_both_explorers_find_the_same_states_in_the_same_order(mode, variant):
     needs_compiler()
     cfg = Config(MODES[mode], VARIANTS[variant])

@@ -34,7 +34,8 @@ def _wait_for(p: subprocess.Popen, text: str, seconds: float = 60) -> None:
 @pytest.mark.parametrize("sig,status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_during_a_search_keeps_what_was_found(tmp_path, sig, status, explorer):
     # at-least-once at three records is a search of minutes for either explorer
-    modes = ["--mode", "at-most-once", "--mode", "at-least-once", "--mode", "idempotent"]
+    modes = ["--mode", "at-most-once", "--mode", "at-least-once", "--mode", "idempotent",
+             "--variant", "current"]
     if explorer == "native":
         from conftest import needs_compiler
         needs_compiler()

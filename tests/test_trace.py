@@ -50,7 +50,7 @@ def test_replay_rejects_a_tampered_trace():
         tr.from_itf(json.loads(json.dumps(doc)), t.system)
     doc = tr.to_itf(t)
     doc["states"][1]["#meta"]["action"] = "broker_append"
-    doc["states"][1]["#meta"]["params"] = {"p": 0, "i": 0, "k": 0}
+    doc["states"][1]["#meta"]["params"] = {"p": 0, "i": 0, "k": 0, "r": 0}
     with pytest.raises(tr.ReplayError, match="not enabled"):
         tr.from_itf(doc, t.system)
 

@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from deliverycheck.prove import not_stated
     configs = {}
     for mode, prop in pairs:
-        cfg = Config(MODES[mode], VARIANTS[args.variant], for_mode(MODES[mode], **overrides))
+        cfg = Config(MODES[mode], VARIANTS[args.variant], for_mode(MODES[mode], VARIANTS[args.variant], **overrides))
         why = not_stated(cfg, prop)
         if why:
             raise UsageError(f"the lemmas of {mode} {prop} are not stated for these bounds: "

@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     runs = []
     noted: set[str] = set()   # the native explorer's fallback note, once per distinct reason
     bounds_of = deep_for_mode if args.engine == "stateful" else for_mode
-    cfgs = [Config(MODES[m], VARIANTS[v], bounds_of(MODES[m], **overrides)) for m, v in pairs]
+    cfgs = [Config(MODES[m], VARIANTS[v], bounds_of(MODES[m], VARIANTS[v], **overrides))
+            for m, v in pairs]
     if args.engine == "explore" and len(cfgs) > 1:
         prebuild(cfgs, props, args.explorer or "auto")
     for (mode, variant), cfg in zip(pairs, cfgs):

@@ -111,7 +111,10 @@ class Z3Ops:
     def get(arr, i):
         if not isinstance(i, z3.ExprRef):
             return arr[i] if 0 <= i < len(arr) else 0
-        out = False if any(z3.is_bool(a) for a in arr if isinstance(a, z3.ExprRef)) else 0
+        # the default (out of range) takes the elements' sort: a row of flags, symbolic or not,
+        # reads False
+        out = False if any(z3.is_bool(a) if isinstance(a, z3.ExprRef) else isinstance(a, bool)
+                           for a in arr) else 0
         for k in reversed(range(len(arr))):
             out = Z3Ops.ite(i == k, arr[k], out)
         return out

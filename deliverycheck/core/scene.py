@@ -81,14 +81,17 @@ class Channel:
     ``ident`` is how many of the fields, from the first, identify a message
     (later ones may change while it is in flight, e.g. "its sender still
     waits").  ``src``/``dst`` give the lanes a message goes between and
-    ``label`` a short name for it, from ``(index, values, state)``.
+    ``label`` a short name for it, from ``(index, values, state)`` (the
+    state after the step that sent it).  ``dst`` may be None when nobody can
+    receive the message yet (a request to a partition with no leader): the
+    lane of the step that takes it off the wire is its receiver.
     """
 
     name: str
     fields: tuple[str, ...]
     ident: int
     src: Callable[[tuple[int, ...], tuple[int, ...], dict], str]
-    dst: Callable[[tuple[int, ...], tuple[int, ...], dict], str]
+    dst: Callable[[tuple[int, ...], tuple[int, ...], dict], str | None]
     label: Callable[[tuple[int, ...], tuple[int, ...], dict], str]
 
     def messages(self, state: dict) -> Counter:

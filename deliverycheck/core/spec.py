@@ -34,6 +34,7 @@ from .scene import Scene
 from .schema import Schema, flat_cells
 
 KINDS = ("always", "sometimes", "final", "progress")
+ASPECTS = ("safety", "availability")
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class Property(_Documented):
     scope: Callable[[Any], bool] | None = None
     observes: tuple[str, ...] = ()
     explain: Callable[[Any, Any], list[str]] | None = None
+    aspect: str = "safety"   # or "availability": reported apart from the safety promises
 
     def applies(self, cfg: Any) -> bool:
         """Whether the property is about the world of configuration ``cfg``."""
@@ -171,11 +173,15 @@ def _plain(doc: str) -> str:
 
 def _property(kind: str):
     def deco(*, claims: Sequence[str] = (), scope: Callable[[Any], bool] | None = None,
-             observes: Sequence[str] = (), explain: Callable[[Any, Any], list[str]] | None = None):
+             observes: Sequence[str] = (), explain: Callable[[Any, Any], list[str]] | None = None,
+             aspect: str = "safety"):
         def wrap(fn: Callable[[Any, Any], Any]) -> Property:
             if not inspect.getdoc(fn):
                 raise TypeError(f"property {fn.__name__} needs a docstring stating the promise")
-            return Property(fn.__name__, kind, fn, tuple(claims), scope, tuple(observes), explain)
+            if aspect not in ASPECTS:
+                raise TypeError(f"property {fn.__name__}: aspect must be one of {', '.join(ASPECTS)}")
+            return Property(fn.__name__, kind, fn, tuple(claims), scope, tuple(observes), explain,
+                            aspect)
         return wrap
     return deco
 

@@ -111,6 +111,7 @@ def flow(trace: Trace) -> Flow:
     wire = {name for ch in channels for name in ch.fields}   # drawn as arrows, not listed
     states = [system.schema.decode(s.state) for s in trace.steps]
     pending: dict[tuple, list[Arrow]] = {}
+    unresolved: list[tuple[Arrow, Channel, Msg]] = []   # sent with no receiver known yet
     arrows: list[Arrow] = []
     rows: list[Row] = []
     used: set[str] = set()
@@ -131,6 +132,8 @@ def flow(trace: Trace) -> Flow:
                         a = _arrow(ch, msg, before, 0)
                         arrows.append(a)
                     a.ended = n
+                    if a.dst is None:   # sent while nobody could receive it: its receiver
+                        a.dst = ev.lane or a.src
                     if ev.lane is None:
                         a.fate = "lost"
                     elif ev.discards or ev.lane != a.dst:
@@ -143,11 +146,16 @@ def flow(trace: Trace) -> Flow:
                     a = _arrow(ch, msg, after, n)
                     arrows.append(a)
                     pending.setdefault(msg, []).append(a)
+                    if a.dst is None:
+                        unresolved.append((a, ch, msg))
                     row.sends.append(a)
         rows.append(row)
         if ev.lane is not None:
             used.add(ev.lane)
         used.update(x.peer for x in ev.exchanges)
+    for a, ch, (_, index, ident) in unresolved:
+        if a.dst is None:   # still in flight at the end: whoever the last state says receives it
+            a.dst = ch.dst(index, ident, states[-1]) or a.src
     for a in arrows:
         used.update((a.src, a.dst))
     prop = system.spec.property(trace.property) if trace.property else None

@@ -1,0 +1,984 @@
+"""The replicated partition: leader, followers, the ISR, the high watermark, failover.
+
+One actor, in one place: its state (:func:`fields`), its steps (the actions
+below), and how each step is told (``tell_*``, for stories) and drawn
+(``ev_*``, for sequence diagrams).  docs/protocol.md §4 and §11 say what
+Kafka does; each step cites the class or KIP it follows.
+
+Each partition has ``replication.factor`` replicas (``c.variant.replicas``),
+replica ``b`` on broker ``b``; replica 0 leads at first (the preferred
+leader).  Per replica: the log (each entry a batch plus one, and the leader
+epoch it was appended in), the log end offset, the high watermark, the
+idempotent-producer state (Kafka's ProducerStateManager, kept by followers
+too).  Per partition: the leader (``NO_LEADER`` while offline), the leader
+epoch and the offset it started at, the ISR, the leader's view of each
+follower's log end (its last fetch offset), and the acks=all answers the
+leader still owes.
+
+With one replica (the default variant) the leader never changes, the high
+watermark is the log end and no replication step exists: the worlds are the
+ones checked before replication was modelled, state for state.
+
+Simplifications (docs/model.md, "Replication", argues why no verdict
+depends on them):
+
+* a follower fetch is one step: the leader records the fetch offset, moves
+  its high watermark, and the follower appends the next entry and learns
+  the high watermark (one entry per fetch);
+* the controller is one step per election (KRaft's quorum or ZooKeeper are
+  not modelled); it elects the first eligible replica in assignment order;
+* leadership changes only when the leader's broker crashes (no preferred
+  leader election, no leader cut off from the controller);
+* an ISR change is one step (the AlterPartition round trip is not modelled)
+  and does not bump the leader epoch (Kafka before 3.6 did, KAFKA-15021);
+* a broker's crash and its restart are two steps; the restart is free, so
+  a partition is offline only until a broker returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deliverycheck.core.ops import and_, any_, count, get, implies, ite, ite_list, not_, or_, set_
+from deliverycheck.core.scene import Event, Exchange, Lane
+from deliverycheck.core.schema import Field, flag, num
+from deliverycheck.core.spec import Effect, action, value_at
+
+from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, has_room, pushed,
+                          removed, request_update, requests, response_update, responses,
+                          spend_fault)
+from .modes import pipeline
+from .state import (DEDUP_WINDOW, DUPLICATE, FENCED, NOT_ENOUGH, NOT_ENOUGH_AFTER, OK,
+                    OUT_OF_ORDER, RESPONSE_CODES, RETRIABLE, max_conn, max_epoch)
+from .story import answered, batch_name
+from .telling import event_of, listing, teller, written
+
+# -- domains and sizes ------------------------------------------------------------
+
+
+def REPLICAS(c: Any) -> range:
+    """Every replica of a partition (replica ``b`` lives on broker ``b``)."""
+    return range(c.variant.replicas)
+
+
+def BROKERS(c: Any) -> range:
+    """Every broker: one per replica."""
+    return range(c.variant.replicas)
+
+
+def SESSIONS(c: Any) -> range:
+    """Every producer id (one per producer session)."""
+    return range(c.bounds.faults + 1)
+
+
+def OFFSETS(c: Any) -> range:
+    """Every log position."""
+    return range(c.bounds.log)
+
+
+def KEEP(c: Any) -> range:
+    """What a crashed broker's logs keep: ``j`` entries at most, or (``log``) all of them."""
+    return range(c.bounds.log + 1)
+
+
+def replicated(c: Any) -> bool:
+    """The delivery path's partitions have followers (replication steps exist)."""
+    return pipeline(c) and c.variant.replicated
+
+
+def failover(c: Any) -> bool:
+    """A partition of the delivery path can lose its leader: it has followers, or a crash can
+    lose unflushed data (``bounds.unflushed``), after which the one replica is elected again."""
+    return pipeline(c) and (c.variant.replicated or c.bounds.unflushed > 0)
+
+
+def no_leader(c: Any) -> int:
+    """The value of ``leader`` while a partition has none (it is offline)."""
+    return c.variant.replicas
+
+
+def max_leader_epoch(c: Any) -> int:
+    """Largest leader epoch: one election per crash of a leader, each a fault or an unflushed loss."""
+    return max(1, c.bounds.faults + c.bounds.unflushed) if failover(c) else 1
+
+
+def fields(c: Any) -> list[Field]:
+    """The partition's state fields (part of the delivery path's schema)."""
+    P, R, L, B = c.bounds.partitions, c.variant.replicas, c.bounds.log, c.bounds.batches
+    S, E = c.bounds.faults + 1, max_epoch(c)
+    return [
+        num("log", B, "each replica's log: batch plus one per entry", shape=(P, R, L)),
+        num("lep", max_leader_epoch(c), "leader epoch each entry was appended in", shape=(P, R, L)),
+        num("log_len", L, "log end offset of each replica", shape=(P, R)),
+        num("hw", L, "high watermark of each replica (the leader's decides what is committed)",
+            shape=(P, R)),
+        num("leader", R, f"replica leading each partition ({R}: none, the partition is offline)",
+            shape=(P,)),
+        num("lepoch", max_leader_epoch(c), "current leader epoch", shape=(P,)),
+        num("estart", L, "offset the current leader epoch starts at", shape=(P,)),
+        flag("isr", "the replica is in the in-sync replica set", shape=(P, R)),
+        num("seen", L + 1, "the leader's view of each follower's log end: its last fetch offset "
+            "plus one (0: unknown, no fetch since the leader took over)",
+            shape=(P, R)),
+        flag("up", "the broker is running", shape=(R,)),
+        flag("trunc", "the follower must find where it diverges from the leader before fetching",
+             shape=(P, R)),
+        num("pend", max_conn(c) + 1, "acks=all answer the leader owes for each offset: connection "
+            "plus one", shape=(P, L)),
+        flag("ps_known", "the replica holds producer state for this PID", shape=(P, R, S)),
+        num("ps_epoch", E, "producer epoch the replica holds for each PID", shape=(P, R, S)),
+        num("ps_first", B, "first sequence appended in that epoch", shape=(P, R, S)),
+        num("ps_seq", B, "last sequence appended for each PID", shape=(P, R, S)),
+        num("expired", max(1, c.bounds.expiries), "producer-state expirations so far"),
+        num("unflushed", max(1, c.bounds.unflushed), "crashes that lost a log's unflushed suffix"),
+        num("g_read", B, "batch the consumer was first returned at each offset, plus one",
+            ghost=True, shape=(P, L)),
+        flag("g_truncated", "a replica has removed entries from its log", ghost=True),
+    ]
+
+
+def init(c: Any) -> dict[str, Any]:
+    """Every broker runs, every replica is in sync at offset 0, replica 0 leads in epoch 0."""
+    P, R = c.bounds.partitions, c.variant.replicas
+    return {"isr": [[True] * R for _ in range(P)], "up": [True] * R,
+            "seen": [[0] + [1] * (R - 1) for _ in range(P)]}
+
+
+# -- reading the partition ---------------------------------------------------------
+
+def leads(s: Any, p: int, r: int) -> Any:
+    """Replica ``r`` leads partition ``p``."""
+    return s.leader[p] == r
+
+
+def online(s: Any, c: Any, p: int) -> Any:
+    """Partition ``p`` has a leader."""
+    return s.leader[p] != no_leader(c)
+
+
+def _of_leader(s: Any, c: Any, p: int, pick) -> Any:
+    """``pick(r)`` for the replica that leads ``p`` (0 when there is none)."""
+    if not failover(c):
+        return pick(0)
+    out: Any = 0
+    for r in reversed(REPLICAS(c)):
+        out = ite(leads(s, p, r), pick(r), out)
+    return out
+
+
+def leader_entry(s: Any, c: Any, p: int, j: int) -> Any:
+    """Entry ``j`` (a batch plus one) of the leader's log of ``p``; 0 past its end or offline."""
+    return _of_leader(s, c, p, lambda r: ite(j < s.log_len[p][r], s.log[p][r][j], 0))
+
+
+def leader_end(s: Any, c: Any, p: int) -> Any:
+    """The log end offset of ``p``'s leader (0 while offline)."""
+    return _of_leader(s, c, p, lambda r: s.log_len[p][r])
+
+
+def leader_hw(s: Any, c: Any, p: int) -> Any:
+    """The high watermark of ``p``'s leader: what consumers may read (0 while offline)."""
+    return _of_leader(s, c, p, lambda r: s.hw[p][r])
+
+
+def settled(s: Any, c: Any) -> Any:
+    """Every partition is led and committed up to its log end, every broker runs."""
+    if not failover(c):
+        return True
+    return and_(*(s.up[b] for b in BROKERS(c)),
+                *(and_(online(s, c, p), leader_hw(s, c, p) == leader_end(s, c, p))
+                  for p in PARTITIONS(c)))
+
+
+def _min_isr(c: Any) -> int:
+    """The ISR an acks=all write needs (KAFKA-15583: never more than the replicas there are)."""
+    return min(c.variant.min_insync, c.variant.replicas)
+
+
+def advanced_hw(s: Any, c: Any, p: int, r: int, leo: Any, seen: list, isr: list) -> Any:
+    """The leader ``r``'s high watermark after a change: the smallest log end in the ISR.
+
+    Partition.maybeIncrementLeaderHW: the minimum of the leader's log end
+    ``leo`` and each other ISR member's last fetch offset (``seen``, plus one;
+    an unknown one holds the high watermark where it is); the high
+    watermark never moves back.  Since 3.7 (KAFKA-15583) it does not move
+    while the ISR is smaller than ``min.insync.replicas``.
+    """
+    new = leo
+    for x in REPLICAS(c):
+        if x != r:
+            new = ite(and_(isr[x], seen[x] - 1 < new), ite(seen[x] == 0, 0, seen[x] - 1), new)
+    grow = new > s.hw[p][r]
+    if c.variant.hw_needs_min_isr and c.variant.replicated:
+        grow = and_(grow, count(isr) >= _min_isr(c))
+    return ite(grow, new, s.hw[p][r])
+
+
+# -- idempotent-producer state (ProducerStateManager) -------------------------------
+
+def _pstate(s: Any, p: int, r: int) -> tuple[list, list, list, list]:
+    """Replica ``r``'s producer state for ``p``: (known, epoch, first, last) per PID."""
+    return s.ps_known[p][r], s.ps_epoch[p][r], s.ps_first[p][r], s.ps_seq[p][r]
+
+
+def _pstate_update(s: Any, p: int, r: int, rows: tuple) -> dict[Any, Any]:
+    known, epoch, first, last = rows
+    return {("ps_known", p, r): known, ("ps_epoch", p, r): epoch, ("ps_first", p, r): first,
+            ("ps_seq", p, r): last}
+
+
+def appended(s: Any, rows: tuple, entry: Any, cond: Any) -> tuple:
+    """Producer state after appending log entry ``entry`` (a batch plus one), if ``cond``.
+
+    ProducerAppendInfo: the PID's epoch and last sequence become the
+    batch's; a new epoch (or a PID with no state) starts its first sequence
+    there.  Leaders and followers alike (``appendAsFollower``).
+    """
+    known, epoch, first, last = rows
+    k = entry - 1
+    pid, b_epoch, seq = get(s.b_pid, k), get(s.b_epoch, k), get(s.b_seq, k)
+    new_epoch = or_(not_(get(known, pid)), b_epoch != get(epoch, pid))
+    return (ite_list(cond, set_(known, pid, True), known),
+            ite_list(cond, set_(epoch, pid, b_epoch), epoch),
+            ite_list(and_(cond, new_epoch), set_(first, pid, seq), first),
+            ite_list(cond, set_(last, pid, seq), last))
+
+
+def rebuilt(s: Any, c: Any, log: list, length: Any) -> tuple:
+    """Producer state rebuilt from the first ``length`` entries of ``log``.
+
+    After a truncation Kafka reloads producer state from the log
+    (UnifiedLog.truncateTo -> rebuildProducerState), so deduplication
+    follows the log the replica now has.
+    """
+    S = len(s.ps_known[0][0])
+    rows: tuple = ([False] * S, [0] * S, [0] * S, [0] * S)
+    for j in OFFSETS(c):
+        rows = appended(s, rows, log[j], j < length)
+    return rows
+
+
+def produce_check(s: Any, c: Any, p: int, r: int, k: int) -> Any:
+    """Replica ``r``'s verdict on batch ``k``: OK, DUPLICATE, FENCED or OUT_OF_ORDER.
+
+    The checks of ProducerStateManager / ProducerAppendInfo, in Kafka's order
+    (docs/protocol.md §4):
+
+    1. same epoch and a cached batch with exactly this sequence: duplicate;
+    2. epoch lower than the one stored: ``INVALID_PRODUCER_EPOCH`` (fenced);
+    3. new epoch: the sequence must be 0; same epoch: last + 1; otherwise
+       ``OUT_OF_ORDER_SEQUENCE_NUMBER``;
+    4. no state at all for this PID (new, or expired): any sequence.
+
+    The cached batch metadata of the last ``DEDUP_WINDOW`` (5) batches is
+    the sequence range ``max(first, last - 4) .. last`` (one record per
+    batch).  Without idempotence the batch carries no PID and is always
+    appended.
+    """
+    if not c.mode.idempotence:
+        return OK
+    pid, epoch, seq = s.b_pid[k], s.b_epoch[k], s.b_seq[k]
+    known_row, epoch_row, first_row, last_row = _pstate(s, p, r)
+    known = get(known_row, pid)
+    st_epoch, first, last = get(epoch_row, pid), get(first_row, pid), get(last_row, pid)
+    cached = and_(known, epoch == st_epoch, seq <= last, seq >= first,
+                  seq + (DEDUP_WINDOW - 1) >= last)
+    fenced = and_(known, epoch < st_epoch)
+    in_sequence = or_(not_(known),
+                      and_(epoch > st_epoch, seq == 0),
+                      and_(epoch == st_epoch, seq == last + 1))
+    return ite(cached, DUPLICATE, ite(fenced, FENCED, ite(in_sequence, OK, OUT_OF_ORDER)))
+
+
+# -- the leader's steps ----------------------------------------------------------------
+
+@action(scope=pipeline, p=PARTITIONS, i=SLOTS, k=BATCHES, r=REPLICAS)
+def broker_append(s, c, p, i, k, r):
+    """Replica ``r``, leading ``p``, handles the Produce request in slot ``i`` (batch ``k``).
+
+    Partition.appendRecordsToLeader: with ``acks=all`` and an ISR smaller
+    than ``min.insync.replicas`` it refuses (``NOT_ENOUGH_REPLICAS``, nothing
+    appended).  Otherwise the idempotence checks (:func:`produce_check`); on
+    ``OK`` it appends the batch at its log end, stamped with the leader
+    epoch, and records the producer's epoch and sequence; a duplicate is not
+    appended again.  The answer (ReplicaManager.appendRecords): none with
+    ``acks=0``; at once with ``acks=1``; with ``acks=all`` once the batch is
+    below the high watermark (DelayedProduce; the answer waits in ``pend``
+    when it is not yet).  An answer goes back only on a connection that is
+    still open: when the producer closed it (timeout, restart) the reply is
+    dropped.
+    """
+    rq, rs = requests(s, p), responses(s, p)
+    log, lep, n = s.log[p][r], s.lep[p][r], s.log_len[p][r]
+    code: Any = produce_check(s, c, p, r, k)
+    if c.mode.acks == -1 and c.variant.replicated:
+        code = ite(count(s.isr[p]) >= _min_isr(c), code, NOT_ENOUGH)
+    append = code == OK
+    leo = ite(append, n + 1, n)
+    hw = advanced_hw(s, c, p, r, leo, s.seen[p], s.isr[p])
+    then = {**request_update(p, removed(rq, i)),
+            ("log", p, r): ite_list(append, set_(log, n, k + 1), log),
+            ("lep", p, r): ite_list(append, set_(lep, n, s.lepoch[p]), lep),
+            ("log_len", p, r): leo,
+            ("hw", p, r): hw}
+    if c.mode.idempotence:
+        then.update(_pstate_update(s, p, r, appended(s, _pstate(s, p, r), k + 1, append)))
+        then["g_dedup"] = or_(s.g_dedup, code == DUPLICATE)
+    fits = implies(append, n < c.bounds.log)
+    if c.mode.acks != 0:
+        open_ = s.rq_conn[p][i] == s.conn[p]
+        # acks=all: the offset holding the batch (just appended, or the original
+        # of a duplicate) that is not yet below the high watermark
+        waits = [and_(open_, c.mode.acks == -1,
+                      or_(and_(append, j == n),
+                          and_(code == DUPLICATE, j < n, log[j] == k + 1)), j >= hw)
+                 for j in OFFSETS(c)]
+        answer = and_(open_, not_(any_(waits)))
+        then.update(response_update(p, ite_list(answer, pushed(rs, [k + 1, code, s.rq_conn[p][i]]),
+                                                rs)))
+        if c.variant.replicated and c.mode.acks == -1:
+            then[("pend", p)] = [ite(w, s.rq_conn[p][i] + 1, s.pend[p][j])
+                                 for j, w in enumerate(waits)]
+        fits = and_(fits, implies(answer, has_room(rs)))
+    return Effect(when=and_(leads(s, p, r), deliverable(rq, i), s.rq_batch[p][i] == k + 1),
+                  fits=fits, then=then)
+
+
+@action(scope=replicated, p=PARTITIONS, j=OFFSETS, r=REPLICAS)
+def leader_answer(s, c, p, j, r):
+    """The leader ``r`` of ``p`` completes the acks=all write at offset ``j``.
+
+    DelayedProduce completes once the high watermark has passed the batch
+    (Partition.checkEnoughReplicasReachOffset): ``OK``, or
+    ``NOT_ENOUGH_REPLICAS_AFTER_APPEND`` when the ISR has meanwhile shrunk
+    below ``min.insync.replicas``.  If the producer has closed the
+    connection the answer is dropped (as it is when the request expires in
+    purgatory first).
+    """
+    if c.mode.acks != -1:
+        return Effect(when=False)
+    rs = responses(s, p)
+    conn = s.pend[p][j] - 1
+    open_ = conn == s.conn[p]
+    code = ite(count(s.isr[p]) >= _min_isr(c), OK, NOT_ENOUGH_AFTER)
+    return Effect(
+        when=and_(leads(s, p, r), s.pend[p][j] != 0, or_(j < s.hw[p][r], not_(open_))),
+        fits=implies(open_, has_room(rs)),
+        then={("pend", p, j): 0,
+              **response_update(p, ite_list(open_, pushed(rs, [s.log[p][r][j], code, conn]), rs))})
+
+
+@action(scope=pipeline, fault=True, p=PARTITIONS, i=SLOTS, k=BATCHES)
+def broker_fail_transient(s, c, p, i, k):
+    """The leader of ``p`` answers the request in slot ``i`` with a retriable error.
+
+    For example ``NOT_LEADER_OR_FOLLOWER`` during a leadership change, or
+    ``REQUEST_TIMED_OUT``: nothing is appended and the producer may retry.
+    Only meaningful when the producer waits for responses (``acks`` not 0).
+    Spends one fault.
+    """
+    if c.mode.acks == 0:
+        return Effect(when=False)
+    rq, rs = requests(s, p), responses(s, p)
+    return Effect(
+        when=and_(can_fault(s, c), online(s, c, p), deliverable(rq, i), s.rq_batch[p][i] == k + 1,
+                  s.rq_conn[p][i] == s.conn[p]),
+        fits=has_room(rs),
+        then={**request_update(p, removed(rq, i)),
+              **response_update(p, pushed(rs, [k + 1, RETRIABLE, s.rq_conn[p][i]])),
+              **spend_fault(s)})
+
+
+@action(scope=pipeline, fault=True, p=PARTITIONS, q=SESSIONS, r=REPLICAS)
+def broker_expire_producer(s, c, p, q, r):
+    """Replica ``r`` of partition ``p`` forgets the state of producer ``q``.
+
+    Producer state expires after ``producer.id.expiration.ms`` without a
+    write, or when retention removes the producer's last batches.  Afterwards
+    any sequence from that PID is accepted again (docs/protocol.md §4), so a very
+    late retry is appended twice.  Spends one expiry (``bounds.expiries``).
+    """
+    if c.bounds.expiries == 0 or not c.mode.idempotence:
+        return Effect(when=False)
+    return Effect(
+        when=and_(s.expired < c.bounds.expiries, s.ps_known[p][r][q]),
+        then={("ps_known", p, r, q): False, ("ps_epoch", p, r, q): 0, ("ps_first", p, r, q): 0,
+              ("ps_seq", p, r, q): 0, "expired": s.expired + 1})
+
+
+# -- replication ---------------------------------------------------------------------
+
+@action(scope=replicated, p=PARTITIONS, r=REPLICAS, l=REPLICAS)
+def follower_fetch(s, c, p, r, l):
+    """Follower ``r`` fetches from the leader ``l`` of ``p``.
+
+    ReplicaFetcherThread / Partition.updateFollowerFetchState: the Fetch
+    carries the follower's log end; the leader reads the next entry and its
+    high watermark, then records the fetch offset and moves its high
+    watermark (:func:`advanced_hw`); the follower appends the entry (with
+    its leader epoch and producer state) and takes ``min(the high watermark
+    it was sent, its log end)`` as its own, so it learns a new high
+    watermark one fetch after the leader.  A follower still finding its
+    divergence (``trunc``) does not fetch.
+    """
+    if r == l:
+        return Effect(when=False)
+    n, end = s.log_len[p][r], s.log_len[p][l]
+    copy = n < end
+    entry, epoch = get(s.log[p][l], n), get(s.lep[p][l], n)
+    seen = set_(s.seen[p], r, n + 1)
+    hw = advanced_hw(s, c, p, l, end, seen, s.isr[p])
+    leo = ite(copy, n + 1, n)
+    # the answer carries the high watermark read before this fetch moved it
+    # (Partition.fetchRecords reads, then updateFollowerFetchState): followers lag a round
+    own_hw = ite(s.hw[p][l] < leo, s.hw[p][l], leo)
+    fetched = {("log", p, r): ite_list(copy, set_(s.log[p][r], n, entry), s.log[p][r]),
+               ("lep", p, r): ite_list(copy, set_(s.lep[p][r], n, epoch), s.lep[p][r]),
+               ("log_len", p, r): leo, ("seen", p, r): n + 1, ("hw", p, l): hw, ("hw", p, r): own_hw}
+    if c.mode.idempotence:
+        fetched.update(_pstate_update(s, p, r, appended(s, _pstate(s, p, r), entry, copy)))
+    # past the leader's log end (after an unclean election): OFFSET_OUT_OF_RANGE, and the
+    # follower truncates to the leader's end (AbstractFetcherThread.fetchOffsetAndTruncate)
+    ahead = n > end
+    then = _either(s, ahead, _cut(s, c, p, r, end), fetched)
+    return Effect(
+        when=and_(leads(s, p, l), s.up[r], not_(s.trunc[p][r]),
+                  or_(ahead, copy, s.seen[p][r] != n + 1, hw != s.hw[p][l], own_hw != s.hw[p][r])),
+        fits=implies(copy, n < c.bounds.log), then=then)
+
+
+def _either(s: Any, cond: Any, a: dict, b: dict) -> dict:
+    """The updates ``a`` where ``cond`` holds, else ``b`` (a field one of them leaves keeps its value)."""
+    out = {}
+    for key in {**a, **b}:
+        x, y = a.get(key, value_at(s, key)), b.get(key, value_at(s, key))
+        out[key] = ite_list(cond, x, y) if isinstance(x, list) else ite(cond, x, y)
+    return out
+
+
+@action(scope=replicated, fault=True, p=PARTITIONS, r=REPLICAS, l=REPLICAS)
+def leader_shrink_isr(s, c, p, r, l):
+    """The leader ``l`` of ``p`` removes the lagging follower ``r`` from the ISR.
+
+    Partition.maybeShrinkIsr: a follower that has not caught up with the
+    leader's log end within ``replica.lag.time.max.ms`` leaves the ISR (a
+    slow disk, a long GC pause).  The high watermark may then move on.  A
+    live follower falling behind spends one fault; a crashed one leaves the
+    ISR when its broker is fenced (:func:`broker_crash`).
+    """
+    if r == l:
+        return Effect(when=False)
+    isr = set_(s.isr[p], r, False)
+    return Effect(
+        when=and_(can_fault(s, c), leads(s, p, l), s.isr[p][r],
+                  or_(s.seen[p][r] == 0, s.seen[p][r] - 1 < s.log_len[p][l])),
+        then={("isr", p, r): False,
+              ("hw", p, l): advanced_hw(s, c, p, l, s.log_len[p][l], s.seen[p], isr),
+              **spend_fault(s)})
+
+
+@action(scope=replicated, p=PARTITIONS, r=REPLICAS, l=REPLICAS)
+def leader_expand_isr(s, c, p, r, l):
+    """The leader ``l`` of ``p`` adds the caught-up follower ``r`` back to the ISR.
+
+    Partition.maybeExpandIsr: a follower whose last fetch offset has
+    reached the high watermark and the start of the current leader epoch
+    rejoins the ISR.
+    """
+    if r == l:
+        return Effect(when=False)
+    return Effect(
+        when=and_(leads(s, p, l), s.up[r], not_(s.isr[p][r]), not_(s.trunc[p][r]),
+                  s.seen[p][r] != 0, s.seen[p][r] - 1 >= s.hw[p][l], s.seen[p][r] - 1 >= s.estart[p]),
+        then={("isr", p, r): True})
+
+
+# -- where a follower's log diverges: the leader-epoch cache ---------------------------
+
+def _latest(s: Any, c: Any, p: int, r: int) -> Any:
+    """The epoch of replica ``r``'s last entry, plus one (0: an empty log)."""
+    out: Any = 0
+    for j in OFFSETS(c):
+        out = ite(j < s.log_len[p][r], s.lep[p][r][j] + 1, out)
+    return out
+
+
+def end_offset_for(s: Any, c: Any, p: int, r: int, asked: Any, leading: bool) -> tuple[Any, Any]:
+    """Replica ``r``'s answer to "where does epoch ``asked`` end?": ``(epoch + 1, offset)``.
+
+    LeaderEpochFileCache.endOffsetFor over the epochs of ``r``'s entries
+    (and, for a leader since 2.1, its current epoch starting at ``estart``,
+    KAFKA-7415): the largest epoch at or below ``asked`` and the start of
+    the first epoch above it (the log end if ``asked`` is the latest).  The
+    first element is 0 (undefined) when ``asked`` is beyond the latest, or
+    (before 2.1) below every cached epoch; since 2.1 an epoch below the
+    first cached one is answered with the first one's start.
+    """
+    n = s.log_len[p][r]
+    has_current = leading and c.variant.epoch_on_election
+    latest = ite(n > 0, _latest(s, c, p, r) - 1, 0)
+    if has_current:
+        latest = s.lepoch[p]
+    start_above: Any = n
+    largest: Any = 0       # plus one
+    for j in reversed(OFFSETS(c)):
+        e = s.lep[p][r][j]
+        present = j < n
+        start_above = ite(and_(present, e > asked), j, start_above)
+    for j in OFFSETS(c):
+        e = s.lep[p][r][j]
+        largest = ite(and_(j < n, e <= asked, e + 1 > largest), e + 1, largest)
+    if has_current:
+        start_above = ite(and_(s.lepoch[p] > asked, s.estart[p] < start_above), s.estart[p],
+                          start_above)
+        largest = ite(and_(s.lepoch[p] <= asked, s.lepoch[p] + 1 > largest), s.lepoch[p] + 1,
+                      largest)
+    known = or_(n > 0, has_current)
+    same = and_(known, asked == latest)
+    defined = and_(known, largest > 0, asked <= latest)
+    if c.variant.epoch_on_election:
+        # since 2.1 an epoch below the first cached one ends where the first begins
+        below_first = and_(known, largest == 0, asked <= latest)
+        defined, largest = or_(defined, below_first), ite(below_first, asked + 1, largest)
+    return (ite(same, asked + 1, ite(defined, largest, 0)),
+            ite(same, n, ite(defined, start_above, 0)))
+
+
+def truncation_point(s: Any, c: Any, p: int, r: int, l: int) -> tuple[Any, Any]:
+    """Where follower ``r`` truncates its log against leader ``l``: ``(offset, done)``.
+
+    * ``high-watermark`` (before 0.11): to its own high watermark;
+    * ``kip101`` (0.11 to 1.1): OffsetsForLeaderEpoch with its latest epoch;
+      the leader answers the start of its first later epoch (or its log
+      end); the follower truncates there (its high watermark if the leader
+      knows no such epoch);
+    * ``kip279`` (2.0 on, AbstractFetcherThread.getOffsetTruncationState):
+      the leader also answers the epoch it found; if the follower does not
+      have that epoch it truncates to the end of its own largest epoch below
+      it and asks again (``done`` is false), else to the smaller end offset.
+    """
+    n, own_hw = s.log_len[p][r], s.hw[p][r]
+    rule = c.variant.truncation
+    if rule == "high-watermark":
+        return ite(own_hw < n, own_hw, n), True
+    asked = _latest(s, c, p, r) - 1
+    epoch1, end = end_offset_for(s, c, p, l, asked, leading=True)
+    fallback = ite(own_hw < n, own_hw, n)
+    if rule == "kip101":
+        to = ite(end < n, end, n)
+        return ite(and_(n > 0, epoch1 > 0), to, fallback), True
+    f_epoch1, f_end = end_offset_for(s, c, p, r, epoch1 - 1, leading=False)
+    mine = ite(f_end < n, f_end, n)
+    agree = ite(end < mine, end, mine)
+    at = ite(or_(n == 0, epoch1 == 0), fallback,
+             ite(f_epoch1 == 0, ite(end < n, end, n),
+                 ite(f_epoch1 != epoch1, mine, agree)))
+    done = or_(n == 0, epoch1 == 0, f_epoch1 == 0, f_epoch1 == epoch1)
+    return at, done
+
+
+def _cut(s: Any, c: Any, p: int, r: int, to: Any) -> dict[Any, Any]:
+    """Replica ``r``'s log of ``p`` cut to its first ``to`` entries (producer state rebuilt)."""
+    log = [ite(j < to, s.log[p][r][j], 0) for j in OFFSETS(c)]
+    then = {("log", p, r): log,
+            ("lep", p, r): [ite(j < to, s.lep[p][r][j], 0) for j in OFFSETS(c)],
+            ("log_len", p, r): to,
+            ("hw", p, r): ite(s.hw[p][r] < to, s.hw[p][r], to),
+            "g_truncated": or_(s.g_truncated, to < s.log_len[p][r])}
+    if c.mode.idempotence:
+        then.update(_pstate_update(s, p, r, rebuilt(s, c, log, to)))
+    return then
+
+
+@action(scope=replicated, p=PARTITIONS, r=REPLICAS, l=REPLICAS)
+def follower_truncate(s, c, p, r, l):
+    """Follower ``r`` of ``p`` truncates its log where it diverges from the leader ``l``.
+
+    After a restart or a leader change a follower first finds the offset up
+    to which its log agrees with the new leader's (:func:`truncation_point`:
+    the high watermark before KIP-101, the leader epoch after) and removes
+    the entries after it, rebuilding its producer state from what remains.
+    Then it fetches again.
+    """
+    if r == l:
+        return Effect(when=False)
+    to, done = truncation_point(s, c, p, r, l)
+    return Effect(when=and_(leads(s, p, l), s.up[r], s.trunc[p][r]),
+                  then={**_cut(s, c, p, r, to), ("trunc", p, r): not_(done)})
+
+
+# -- failures and elections --------------------------------------------------------------
+
+def _power_loss(s: Any, c: Any, b: int, keep: int) -> tuple[dict[Any, Any], Any]:
+    """Broker ``b``'s logs cut to at most ``keep`` entries, spending an unflushed loss:
+    ``(updates, whether some log gets shorter)``."""
+    then: dict[Any, Any] = {"unflushed": s.unflushed + 1}
+    for p in PARTITIONS(c):
+        then.update(_cut(s, c, p, b, ite(keep < s.log_len[p][b], keep, s.log_len[p][b])))
+    return then, any_(keep < s.log_len[p][b] for p in PARTITIONS(c))
+
+
+@action(fault=True, scope=failover, b=BROKERS, keep=KEEP)
+def broker_crash(s, c, b, keep):
+    """Broker ``b`` crashes; with ``keep`` below the log capacity it also loses unflushed data.
+
+    Kafka does not fsync by default (``log.flush.interval.messages``), so
+    after a power loss a log recovers only up to what reached the disk: its
+    last ``keep`` entries at most survive (one flush point for every
+    partition of the broker).  A crash that keeps the logs spends a fault;
+    one that loses a suffix spends an unflushed loss (``bounds.unflushed``).
+    The controller fences the broker: it leaves every ISR that has another
+    member (the last member stays: Kafka never empties the ISR), and a
+    partition it led has no leader until :func:`controller_elect`; its
+    connections break, so requests and answers on the way to or from it
+    are gone.  With one replica only a lossy crash is modelled (a clean one
+    would only delay what the network faults already delay).
+    """
+    lossy = keep < c.bounds.log
+    if not lossy and not c.variant.replicated:
+        return Effect(when=False)
+    then: dict[Any, Any] = {("up", b): False}
+    for p in PARTITIONS(c):
+        led = leads(s, p, b)
+        others = any_(s.isr[p][x] for x in REPLICAS(c) if x != b)
+        then[("isr", p, b)] = and_(s.isr[p][b], not_(others))
+        then[("leader", p)] = ite(led, no_leader(c), s.leader[p])
+        then[("seen", p, b)] = 0
+        then[("trunc", p, b)] = False
+        then[("pend", p)] = [ite(led, 0, x) for x in s.pend[p]]
+        empty = [[0] * len(row) for row in requests(s, p)]
+        then.update(request_update(p, [ite_list(led, e, row) for e, row in zip(empty, requests(s, p))]))
+        empty = [[0] * len(row) for row in responses(s, p)]
+        then.update(response_update(p, [ite_list(led, e, row)
+                                        for e, row in zip(empty, responses(s, p))]))
+    if lossy:
+        cut, shortens = _power_loss(s, c, b, keep)
+        return Effect(when=and_(s.up[b], s.unflushed < c.bounds.unflushed, shortens),
+                      then={**then, **cut})
+    return Effect(when=and_(s.up[b], can_fault(s, c)), then={**then, **spend_fault(s)})
+
+
+@action(fault=True, scope=replicated, b=BROKERS, keep=KEEP)
+def broker_bounce(s, c, b, keep):
+    """Broker ``b``, a follower everywhere, restarts before the controller notices it was down.
+
+    A broker back within the session timeout (``zookeeper.session.timeout.ms``,
+    or KRaft's ``broker.session.timeout.ms``) is never fenced, so it stays in
+    every ISR.  Only since KIP-966 (eligible leader replicas, 4.0 when
+    enabled) does the controller remove a broker registering a new
+    incarnation from the ISR (ReplicationControlManager.handleBrokerUncleanShutdown);
+    that is not modelled, so no variant here has it.  Its replicas must find
+    their divergence from the leader again, and with ``keep`` below the log
+    capacity its logs lose what was not flushed (one flush point for every
+    partition).  Spends a fault, or an unflushed loss when it loses data.
+    """
+    then: dict[Any, Any] = {("trunc", p, b): True for p in PARTITIONS(c)}
+    follower = and_(s.up[b], *(not_(leads(s, p, b)) for p in PARTITIONS(c)))
+    if keep < c.bounds.log:
+        cut, shortens = _power_loss(s, c, b, keep)
+        return Effect(when=and_(follower, s.unflushed < c.bounds.unflushed, shortens),
+                      then={**then, **cut})
+    return Effect(when=and_(follower, can_fault(s, c)), then={**then, **spend_fault(s)})
+
+
+@action(scope=failover, b=BROKERS)
+def broker_restart(s, c, b):
+    """Broker ``b`` restarts with the logs it kept.
+
+    Its replicas come back as followers (unless the controller then elects
+    one): each must find where it diverges from its leader before fetching
+    (:func:`follower_truncate`).  Restarting heals, so it spends nothing.
+    """
+    return Effect(when=not_(s.up[b]),
+                  then={("up", b): True, **{("trunc", p, b): True for p in PARTITIONS(c)}})
+
+
+def eligible(s: Any, c: Any, p: int, r: int) -> Any:
+    """The controller may make replica ``r`` the leader of ``p`` (it is the first eligible one).
+
+    PartitionChangeBuilder.electLeader: the first live ISR member in
+    assignment order; if none is alive and ``unclean.leader.election.enable``,
+    the first live replica (an unclean election).
+    """
+    live_isr = [and_(s.up[x], s.isr[p][x]) for x in REPLICAS(c)]
+    clean = and_(live_isr[r], *(not_(live_isr[x]) for x in range(r)))
+    if not c.variant.unclean:
+        return clean
+    unclean = and_(not_(any_(live_isr)), s.up[r], *(not_(s.up[x]) for x in range(r)))
+    return or_(clean, unclean)
+
+
+@action(scope=failover, p=PARTITIONS, r=REPLICAS)
+def controller_elect(s, c, p, r):
+    """The controller elects replica ``r`` leader of the offline partition ``p``.
+
+    The new leader epoch starts at ``r``'s log end (LeaderAndIsr /
+    PartitionRecord); an unclean election makes ``r`` the whole ISR.  The
+    other replicas become followers of the new epoch and must find where
+    they diverge; the leader knows none of their log ends until they fetch.
+    """
+    unclean = not_(s.isr[p][r])
+    isr = [ite(unclean, x == r, s.isr[p][x]) for x in REPLICAS(c)]
+    zeros = [0] * c.variant.replicas
+    return Effect(
+        when=and_(s.leader[p] == no_leader(c), eligible(s, c, p, r)),
+        fits=s.lepoch[p] < max_leader_epoch(c),
+        then={("leader", p): r, ("lepoch", p): s.lepoch[p] + 1, ("estart", p): s.log_len[p][r],
+              ("isr", p): isr, ("seen", p): zeros,
+              ("trunc", p): [and_(x != r, s.up[x]) for x in REPLICAS(c)],
+              ("hw", p, r): advanced_hw(s, c, p, r, s.log_len[p][r], zeros, isr)})
+
+
+ACTIONS = [broker_append, leader_answer, broker_fail_transient, broker_expire_producer,
+           follower_fetch, leader_shrink_isr, leader_expand_isr, follower_truncate,
+           broker_crash, broker_bounce, broker_restart, controller_elect]
+
+
+# -- how the steps are told (stories) and drawn (sequence diagrams) -------------------------
+# Every fact is read from the decoded states around the step (model/telling.py).
+
+CONTROLLER = "CT"
+
+
+def lane(c: Any, p: int, r: int) -> str:
+    """Lane id of replica ``r`` of ``p``: its broker, or with one replica the partition's leader."""
+    return f"B{r}" if c.variant.replicated else f"L{p}"
+
+
+def leader_lane(c: Any, p: int, s: dict) -> str | None:
+    """Lane of ``p``'s leader in decoded state ``s`` (None while it has none)."""
+    r = s["leader"][p]
+    return lane(c, p, r) if r < c.variant.replicas else None
+
+
+def lanes(c: Any) -> list[Lane]:
+    """The partitions' lanes: one per broker, and the controller's when leaders can change."""
+    if not c.variant.replicated:
+        out = [Lane(lane(c, p, 0), f"leader of p{p}") for p in PARTITIONS(c)]
+    else:
+        out = [Lane(lane(c, 0, b), f"broker {b}") for b in BROKERS(c)]
+    return out + ([Lane(CONTROLLER, "controller")] if failover(c) else [])
+
+
+def _who(c: Any, p: int, r: int) -> str:
+    """How a story names replica ``r`` of ``p`` acting as its leader."""
+    return f"broker {r}, leading partition {p}," if c.variant.replicated else f"the leader of partition {p}"
+
+
+def _entry(s: dict, e: int) -> str:
+    """A log entry (a batch plus one) as the story names it."""
+    return f"b{e} (r{s['b_rec'][e - 1]})" if e else "nothing"
+
+
+@teller
+def tell_broker_append(a, b, x, c):
+    p, i, k, r = a["p"], a["i"], a["k"], a["r"]
+    via = f" from connection {b['rq_conn'][p][i]}"
+    at = written(b, x, "log", "log_len", p, r)
+    answers = answered(b, x, p)
+    closed = " (its connection is closed)" if b["rq_conn"][p][i] != b["conn"][p] else ""
+    waits = [j for j in range(len(x["pend"][p])) if x["pend"][p][j] != b["pend"][p][j]]
+    later = f" and will answer once offset {waits[0]} is below the high watermark" if waits else ""
+    reply = (f" and answers {listing([code for _, code in answers])}" if answers
+             else later or f" and sends no answer{closed}") if c.mode.acks != 0 else ""
+    who = _who(c, p, r)
+    if at:
+        where = listing([str(j) for j in at])
+        epoch = f" in leader epoch {x['lepoch'][p]}" if failover(c) else ""
+        return f"{who} appends {batch_name(x, k, c)}{via} at offset{'s' if len(at) > 1 else ''} " \
+               f"{where}{epoch}{reply}"
+    if any(code == RESPONSE_CODES[DUPLICATE] for _, code in answers) or x["g_dedup"] != b["g_dedup"]:
+        return f"{who} recognises b{k + 1}{via} as a duplicate, appends nothing{reply}"
+    return f"{who} appends nothing for {batch_name(x, k, c)}{via}{reply}"
+
+
+@teller
+def tell_leader_answer(a, b, x, c):
+    p, j, r = a["p"], a["j"], a["r"]
+    answers = answered(b, x, p)
+    what = (f"answers {_entry(b, b['log'][p][r][j])} with {listing([code for _, code in answers])}"
+            if answers else f"drops its answer for offset {j} (the connection is closed)")
+    who = f"broker {r}, the leader of partition {p}," if c.variant.replicated else f"the leader of partition {p}"
+    return f"offset {j} is below the high watermark {b['hw'][p][r]}: {who} {what}"
+
+
+@teller
+def tell_broker_fail_transient(a, b, x, c):
+    p, k = a["p"], a["k"]
+    answers = answered(b, x, p)
+    reply = f"answers b{k + 1} with {listing([code for _, code in answers])}" if answers \
+        else f"drops b{k + 1} without an answer"
+    return f"the leader of partition {p} {reply} and appends nothing"
+
+
+@teller
+def tell_broker_expire_producer(a, b, x, c):
+    p, q, r = a["p"], a["q"], a["r"]
+    where = f"replica {r} of partition {p}" if c.variant.replicated else f"partition {p}"
+    if x["ps_known"][p][r][q] == b["ps_known"][p][r][q]:
+        return f"{where} keeps the state of producer P{q + 1}"
+    return f"{where} forgets the state of producer P{q + 1} (producer.id.expiration.ms)"
+
+
+@teller
+def tell_follower_fetch(a, b, x, c):
+    p, r, l = a["p"], a["r"], a["l"]
+    got = written(b, x, "log", "log_len", p, r)
+    copied = (f"copies {_entry(x, x['log'][p][r][got[0]])} to offset {got[0]}" if got
+              else "copies nothing")
+    hw = (f"; the leader's high watermark moves to {x['hw'][p][l]}"
+          if x["hw"][p][l] != b["hw"][p][l] else "")
+    return (f"broker {r} fetches partition {p} from offset {b['log_len'][p][r]} from the leader, "
+            f"broker {l}, and {copied}{hw}; its own high watermark is {x['hw'][p][r]}")
+
+
+@teller
+def tell_leader_shrink_isr(a, b, x, c):
+    p, r, l = a["p"], a["r"], a["l"]
+    isr = [str(m) for m, on in enumerate(x["isr"][p]) if on]
+    hw = (f"; the high watermark moves to {x['hw'][p][l]}" if x["hw"][p][l] != b["hw"][p][l] else "")
+    known = b["seen"][p][r]
+    fetched = f"it has fetched to {known - 1} of {b['log_len'][p][l]}" if known else "it has not fetched"
+    return (f"broker {r} lags behind ({fetched}): "
+            f"the leader, broker {l}, shrinks partition {p}'s ISR to {{{', '.join(isr)}}}{hw}")
+
+
+@teller
+def tell_leader_expand_isr(a, b, x, c):
+    p, r, l = a["p"], a["r"], a["l"]
+    isr = [str(m) for m, on in enumerate(x["isr"][p]) if on]
+    return (f"broker {r} has caught up: the leader, broker {l}, expands partition {p}'s ISR to "
+            f"{{{', '.join(isr)}}}")
+
+
+@teller
+def tell_follower_truncate(a, b, x, c):
+    p, r = a["p"], a["r"]
+    asks = ("" if c.variant.truncation == "high-watermark"
+            else " asks the leader where its log diverges (OffsetsForLeaderEpoch) and")
+    old, new = b["log_len"][p][r], x["log_len"][p][r]
+    cut = (f"removes {listing([_entry(b, e) for e in b['log'][p][r][new:old]])} (offset"
+           f"{'s' if old - new > 1 else ''} {new}{f' to {old - 1}' if old - new > 1 else ''})"
+           if new < old else "keeps its whole log")
+    again = "; it will ask again" if x["trunc"][p][r] else ""
+    return f"broker {r}{asks} truncates partition {p} to offset {new}: it {cut}{again}"
+
+
+def _unflushed(b: dict, x: dict, br: int) -> str:
+    """``, losing the unflushed b2 (r1) of partition 0``: what broker ``br``'s logs lost in the step."""
+    lost = []
+    for p in range(len(x["log_len"])):
+        old, new = b["log_len"][p][br], x["log_len"][p][br]
+        if new < old:
+            lost.append(f"{listing([_entry(b, e) for e in b['log'][p][br][new:old]])} of partition {p}")
+    return f", losing the unflushed {listing(lost)}" if lost else ""
+
+
+@teller
+def tell_broker_crash(a, b, x, c):
+    br = a["b"]
+    led = [p for p in range(len(x["leader"])) if x["leader"][p] != b["leader"][p]]
+    what = _unflushed(b, x, br)
+    leads_ = f"; partition {listing([str(p) for p in led])} has no leader" if led else ""
+    name = f"broker {br}" if c.variant.replicated else "the partition's broker"
+    return f"{name} crashes{what}{leads_}"
+
+
+@teller
+def tell_broker_bounce(a, b, x, c):
+    br = a["b"]
+    what = _unflushed(b, x, br)
+    kept = [str(p) for p in range(len(x["isr"])) if x["isr"][p][br]]
+    isr = f"; it is still in the ISR of partition {listing(kept)}" if kept else ""
+    return f"broker {br} restarts before the controller notices{what}{isr}"
+
+
+@teller
+def tell_broker_restart(a, b, x, c):
+    name = f"broker {a['b']}" if c.variant.replicated else "the partition's broker"
+    return f"{name} restarts with its logs"
+
+
+@teller
+def tell_controller_elect(a, b, x, c):
+    p, r = a["p"], a["r"]
+    kind = "uncleanly (it was not in the ISR)" if not b["isr"][p][r] else "from the ISR"
+    name = f"broker {r}" if c.variant.replicated else "the partition's broker"
+    return (f"the controller elects {name} leader of partition {p} {kind}, in leader epoch "
+            f"{x['lepoch'][p]}; its log ends at {x['log_len'][p][r]}, its high watermark is "
+            f"{x['hw'][p][r]}")
+
+
+@event_of
+def ev_broker_append(a, b, x, c):
+    p, k, r = a["p"], a["k"], a["r"]
+    at = written(b, x, "log", "log_len", p, r)
+    if at:
+        return Event(lane(c, p, r), f"append b{k + 1} @{','.join(map(str, at))}")
+    return Event(lane(c, p, r), f"append nothing (b{k + 1})")
+
+
+@event_of
+def ev_leader_answer(a, b, x, c):
+    return Event(lane(c, a["p"], a["r"]), f"@{a['j']} committed: answer")
+
+
+@event_of
+def ev_broker_fail_transient(a, b, x, c):
+    return Event(leader_lane(c, a["p"], b), f"fail b{a['k'] + 1} (retriable)")
+
+
+@event_of
+def ev_broker_expire_producer(a, b, x, c):
+    return Event(lane(c, a["p"], a["r"]), f"forget P{a['q'] + 1}'s state")
+
+
+@event_of
+def ev_follower_fetch(a, b, x, c):
+    p, r, l = a["p"], a["r"], a["l"]
+    got = written(b, x, "log", "log_len", p, r)
+    what = f"copy @{got[0]}" if got else "fetch"
+    return Event(lane(c, p, r), f"{what}, hw {x['hw'][p][r]}",
+                 exchanges=(Exchange(lane(c, p, l), inbound=True),))
+
+
+@event_of
+def ev_leader_shrink_isr(a, b, x, c):
+    return Event(lane(c, a["p"], a["l"]), f"ISR minus {a['r']}", exchanges=(Exchange(CONTROLLER),))
+
+
+@event_of
+def ev_leader_expand_isr(a, b, x, c):
+    return Event(lane(c, a["p"], a["l"]), f"ISR plus {a['r']}", exchanges=(Exchange(CONTROLLER),))
+
+
+@event_of
+def ev_follower_truncate(a, b, x, c):
+    p, r = a["p"], a["r"]
+    asks = () if c.variant.truncation == "high-watermark" else (Exchange(lane(c, p, a["l"])),)
+    return Event(lane(c, p, r), f"truncate to {x['log_len'][p][r]}", exchanges=asks)
+
+
+@event_of
+def ev_broker_crash(a, b, x, c):
+    lossy = bool(_unflushed(b, x, a["b"]))
+    return Event(lane(c, 0, a["b"]), "power loss" if lossy else "down, fenced", crash=True,
+                 discards=True)
+
+
+@event_of
+def ev_broker_bounce(a, b, x, c):
+    lossy = bool(_unflushed(b, x, a["b"]))
+    return Event(lane(c, 0, a["b"]), "quick restart" + (", data lost" if lossy else ""), crash=True)
+
+
+@event_of
+def ev_broker_restart(a, b, x, c):
+    return Event(lane(c, 0, a["b"]), "restart")
+
+
+@event_of
+def ev_controller_elect(a, b, x, c):
+    p, r = a["p"], a["r"]
+    return Event(CONTROLLER, f"elect {r} (epoch {x['lepoch'][p]})",
+                 exchanges=(Exchange(lane(c, p, r)),))
