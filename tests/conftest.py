@@ -29,8 +29,7 @@ def needs_compiler() -> None:
 # The replicated (mode, variant) pairs the cross-engine suites check in CI; the other
 # replicated pairs of the default plan run with `python -m pytest -m deep` (each engine
 # agrees with the explorer on these, and the explorer itself checks every pair).
-REPRESENTATIVE_REPLICATED = {("at-least-once", "rf2"), ("idempotent", "rf2"),
-                             ("at-least-once-acks1", "rf2")}
+REPRESENTATIVE_REPLICATED = {("at-least-once", "rf2"), ("idempotent", "rf2")}
 
 
 def ci_marks(mode: str, variant: str) -> list:

@@ -28,10 +28,17 @@ WIDER = {"at-most-once": {"records": 4, "faults": 3, "batches": 8, "log": 8, "ch
 # and for exactly-once each protocol branch (TV2, TV1 with and without
 # verification, one id per instance, offsets outside the transaction).  The
 # other exactly-once modes differ only in properties, checked below for all.
-STEPS = [(m, "current") for m in MODES if not MODES[m].transactional] + [
+# The replicated partition's branches: acks=1, producer state on followers with an
+# unclean election and today's truncation (KIP-279 with KAFKA-7415), and the older
+# truncations (to the high watermark; KIP-101; KIP-279 without KAFKA-7415).  acks=1 with
+# one replica runs the same steps as acks=all (its world is at-least-once's).
+STEPS = [(m, "current") for m in MODES if not MODES[m].transactional and MODES[m].acks != 1] + [
+    ("at-least-once-acks1", "rf2"), ("idempotent", "rf2-unclean"), ("at-least-once", "pre-kip101"),
+    ("at-least-once", "kip101-unclean"), ("at-least-once", "kip279-unclean"),
     ("exactly-once", "current"), ("exactly-once", "tv1"), ("exactly-once", "tv1-no-verification"),
     ("eos-per-instance-id", "no-group-metadata"), ("eos-offsets-outside-txn", "current")]
-EVERY = [(m, "current") for m in MODES] + [("exactly-once", "tv1")]
+EVERY = [(m, "current") for m in MODES if MODES[m].acks != 1] + [
+    ("exactly-once", "tv1"), ("at-least-once", "rf2-unclean")]
 
 
 _CACHE: dict = {}

@@ -68,7 +68,8 @@ def _build_native(mode: str, **bounds: int) -> None:
 
 
 def test_ctrl_c_while_compiling_is_one_line_and_130(tmp_path):
-    p = _start(["verify", "--mode", "at-most-once", "--bound", "records=60"], tmp_path)
+    p = _start(["verify", "--mode", "at-most-once", "--variant", "current", "--bound", "records=60"],
+               tmp_path)
     _wait_for(p, "started")
     time.sleep(3)   # compiling 25,000 action instances takes minutes
     p.send_signal(signal.SIGINT)
@@ -84,7 +85,8 @@ def test_a_run_that_outgrows_its_memory_cap_is_incomplete(tmp_path):
     # at-least-once with four faults has tens of millions of states: the
     # store passes 300 MiB within seconds (about 3 million states natively)
     p = subprocess.run([sys.executable, "-m", "deliverycheck.cli", "verify", "--mode", "at-least-once",
-                        "--bound", "faults=4", "--max-memory", "300", "--out", str(tmp_path)],
+                        "--variant", "current", "--bound", "faults=4", "--max-memory", "300",
+                        "--out", str(tmp_path)],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 1, p.stdout + p.stderr
     assert "memory cap: 300 MiB" in p.stdout

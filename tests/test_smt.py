@@ -24,7 +24,7 @@ from deliverycheck.engines.explore import explore
 from deliverycheck.engines.smt import KINDS, bmc
 from deliverycheck.model import MODES, VARIANTS
 
-DEPTH = {"at-most-once": 30, "at-least-once": 7, "at-least-once-acks1": 7, "idempotent": 6}
+DEPTH = {"at-most-once": 30, "at-least-once": 7, "idempotent": 6}
 # in CI: the exactly-once world with its shallowest violations (7 and 11 steps), and
 # the replicated partition in the representative pairs (conftest.REPRESENTATIVE_REPLICATED)
 SLOW = {("eos-read-uncommitted", "current")}
@@ -96,7 +96,7 @@ def test_verify_engine_smt_flags_a_missed_counterexample(tmp_path, capsys):
     exp = tmp_path / "exp.toml"
     exp.write_text('["at-least-once".current.verdicts]\nin_order = "violated"\n'
                    '["at-least-once".current.lengths]\nin_order = 6\n')
-    args = ["verify", "--engine", "smt", "--mode", "at-least-once", "--property", "in_order",
+    args = ["verify", "--engine", "smt", "--mode", "at-least-once", "--variant", "current", "--property", "in_order",
             "--depth", "7", "--expected", str(exp), "--out", str(tmp_path)]
     assert main(args) == 3
     out = capsys.readouterr().out
