@@ -96,19 +96,20 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
             group_metadata=False, checked_with=("exactly-once", "eos-per-instance-id")),
     Variant("no-rewind", "a processing loop whose consumer is not sought back after an abort",
             rewind=False, checked_with=("exactly-once",)),
-    Variant("rf2", "Kafka 3.7 to 4.x, replication.factor=2, min.insync.replicas=1 (the broker "
-                   "default), unclean leader election off", replicas=2, bounds=REPLICATED_BOUNDS,
+    Variant("rf2", "Kafka 3.7 to 4.x without eligible leader replicas (KIP-966), "
+                   "replication.factor=2, min.insync.replicas=1 (the broker default), unclean leader "
+                   "election off", replicas=2, bounds=REPLICATED_BOUNDS,
             checked_with=("at-most-once", "at-least-once", "at-least-once-acks1", "idempotent")),
     Variant("rf2-unclean", "as rf2, with unclean.leader.election.enable=true", replicas=2,
             unclean=True, bounds=REPLICATED_BOUNDS,
             checked_with=("at-most-once", "at-least-once", "at-least-once-acks1", "idempotent")),
-    Variant("rf2-isr2", "Kafka 3.7 to 4.x, replication.factor=2, min.insync.replicas=2",
+    Variant("rf2-isr2", "as rf2, with min.insync.replicas=2",
             replicas=2, min_insync=2, bounds=REPLICATED_BOUNDS,
             checked_with=("at-least-once", "idempotent")),
     Variant("rf2-isr2-unclean", "as rf2-isr2, with unclean.leader.election.enable=true",
             replicas=2, min_insync=2, unclean=True, bounds=REPLICATED_BOUNDS,
             checked_with=("at-least-once",)),
-    Variant("rf3-isr2", "Kafka 3.7 to 4.x, replication.factor=3, min.insync.replicas=2",
+    Variant("rf3-isr2", "as rf2, with replication.factor=3 and min.insync.replicas=2",
             replicas=3, min_insync=2, bounds=REPLICATED_BOUNDS,
             checked_with=("at-least-once", "at-least-once-acks1")),
     Variant("pre-kip101", "Kafka before 0.11: a follower truncates to its high watermark after a "

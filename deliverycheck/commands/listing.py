@@ -23,8 +23,9 @@ def run(args: argparse.Namespace) -> int:
               + f" [--engine stateful: {deep}]")
     print("\nVariants (--variant; by default each runs with the modes named in brackets):")
     for v in VARIANTS.values():
-        runs = "every mode" if v.name == DEFAULT_VARIANT else ", ".join(v.checked_with)
-        print(f"  {v.name:<24} {v.summary} [{runs}]")
+        runs = "every mode" if v.name == DEFAULT_VARIANT else ", ".join(v.checked_with) or "with --variant"
+        own = ", ".join(f"{k}={val}" for k, val in v.bounds)
+        print(f"  {v.name:<24} {v.summary} [{runs}]" + (f" [default bounds: {own}]" if own else ""))
     print("\nActions (* the environment's faults, which spend the fault budget):")
     for a in spec.actions:
         params = ", ".join(a.param_names)
