@@ -212,7 +212,8 @@ def _violated(mode, variant):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode,variant", [
-    pytest.param(m, v, marks=[pytest.mark.deep] if (m, v) in SLOW_TO_FIND else ci_marks(m, v))
+    pytest.param(m, v, marks=[pytest.mark.deep] if (m, v) in SLOW_TO_FIND or VARIANTS[v].replicated
+                 else ci_marks(m, v))
     for m, v in PAIRS if "violated" in EXPECTED[(m, v)].verdicts.values()])
 def test_finds_every_violation_the_explorer_finds(mode, variant):
     sy, wanted = _violated(mode, variant)
