@@ -15,6 +15,10 @@ epoch and the offset it started at, the ISR, the leader's view of each
 follower's log end (its last fetch offset), and the acks=all answers the
 leader still owes.
 
+With KIP-966 (the ``elr`` variants) each partition also has its eligible
+leader replicas and its last known leader (:func:`isr_change`,
+:func:`eligible`).
+
 With one replica (the default variant) the leader never changes, the high
 watermark is the log end and no replication step exists: the worlds are the
 ones checked before replication was modelled, state for state.
@@ -26,7 +30,11 @@ depends on them):
   its high watermark, and the follower appends the next entry and learns
   the high watermark (one entry per fetch);
 * the controller is one step per election (KRaft's quorum or ZooKeeper are
-  not modelled); it elects the first eligible replica in assignment order;
+  not modelled); it elects the first eligible replica in assignment order,
+  and a crash or a restart waits while an election is pending (Kafka
+  elects in the same change that fences or unfences a broker);
+* a crash is noticed at once: the broker is fenced in the same step (in
+  Kafka a dead broker stays in the ISR until its session expires);
 * leadership changes only when the leader's broker crashes (no preferred
   leader election, no leader cut off from the controller);
 * an ISR change is one step (the AlterPartition round trip is not modelled)
@@ -134,14 +142,27 @@ def fields(c: Any) -> list[Field]:
         num("g_read", B, "batch the consumer was first returned at each offset, plus one",
             ghost=True, shape=(P, L)),
         flag("g_truncated", "a replica has removed entries from its log", ghost=True),
+    ] + (_elr_fields(c) if c.variant.elr else [])
+
+
+def _elr_fields(c: Any) -> list[Field]:
+    """KIP-966's eligible leader replicas and last known leader (the ``elr`` variants)."""
+    P, R = c.bounds.partitions, c.variant.replicas
+    return [
+        flag("elr", "eligible leader replica: left the ISR while it was below "
+             "min.insync.replicas, so it holds everything below the high watermark", shape=(P, R)),
+        num("last_leader", R, f"the leader when the ISR became empty ({R}: none)", shape=(P,)),
     ]
 
 
 def init(c: Any) -> dict[str, Any]:
     """Every broker runs, every replica is in sync at offset 0, replica 0 leads in epoch 0."""
     P, R = c.bounds.partitions, c.variant.replicas
-    return {"isr": [[True] * R for _ in range(P)], "up": [True] * R,
-            "seen": [[0] + [1] * (R - 1) for _ in range(P)]}
+    out = {"isr": [[True] * R for _ in range(P)], "up": [True] * R,
+           "seen": [[0] + [1] * (R - 1) for _ in range(P)]}
+    if c.variant.elr:
+        out["last_leader"] = [R] * P
+    return out
 
 
 # -- reading the partition ---------------------------------------------------------
@@ -193,6 +214,30 @@ def settled(s: Any, c: Any) -> Any:
 def _min_isr(c: Any) -> int:
     """The ISR an acks=all write needs (KAFKA-15583: never more than the replicas there are)."""
     return min(c.variant.min_insync, c.variant.replicas)
+
+
+def isr_change(s: Any, c: Any, p: int, isr: list, unclean_shutdown: int | None = None) -> dict:
+    """The updates that give ``p`` the ISR ``isr`` (and, with KIP-966, its eligible leader replicas).
+
+    Eligible leader replicas (PartitionChangeBuilder.maybePopulateTargetElr,
+    KIP-966): while the new ISR is smaller than ``min.insync.replicas``,
+    every replica that was in the ISR or the ELR and is not in the new ISR
+    is eligible, except a broker registering after an unclean shutdown;
+    once the ISR reaches ``min.insync.replicas`` the ELR is empty.  The
+    strict min ISR rule (KAFKA-15583) keeps the high watermark from moving
+    meanwhile, so an eligible replica holds every committed record.  When
+    the ISR becomes empty the leader of that moment is remembered as the
+    last known leader (maybeUpdateLastKnownLeader).
+    """
+    then: dict[Any, Any] = {("isr", p): isr}
+    if not c.variant.elr:
+        return then
+    below = count(isr) < _min_isr(c)
+    then[("elr", p)] = [and_(below, or_(s.elr[p][x], s.isr[p][x]), not_(isr[x]), x != unclean_shutdown)
+                        for x in REPLICAS(c)]
+    emptied = and_(not_(any_(isr)), any_(s.isr[p]))
+    then[("last_leader", p)] = ite(emptied, s.leader[p], s.last_leader[p])
+    return then
 
 
 def advanced_hw(s: Any, c: Any, p: int, r: int, leo: Any, seen: list, isr: list) -> Any:
@@ -472,7 +517,7 @@ def leader_shrink_isr(s, c, p, r, l):
     return Effect(
         when=and_(can_fault(s, c), leads(s, p, l), s.isr[p][r],
                   or_(s.seen[p][r] == 0, s.seen[p][r] - 1 < s.log_len[p][l])),
-        then={("isr", p, r): False,
+        then={**isr_change(s, c, p, isr),
               ("hw", p, l): advanced_hw(s, c, p, l, s.log_len[p][l], s.seen[p], isr),
               **spend_fault(s)})
 
@@ -490,7 +535,7 @@ def leader_expand_isr(s, c, p, r, l):
     return Effect(
         when=and_(leads(s, p, l), s.up[r], not_(s.isr[p][r]), not_(s.trunc[p][r]),
                   s.seen[p][r] != 0, s.seen[p][r] - 1 >= s.hw[p][l], s.seen[p][r] - 1 >= s.estart[p]),
-        then={("isr", p, r): True})
+        then=isr_change(s, c, p, set_(s.isr[p], r, True)))
 
 
 # -- where a follower's log diverges: the leader-epoch cache ---------------------------
@@ -628,8 +673,10 @@ def broker_crash(s, c, b, keep):
     partition of the broker).  A crash that keeps the logs spends a fault;
     one that loses a suffix spends an unflushed loss (``bounds.unflushed``).
     The controller fences the broker: it leaves every ISR that has another
-    member (the last member stays: Kafka never empties the ISR), and a
-    partition it led has no leader until :func:`controller_elect`; its
+    member (the last member stays: Kafka never empties the ISR, except with
+    KIP-966's eligible leader replicas, where it may and the broker becomes
+    an eligible leader replica, :func:`isr_change`), and a partition it led
+    has no leader until :func:`controller_elect`; its
     connections break, so requests and answers on the way to or from it
     are gone.  With one replica only a lossy crash is modelled (a clean one
     would only delay what the network faults already delay).
@@ -640,8 +687,11 @@ def broker_crash(s, c, b, keep):
     then: dict[Any, Any] = {("up", b): False}
     for p in PARTITIONS(c):
         led = leads(s, p, b)
-        others = any_(s.isr[p][x] for x in REPLICAS(c) if x != b)
-        then[("isr", p, b)] = and_(s.isr[p][b], not_(others))
+        if c.variant.elr:
+            then.update(isr_change(s, c, p, set_(s.isr[p], b, False)))
+        else:
+            others = any_(s.isr[p][x] for x in REPLICAS(c) if x != b)
+            then[("isr", p, b)] = and_(s.isr[p][b], not_(others))
         then[("leader", p)] = ite(led, no_leader(c), s.leader[p])
         then[("seen", p, b)] = 0
         then[("trunc", p, b)] = False
@@ -651,29 +701,36 @@ def broker_crash(s, c, b, keep):
         empty = [[0] * len(row) for row in responses(s, p)]
         then.update(response_update(p, [ite_list(led, e, row)
                                         for e, row in zip(empty, responses(s, p))]))
+    ready = and_(s.up[b], not_(election_pending(s, c)))
     if lossy:
         cut, shortens = _power_loss(s, c, b, keep)
-        return Effect(when=and_(s.up[b], s.unflushed < c.bounds.unflushed, shortens),
+        return Effect(when=and_(ready, s.unflushed < c.bounds.unflushed, shortens),
                       then={**then, **cut})
-    return Effect(when=and_(s.up[b], can_fault(s, c)), then={**then, **spend_fault(s)})
+    return Effect(when=and_(ready, can_fault(s, c)), then={**then, **spend_fault(s)})
 
 
 @action(fault=True, scope=replicated, b=BROKERS, keep=KEEP)
 def broker_bounce(s, c, b, keep):
     """Broker ``b``, a follower everywhere, restarts before the controller notices it was down.
 
-    A broker back within the session timeout (``zookeeper.session.timeout.ms``,
-    or KRaft's ``broker.session.timeout.ms``) is never fenced, so it stays in
-    every ISR.  Only since KIP-966 (eligible leader replicas, 4.0 when
-    enabled) does the controller remove a broker registering a new
-    incarnation from the ISR (ReplicationControlManager.handleBrokerUncleanShutdown);
-    that is not modelled, so no variant here has it.  Its replicas must find
-    their divergence from the leader again, and with ``keep`` below the log
-    capacity its logs lose what was not flushed (one flush point for every
-    partition).  Spends a fault, or an unflushed loss when it loses data.
+    Before Kafka 2.2 the ZooKeeper controller could miss a broker that
+    re-registered quickly, so the broker stayed in every ISR (fixed by
+    KAFKA-7235: a bounced broker's new epoch makes the controller handle it
+    as failed and restarted, KafkaController.processBrokerChange).  Since
+    then, and under KRaft (ClusterControlManager.registerBroker refuses a new
+    incarnation while the old session lives), a restart is a crash, fencing
+    and restart: :func:`broker_crash` and :func:`broker_restart`.  Only the
+    variants with ``bounce_keeps_isr`` have this step.  Its replicas must
+    find their divergence from the leader again, and with ``keep`` below the
+    log capacity its logs lose what was not flushed (one flush point for
+    every partition).  Spends a fault, or an unflushed loss when it loses
+    data.
     """
+    if not c.variant.bounce_keeps_isr:
+        return Effect(when=False)
     then: dict[Any, Any] = {("trunc", p, b): True for p in PARTITIONS(c)}
-    follower = and_(s.up[b], *(not_(leads(s, p, b)) for p in PARTITIONS(c)))
+    follower = and_(s.up[b], *(not_(leads(s, p, b)) for p in PARTITIONS(c)),
+                    not_(election_pending(s, c)))
     if keep < c.bounds.log:
         cut, shortens = _power_loss(s, c, b, keep)
         return Effect(when=and_(follower, s.unflushed < c.bounds.unflushed, shortens),
@@ -687,25 +744,67 @@ def broker_restart(s, c, b):
 
     Its replicas come back as followers (unless the controller then elects
     one): each must find where it diverges from its leader before fetching
-    (:func:`follower_truncate`).  Restarting heals, so it spends nothing.
+    (:func:`follower_truncate`).  With KIP-966 the controller sees a broker
+    that registers without a clean shutdown behind it and removes it from
+    every ELR (ReplicationControlManager.handleBrokerUncleanShutdown; clean
+    shutdown detection by broker epoch, KAFKA-15586 and KAFKA-18635): it may
+    have lost what it had not flushed.  Every crash here is unclean.
+    Restarting heals, so it spends nothing.
     """
-    return Effect(when=not_(s.up[b]),
-                  then={("up", b): True, **{("trunc", p, b): True for p in PARTITIONS(c)}})
+    then: dict[Any, Any] = {("up", b): True, **{("trunc", p, b): True for p in PARTITIONS(c)}}
+    if c.variant.elr:
+        then.update({("elr", p, b): False for p in PARTITIONS(c)})
+    return Effect(when=and_(not_(s.up[b]), not_(election_pending(s, c))), then=then)
+
+
+def election_pending(s: Any, c: Any) -> Any:
+    """Some partition has no leader though the controller may elect one.
+
+    Kafka's controller elects a new leader in the same metadata change that
+    fences the old one or unfences a broker (PartitionChangeBuilder.build
+    runs the election for every change), and handles one broker event after
+    the other.  The model makes the election a step of its own
+    (:func:`controller_elect`), so a crash or a restart waits until the
+    elections the previous one made possible are done: no history the
+    controller could not produce slips in between.
+    """
+    return any_(and_(s.leader[p] == no_leader(c), any_(eligible(s, c, p, r) for r in REPLICAS(c)))
+                for p in PARTITIONS(c))
+
+
+def _first(live: list, r: int) -> Any:
+    """Replica ``r`` is the first of the replicas flagged in ``live``, in assignment order."""
+    return and_(live[r], *(not_(live[x]) for x in range(r)))
 
 
 def eligible(s: Any, c: Any, p: int, r: int) -> Any:
     """The controller may make replica ``r`` the leader of ``p`` (it is the first eligible one).
 
-    PartitionChangeBuilder.electLeader: the first live ISR member in
-    assignment order; if none is alive and ``unclean.leader.election.enable``,
-    the first live replica (an unclean election).
+    PartitionChangeBuilder.electAnyLeader, in its order:
+
+    1. the first live ISR member in assignment order;
+    2. with KIP-966, while the ISR is empty, the first live eligible leader
+       replica;
+    3. with KIP-966, while the ISR and the ELR are empty, the last known
+       leader once it runs (the behaviour before 4.0 when every replica
+       went down; it may lack what it had not flushed);
+    4. with ``unclean.leader.election.enable``, the first live replica (an
+       unclean election).
     """
     live_isr = [and_(s.up[x], s.isr[p][x]) for x in REPLICAS(c)]
-    clean = and_(live_isr[r], *(not_(live_isr[x]) for x in range(r)))
-    if not c.variant.unclean:
-        return clean
-    unclean = and_(not_(any_(live_isr)), s.up[r], *(not_(s.up[x]) for x in range(r)))
-    return or_(clean, unclean)
+    out = _first(live_isr, r)
+    none_yet = not_(any_(live_isr))
+    if c.variant.elr:
+        empty_isr = not_(any_(s.isr[p]))
+        live_elr = [and_(empty_isr, s.up[x], s.elr[p][x]) for x in REPLICAS(c)]
+        out = or_(out, _first(live_elr, r))
+        last = and_(empty_isr, not_(any_(s.elr[p])), s.last_leader[p] != no_leader(c))
+        out = or_(out, and_(last, s.last_leader[p] == r, s.up[r]))
+        # the last known leader, even while down, comes before an unclean election
+        none_yet = and_(none_yet, not_(any_(live_elr)), not_(last))
+    if c.variant.unclean:
+        out = or_(out, and_(none_yet, _first(list(s.up), r)))
+    return out
 
 
 @action(scope=failover, p=PARTITIONS, r=REPLICAS)
@@ -713,20 +812,27 @@ def controller_elect(s, c, p, r):
     """The controller elects replica ``r`` leader of the offline partition ``p``.
 
     The new leader epoch starts at ``r``'s log end (LeaderAndIsr /
-    PartitionRecord); an unclean election makes ``r`` the whole ISR.  The
-    other replicas become followers of the new epoch and must find where
-    they diverge; the leader knows none of their log ends until they fetch.
+    PartitionRecord).  An election outside the ISR makes ``r`` the whole
+    ISR: from the ELR (KIP-966, r leaves the ELR), or an unclean one (the
+    ELR is cleared).  The other replicas become followers of the new epoch
+    and must find where they diverge; the leader knows none of their log
+    ends until they fetch.
     """
-    unclean = not_(s.isr[p][r])
-    isr = [ite(unclean, x == r, s.isr[p][x]) for x in REPLICAS(c)]
+    outside = not_(s.isr[p][r])
+    isr = [ite(outside, x == r, s.isr[p][x]) for x in REPLICAS(c)]
     zeros = [0] * c.variant.replicas
+    then = {("leader", p): r, ("lepoch", p): s.lepoch[p] + 1, ("estart", p): s.log_len[p][r],
+            ("isr", p): isr, ("seen", p): zeros,
+            ("trunc", p): [and_(x != r, s.up[x]) for x in REPLICAS(c)],
+            ("hw", p, r): advanced_hw(s, c, p, r, s.log_len[p][r], zeros, isr)}
+    if c.variant.elr:
+        # from the ISR the ELR stays; from the ELR r leaves it; otherwise it is cleared
+        then[("elr", p)] = [ite(s.isr[p][r], s.elr[p][x], and_(s.elr[p][r], s.elr[p][x], x != r))
+                            for x in REPLICAS(c)]
+        then[("last_leader", p)] = no_leader(c)
     return Effect(
         when=and_(s.leader[p] == no_leader(c), eligible(s, c, p, r)),
-        fits=s.lepoch[p] < max_leader_epoch(c),
-        then={("leader", p): r, ("lepoch", p): s.lepoch[p] + 1, ("estart", p): s.log_len[p][r],
-              ("isr", p): isr, ("seen", p): zeros,
-              ("trunc", p): [and_(x != r, s.up[x]) for x in REPLICAS(c)],
-              ("hw", p, r): advanced_hw(s, c, p, r, s.log_len[p][r], zeros, isr)})
+        fits=s.lepoch[p] < max_leader_epoch(c), then=then)
 
 
 ACTIONS = [broker_append, leader_answer, broker_fail_transient, broker_expire_producer,
@@ -835,20 +941,19 @@ def tell_follower_fetch(a, b, x, c):
 @teller
 def tell_leader_shrink_isr(a, b, x, c):
     p, r, l = a["p"], a["r"], a["l"]
-    isr = [str(m) for m, on in enumerate(x["isr"][p]) if on]
     hw = (f"; the high watermark moves to {x['hw'][p][l]}" if x["hw"][p][l] != b["hw"][p][l] else "")
     known = b["seen"][p][r]
     fetched = f"it has fetched to {known - 1} of {b['log_len'][p][l]}" if known else "it has not fetched"
     return (f"broker {r} lags behind ({fetched}): "
-            f"the leader, broker {l}, shrinks partition {p}'s ISR to {{{', '.join(isr)}}}{hw}")
+            f"the leader, broker {l}, shrinks partition {p}'s ISR to {_members(x['isr'][p])}{hw}"
+            f"{_elr_note(b, x, c, p)}")
 
 
 @teller
 def tell_leader_expand_isr(a, b, x, c):
     p, r, l = a["p"], a["r"], a["l"]
-    isr = [str(m) for m, on in enumerate(x["isr"][p]) if on]
     return (f"broker {r} has caught up: the leader, broker {l}, expands partition {p}'s ISR to "
-            f"{{{', '.join(isr)}}}")
+            f"{_members(x['isr'][p])}{_elr_note(b, x, c, p)}")
 
 
 @teller
@@ -874,6 +979,29 @@ def _unflushed(b: dict, x: dict, br: int) -> str:
     return f", losing the unflushed {listing(lost)}" if lost else ""
 
 
+def _members(row: list) -> str:
+    """``{0, 1}``: the replicas flagged in a row of the ISR or the ELR."""
+    return "{" + ", ".join(str(m) for m, on in enumerate(row) if on) + "}"
+
+
+def _elr_note(b: dict, x: dict, c: Any, p: int) -> str:
+    """``; its eligible leader replicas are {1}``, when a step changed those of ``p``."""
+    if not c.variant.elr or x["elr"][p] == b["elr"][p]:
+        return ""
+    return f"; its eligible leader replicas are {_members(x['elr'][p])}"
+
+
+def _elr_changes(b: dict, x: dict, c: Any) -> str:
+    """``; partition 0's ISR is {} and its eligible leader replicas {0, 1}``: what a step did to
+    the ISR and the ELR (KIP-966 variants), read from the states around it."""
+    if not c.variant.elr:
+        return ""
+    out = [f"partition {p}'s ISR is {_members(x['isr'][p])} and its eligible leader replicas "
+           f"{_members(x['elr'][p])}"
+           for p in range(len(x["isr"])) if (x["isr"][p], x["elr"][p]) != (b["isr"][p], b["elr"][p])]
+    return f"; {listing(out)}" if out else ""
+
+
 @teller
 def tell_broker_crash(a, b, x, c):
     br = a["b"]
@@ -881,7 +1009,7 @@ def tell_broker_crash(a, b, x, c):
     what = _unflushed(b, x, br)
     leads_ = f"; partition {listing([str(p) for p in led])} has no leader" if led else ""
     name = f"broker {br}" if c.variant.replicated else "the partition's broker"
-    return f"{name} crashes{what}{leads_}"
+    return f"{name} crashes{what}{leads_}{_elr_changes(b, x, c)}"
 
 
 @teller
@@ -896,13 +1024,22 @@ def tell_broker_bounce(a, b, x, c):
 @teller
 def tell_broker_restart(a, b, x, c):
     name = f"broker {a['b']}" if c.variant.replicated else "the partition's broker"
-    return f"{name} restarts with its logs"
+    left = _elr_changes(b, x, c)
+    why = f" after an unclean shutdown{left}" if left else ""
+    return f"{name} restarts with its logs{why}"
 
 
 @teller
 def tell_controller_elect(a, b, x, c):
     p, r = a["p"], a["r"]
-    kind = "uncleanly (it was not in the ISR)" if not b["isr"][p][r] else "from the ISR"
+    if b["isr"][p][r]:
+        kind = "from the ISR"
+    elif c.variant.elr and b["elr"][p][r]:
+        kind = "from the eligible leader replicas"
+    elif c.variant.elr and b["last_leader"][p] == r:
+        kind = "as the last known leader (it was in no ISR or ELR)"
+    else:
+        kind = "uncleanly (it was not in the ISR)"
     name = f"broker {r}" if c.variant.replicated else "the partition's broker"
     return (f"the controller elects {name} leader of partition {p} {kind}, in leader epoch "
             f"{x['lepoch'][p]}; its log ends at {x['log_len'][p][r]}, its high watermark is "

@@ -124,7 +124,7 @@ def tell_producer_receive(a, b, x, c):
 def tell_producer_restart(a, b, x, c):
     lost = [f"b{k + 1}" for k in changed(b["b_state"], x["b_state"])]
     new = (f"restarts as {_producer(x)} with a new producer id" if x["session"] != b["session"]
-           else f"restarts with the same producer id")
+           else "restarts with the same producer id")
     return f"{_producer(b)} crashes and {new}; {', '.join(lost) or 'no batch'} lost with it"
 
 

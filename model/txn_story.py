@@ -11,8 +11,8 @@ was written at, the requests put on the wire, what an instance was told
 from __future__ import annotations
 
 from .telling import teller
-from .telling import changed, listing, sent, taken, written
-from .txn_state import (ABORTABLE, END_KINDS, OUT_STATUS, PREP_FENCE, STAGES, STOPPED, TC_STATES,
+from .telling import changed, listing, sent, written
+from .txn_state import (ABORTABLE, END_KINDS, PREP_FENCE, STAGES, STOPPED, TC_STATES,
                         WRITTEN, tid)
 
 PARTS = ("o0", "o1", "offsets")

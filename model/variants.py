@@ -36,6 +36,8 @@ class Variant:
     truncation: str = "kip279"  # how a follower truncates after a leader change (TRUNCATIONS)
     epoch_on_election: bool = True  # a new leader records its epoch at once (KAFKA-7415, 2.1)
     hw_needs_min_isr: bool = True   # the high watermark stays while the ISR is below min.insync.replicas (KAFKA-15583, 3.7)
+    elr: bool = False           # eligible leader replicas (KIP-966; 4.0 opt-in, 4.1 default on new clusters)
+    bounce_keeps_isr: bool = False  # a quickly restarted follower stays in the ISR (until KAFKA-7235, 2.2)
     checked_with: tuple[str, ...] = ()  # modes `deliverycheck verify` runs it with by default
     # default bounds where this variant's world needs other ones than its mode's
     bounds: tuple[tuple[str, int], ...] = ()
@@ -50,6 +52,10 @@ class Variant:
         if self.truncation not in TRUNCATIONS:
             raise ValueError(f"variant {self.name}: truncation must be one of "
                              f"{', '.join(TRUNCATIONS)}, got {self.truncation!r}")
+        if self.elr and (not self.hw_needs_min_isr or self.bounce_keeps_isr):
+            raise ValueError(f"variant {self.name}: eligible leader replicas (elr, KIP-966) rest on "
+                             f"the strict min ISR rule (hw_needs_min_isr, KAFKA-15583) and on "
+                             f"KRaft's fencing of a restarted broker (no bounce_keeps_isr)")
 
     @property
     def replicated(self) -> bool:
@@ -115,22 +121,28 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("pre-kip101", "Kafka before 0.11: a follower truncates to its high watermark after a "
                           "restart or a leader change (replication.factor=2, min.insync.replicas=2)",
             replicas=2, min_insync=2, truncation="high-watermark", epoch_on_election=False,
-            hw_needs_min_isr=False, bounds=REPLICATED_BOUNDS, checked_with=("at-least-once",)),
+            hw_needs_min_isr=False, bounce_keeps_isr=True, bounds=REPLICATED_BOUNDS,
+            checked_with=("at-least-once",)),
     Variant("kip101-unclean", "Kafka 0.11 to 1.1: truncation by leader epoch (KIP-101) before "
                               "KIP-279; replication.factor=2, min.insync.replicas=1, unclean "
                               "election on", replicas=2, unclean=True,
             truncation="kip101", epoch_on_election=False, hw_needs_min_isr=False,
-            bounds=REPLICATED_BOUNDS, checked_with=("at-least-once",)),
+            bounce_keeps_isr=True, bounds=REPLICATED_BOUNDS, checked_with=("at-least-once",)),
     Variant("kip279-unclean", "Kafka 2.0: KIP-279's truncation, before a new leader recorded its "
                               "epoch (KAFKA-7415); replication.factor=2, min.insync.replicas=1, "
                               "unclean election on", replicas=2, unclean=True,
-            epoch_on_election=False, hw_needs_min_isr=False, bounds=REPLICATED_BOUNDS,
-            checked_with=("at-least-once",)),
-    Variant("pre-3.7-isr2-unclean", "Kafka 2.1 to 3.6: the high watermark advances while the ISR is "
+            epoch_on_election=False, hw_needs_min_isr=False, bounce_keeps_isr=True,
+            bounds=REPLICATED_BOUNDS, checked_with=("at-least-once",)),
+    Variant("pre-3.7-isr2-unclean", "Kafka 2.2 to 3.6: the high watermark advances while the ISR is "
                                     "below min.insync.replicas (fixed by KAFKA-15583); "
                                     "replication.factor=2, min.insync.replicas=2, unclean election on",
             replicas=2, min_insync=2, unclean=True, hw_needs_min_isr=False,
             bounds=REPLICATED_BOUNDS, checked_with=("at-least-once",)),
+    Variant("rf2-isr2-elr", "Kafka 4.1 on (new clusters; 4.0 with eligible.leader.replicas.version=1): "
+                            "eligible leader replicas (KIP-966); replication.factor=2, "
+                            "min.insync.replicas=2, unclean election off",
+            replicas=2, min_insync=2, elr=True, bounds=REPLICATED_BOUNDS,
+            checked_with=("at-least-once", "idempotent")),
 )}
 
 

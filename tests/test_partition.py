@@ -97,10 +97,70 @@ def test_kip101_first_case_a_quick_restart_truncates_to_the_lagging_watermark():
     old = system("at-least-once", "pre-kip101")
     s = run(old, steps)
     assert d(old, s)["log_len"][0][1] == 0 and not old.holds("acked_in_log", s)
-    # by leader epoch (KIP-101 on) the follower keeps the committed record
-    new = system("at-least-once", "rf2-isr2")
+    # by leader epoch (KIP-101 on, still before KAFKA-7235) the follower keeps the committed record
+    new = system("at-least-once", "kip101-unclean")
     s = run(new, steps)
     assert d(new, s)["log_len"][0][1] == 1 and new.holds("acked_in_log", s)
+
+
+def test_since_2_2_a_restarted_follower_is_fenced_not_kept_in_the_isr():
+    """KAFKA-7235: a bounce is a crash and a restart; only the pre-2.2 rows have broker_bounce."""
+    sy = system("at-least-once", "rf2-isr2")
+    s = run(sy, ACKED_ALL)
+    assert not [a for a in enabled(sy, s) if a.startswith("broker_bounce")]
+    assert [a for a in enabled(sy, s) if a.startswith("broker_crash(b=1")]
+    old = system("at-least-once", "pre-kip101")
+    assert "broker_bounce(b=1, keep=3)" in enabled(old, run(old, ACKED_ALL))
+
+
+def test_an_election_waits_for_no_other_broker_event():
+    """The controller elects in the same change that fences a leader: no crash slips in between."""
+    sy = system("at-least-once", "rf2")
+    s = run(sy, ["broker_crash(b=0, keep=3)"])
+    assert enabled(sy, s) and not [a for a in enabled(sy, s) if a.startswith("broker_")]
+    assert "controller_elect(p=0, r=1)" in enabled(sy, s)
+
+
+# the last replica standing (KIP-966): r1 is committed on both brokers, r2 only on the leader;
+# the follower lags and leaves the ISR, and the leader loses power with nothing flushed
+LAST_STANDING = ACKED_ALL + ["producer_send(r=1, k=1)", "broker_append(p=0, i=0, k=1, r=0)",
+                             "leader_shrink_isr(p=0, r=1, l=0)", "broker_crash(b=0, keep=0)"]
+
+
+def test_without_eligible_leader_replicas_the_last_replica_standing_loses_committed_records():
+    """Before KIP-966 the leader stays the ISR's last member and is elected again, empty."""
+    sy = system("at-least-once", "rf2-isr2", records=2, unflushed=1)
+    s = run(sy, LAST_STANDING)
+    assert enabled(sy, s) and "controller_elect(p=0, r=1)" not in enabled(sy, s)
+    s = run(sy, ["broker_restart(b=0)", "controller_elect(p=0, r=0)"], s)
+    assert d(sy, s)["log_len"][0][0] == 0 and not sy.holds("acked_in_log", s)
+
+
+def test_eligible_leader_replicas_elect_the_follower_that_left_the_isr():
+    """KIP-966: the follower left the ISR below min.insync.replicas, so it is eligible and holds r1."""
+    sy = system("at-least-once", "rf2-isr2-elr", records=2, unflushed=1)
+    s = run(sy, LAST_STANDING)
+    st = d(sy, s)
+    assert st["isr"][0] == [False, False] and st["elr"][0] == [True, True] and st["last_leader"] == [0]
+    assert [a for a in enabled(sy, s) if a.startswith("controller_elect")] == ["controller_elect(p=0, r=1)"]
+    before, s = s, run(sy, ["controller_elect(p=0, r=1)"], s)
+    st = d(sy, s)
+    assert st["isr"][0] == [False, True] and st["elr"][0] == [True, False] and sy.holds("acked_in_log", s)
+    said = describe("controller_elect", {"p": 0, "r": 1}, d(sy, before), st, sy.cfg)
+    assert "from the eligible leader replicas" in said
+    # the restarted leader had an unclean shutdown: it leaves the ELR
+    s = run(sy, ["broker_restart(b=0)"], s)
+    assert d(sy, s)["elr"][0] == [False, False]
+
+
+def test_eligible_leader_replicas_fall_back_to_the_last_known_leader():
+    """KIP-966 part 1: with ISR and ELR empty the controller elects the last known leader."""
+    sy = system("at-least-once", "rf2-isr2-elr", unflushed=1)
+    s = run(sy, ACKED_ALL + ["broker_crash(b=1, keep=4)", "broker_crash(b=0, keep=0)",
+                             "broker_restart(b=0)"])
+    assert not [a for a in enabled(sy, s) if a.startswith("controller_elect")], "broker 1 is eligible"
+    s = run(sy, ["broker_restart(b=1)", "controller_elect(p=0, r=0)"], s)
+    assert not sy.holds("acked_in_log", s)
 
 
 def test_a_follower_longer_than_the_leader_truncates_on_fetch():
