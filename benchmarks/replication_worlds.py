@@ -2,7 +2,9 @@
 
 First every replicated (mode, variant) pair ``deliverycheck verify`` checks
 by default, at its default bounds; then bigger worlds of a few of them
-(two records, a third fault, an unflushed loss, three replicas), each a
+(two records, a third fault, an unflushed loss, three replicas; the
+exactly-once world with min.insync.replicas=2, two records, and the two
+faults an unclean election needs), each a
 fresh ``deliverycheck verify`` process with a wall-time cap (10 minutes
 unless ``--cap`` says otherwise).  A world cut off by the cap is printed as
 "incomplete", never with a state count.
@@ -30,6 +32,10 @@ BIG = [
     ("at-least-once", "rf3-isr2", {"unflushed": 1}),
     ("at-least-once", "rf3-isr2", {"records": 2}),
     ("at-least-once", "rf2-isr2", {"records": 2, "faults": 3}),
+    # exactly-once on replicated output partitions
+    ("exactly-once", "rf2-isr2", {}),
+    ("exactly-once", "rf2", {"records": 2}),
+    ("exactly-once", "rf2-unclean", {"faults": 2}),
 ]
 
 

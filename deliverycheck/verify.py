@@ -163,11 +163,10 @@ def plan(modes: Sequence[str], variants: Sequence[str], variants_given: bool) ->
             elif m in var.checked_with or var.name == DEFAULT_VARIANT:
                 pairs.append((m, v))
     if not pairs:
-        v = VARIANTS[variants[0]]
-        what, choose = (("the transactional protocol", "an exactly-once mode") if v.changes_transactions
-                        else ("the delivery path's partitions", "a delivery-path mode"))
-        raise UsageError(f"variant {', '.join(variants)} changes only {what}, which mode "
-                         f"{', '.join(modes)} does not use; choose {choose}")
+        # only a variant of the transactional protocol alone is irrelevant to some mode (a
+        # replicated variant changes every world's partitions)
+        raise UsageError(f"variant {', '.join(variants)} changes only the transactional protocol, "
+                         f"which mode {', '.join(modes)} does not use; choose an exactly-once mode")
     return pairs
 
 

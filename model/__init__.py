@@ -1,15 +1,20 @@
 """What Kafka does: the delivery path as protocol actions over one state.
 
-Two worlds share the vocabulary, chosen by the mode:
+One module per protocol actor, each holding its state (``fields``), its
+steps (``ACTIONS``), and how each step is told (``tell_*``) and drawn
+(``ev_*``).  Two worlds are composed from them here, chosen by the mode:
 
-* the delivery path (the at-most-once, at-least-once and idempotent modes): ``state`` (the
-  shared vocabulary and the producer's, network's and consumer's fields), ``producer``,
-  ``partition`` (the replicated partition: leader, followers, ISR, failover; its own fields),
-  ``consumer``, ``environment`` (network and faults);
-* exactly-once, consume-transform-produce: ``txn_state`` (the fields),
-  ``processor``, ``coordinator`` (transaction coordinator), ``broker_txn``
-  (the partition leader's transactional side), ``groups`` (group
-  coordinator);
+* the delivery path (the at-most-once, at-least-once, at-least-once-acks1
+  and idempotent modes): ``producer`` (the application and the producer),
+  ``environment`` (the network and the fault budget), ``partition`` (the
+  replicated partition: leader, followers, ISR, failover), ``consumer``;
+  ``state`` holds their shared constants and the history fields;
+* exactly-once, consume-transform-produce: ``processor`` (the processing
+  loop), ``txn_client`` (how answers move the transactional client),
+  ``coordinator`` (transaction coordinator), ``broker_txn`` (the output
+  partitions' leaders' transactional side, on ``partition``), ``groups``
+  (group coordinator), ``txn_network`` (requests in flight); ``txn_state``
+  holds the constants and the history fields;
 
 and ``modes`` / ``variants`` / ``bounds`` (the configuration knobs).
 """
@@ -23,7 +28,7 @@ from deliverycheck.core.ops import all_, and_, or_
 from deliverycheck.core.schema import Schema
 
 from . import (broker_txn, consumer, coordinator, environment, groups, partition, processor,
-               producer, state, txn_state)
+               producer, state, txn_network, txn_state)
 from .bounds import Bounds
 from .config import Config
 from .modes import MODES, Mode
@@ -40,13 +45,22 @@ FAULT_FIELDS = ("faults", "expired", "unflushed")
 def schema(c: Any) -> Schema:
     """The state schema of configuration ``c``'s world."""
     if c.mode.transactional:
-        return txn_state.schema(c)
-    return Schema(state.fields(c, partition.fields(c)))
+        # the flat state's layout: processors, coordinator, output partitions, group
+        # coordinator, network, fault budget, history, the outputs' replication
+        return Schema([*processor.fields(c), *coordinator.fields(c), *broker_txn.fields(c),
+                       *groups.fields(c), *txn_network.fields(c), *environment.fault_fields(c),
+                       *txn_state.history_fields(c), *partition.txn_fields(c)])
+    # the order is the flat state's layout: the application and producer, the network,
+    # the partitions, the consumer, the fault budget, history
+    return Schema([*producer.fields(c), *environment.network_fields(c), *partition.fields(c),
+                   *consumer.fields(c), *environment.fault_fields(c), *state.history_fields(c)])
 
 
 def init(c: Any) -> dict[str, Any]:
     """The initial field values of configuration ``c``'s world."""
-    return txn_state.init(c) if c.mode.transactional else partition.init(c)
+    if c.mode.transactional:
+        return {**txn_state.init(c), **(partition.init(c) if partition.replicated(c) else {})}
+    return partition.init(c)
 
 
 def settled(s: Any, c: Any) -> Any:
@@ -81,7 +95,8 @@ def txn_settled(s: Any, c: Any) -> Any:
         all_(k == 0 for row in s.et_kind for k in row),
         all_(or_(st == txn_state.STOPPED, st == txn_state.OFF,
                  and_(st == txn_state.READY, pos == c.bounds.records))
-             for st, pos in zip(s.ps_stage, s.ps_pos)))
+             for st, pos in zip(s.ps_stage, s.ps_pos)),
+        partition.settled(s, c))
 
 
 def _cells(row: Any) -> list[Any]:

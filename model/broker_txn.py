@@ -7,12 +7,22 @@ those and the log follow the last stable offset (LSO) and the aborted
 transactions (the aborted-transaction index), which decide what a
 ``read_committed`` fetch returns.
 
+The output partitions are the replicated partition of model/partition.py:
+each step here acts on the leader's log (``ent_*[o][r]``, ``log_len[o][r]``),
+followers copy it, and a reader sees only what is below the leader's high
+watermark.  With replicas the leader answers a write or a marker (both
+``acks=all``: the transactional producer requires it, and WriteTxnMarkers
+is appended with ``requiredAcks = -1``, KafkaApis.handleWriteTxnMarkersRequest)
+once the high watermark has passed it (:func:`leader_answer_txn`).
+
 Simplifications:
 
-* One replica per partition: the high watermark is the log end.
-* A marker for a producer with no open transaction on the partition
-  changes no record's fate; Kafka appends it anyway, the model does not
-  (it would only take log space).
+* One replica by default: the high watermark is the log end.
+* With one replica, a marker for a producer with no open transaction on
+  the partition changes no record's fate; Kafka appends it anyway, the
+  model does not (it would only take log space).  With replicas it is
+  appended, since a new leader rebuilds producer state from its log.
+* The group's ``__consumer_offsets`` partition has one replica.
 * A transactional write with a newer epoch while an older epoch's
   transaction is still open on the partition joins that open transaction
   (its first offset stays), which is what keeps the LSO honest.
@@ -23,14 +33,57 @@ from __future__ import annotations
 from typing import Any
 
 from deliverycheck.core.ops import and_, implies, ite, ite_list, not_, or_, set_
+from deliverycheck.core.scene import Event, Exchange
+from deliverycheck.core.schema import Field, num
 from deliverycheck.core.spec import Effect, action, value_at
 
 from . import coordinator as tc
-from . import processor as client
-from .environment import removed
+from . import partition as part
+from . import txn_client
+from . import txn_network as net
+from .environment import has_room, pushed, removed
 from .modes import transactional
-from .txn_state import (COMMIT, DATA, ONGOING, OPEN, PREP_ABORT, PREP_COMMIT,
-                        log_capacity, tid, txn_ids, INSTANCE, OUTPUT, SLOT, TXN_IDS)
+from .telling import event_of, leader_index, listing, teller, written
+from .txn_telling import TC, fenced_now, inst, late, marker_head, out_lane, told_stage
+from .txn_state import (COMMIT, DATA, END_KINDS, ENTRY_KINDS, INSTANCES, OUTPUTS, ONGOING, OPEN, PREP_ABORT, PREP_COMMIT,
+                        WRITTEN, log_capacity, max_epoch, tid, txn_ids, INSTANCE, OUTPUT, SLOT, TXN_IDS)
+
+# ``pend`` for a marker: the coordinator waits for the WriteTxnMarkers answer
+MARKER_ANSWER = INSTANCES + 1
+
+
+# -- the output partitions' state ------------------------------------------------------
+
+def fields(c: Any) -> list[Field]:
+    """The output partitions' logs (every replica's) and the producer state each partition keeps."""
+    R, T, E, L, F = c.bounds.records, txn_ids(c), max_epoch(c), log_capacity(c), max(1, c.bounds.faults)
+    O, B = OUTPUTS, c.variant.replicas
+    return [
+        num("ent_kind", 3, "kind of each log entry", shape=(O, B, L), labels=ENTRY_KINDS),
+        num("ent_rec", R, "input record an output record derives from, plus one", shape=(O, B, L)),
+        num("ent_pid", T - 1 or 1, "producer (transactional id) of each entry", shape=(O, B, L)),
+        num("ent_epoch", E, "producer epoch of each entry", shape=(O, B, L)),
+        num("log_len", L, "log end offset of each replica of each output partition", shape=(O, B)),
+        num("pst_epoch", E, "producer epoch each partition has seen per producer (0: none yet; epochs start at 1)",
+            shape=(O + 1, T)),
+        num("pst_first", L, "first offset of the producer's open transaction, plus one (0: none)",
+            shape=(O + 1, T)),
+        num("pst_cepoch", F, "coordinator epoch of the last marker per producer",
+            shape=(O + 1, T)),
+    ]
+
+
+# -- the leader's log -------------------------------------------------------------
+
+def col(s: Any, c: Any, name: str, o: int) -> list[Any]:
+    """Column ``name`` (``ent_kind``, ``ent_rec``, ...) of output ``o``'s leader log, per offset."""
+    return part.leader_column(s, c, name, o)
+
+
+def end(s: Any, c: Any, o: int) -> Any:
+    """The log end offset of output ``o``'s leader."""
+    return part.leader_end(s, c, o)
+
 
 # -- what a fetch returns (the downstream reader's view) ---------------------------
 
@@ -44,7 +97,7 @@ def fate(s: Any, c: Any, o: int, j: int) -> Any:
     after = s.derived(("next_marker", o), lambda: _next_markers(s, c, o))
     out: Any = after[0][j]
     for pid in range(1, len(after)):
-        out = ite(s.ent_pid[o][j] == pid, after[pid][j], out)
+        out = ite(col(s, c, "ent_pid", o)[j] == pid, after[pid][j], out)
     return out
 
 
@@ -55,50 +108,59 @@ def _next_markers(s: Any, c: Any, o: int) -> list[list[Any]]:
     the whole table is linear in the log's length.
     """
     table = []
+    kind, pids, n = col(s, c, "ent_kind", o), col(s, c, "ent_pid", o), end(s, c, o)
     for pid in range(max(txn_ids(c), 2)):  # every value the ent_pid field can hold
         row: list[Any] = [OPEN] * log_capacity(c)
         nxt: Any = OPEN
         for m in reversed(range(log_capacity(c))):
             row[m] = nxt
-            marker = and_(m < s.log_len[o], s.ent_kind[o][m] != DATA, s.ent_kind[o][m] != 0,
-                          s.ent_pid[o][m] == pid)
-            nxt = ite(marker, s.ent_kind[o][m], nxt)
+            marker = and_(m < n, kind[m] != DATA, kind[m] != 0, pids[m] == pid)
+            nxt = ite(marker, kind[m], nxt)
         table.append(row)
     return table
 
 
 def last_stable_offset(s: Any, c: Any, o: int) -> Any:
     """The LSO of output ``o``: the first offset of the oldest open transaction, else the log end."""
-    lso = s.log_len[o]
+    lso = end(s, c, o)
     for t in range(txn_ids(c)):
         first = s.pst_first[o][t]
         lso = ite(and_(first != 0, first - 1 < lso), first - 1, lso)
     return lso
 
 
-def is_data(s: Any, o: int, j: int) -> Any:
-    """Entry ``j`` of output ``o`` is a written data record (not a marker, not free)."""
-    return and_(j < s.log_len[o], s.ent_kind[o][j] == DATA)
+def readable(s: Any, c: Any) -> Any:
+    """Every output partition has a leader, so a reader can fetch from both (while one is
+    offline a reader waits on it, and what it has been returned from it is the last leader's)."""
+    return and_(*(part.online(s, c, o) for o in OUTPUT(c)))
+
+
+def is_data(s: Any, c: Any, o: int, j: int) -> Any:
+    """Entry ``j`` of output ``o``'s leader log is a written data record (not a marker, not free)."""
+    return and_(j < end(s, c, o), col(s, c, "ent_kind", o)[j] == DATA)
 
 
 def committed(s: Any, c: Any, o: int, j: int) -> Any:
     """Entry ``j`` of output ``o`` is a record of a committed transaction."""
-    return and_(is_data(s, o, j), fate(s, c, o, j) == COMMIT)
+    return and_(is_data(s, c, o, j), fate(s, c, o, j) == COMMIT)
 
 
 def fetched(s: Any, c: Any, o: int, j: int) -> Any:
     """A downstream consumer with the mode's ``isolation.level`` is returned entry ``j`` of ``o``.
 
     ``read_committed``: below the LSO, and not in an aborted transaction
-    (the aborted-transaction index); ``read_uncommitted``: everything up to
+    (the aborted-transaction index); ``read_uncommitted``: everything below
     the high watermark, open and aborted transactions included.  Control
     records are never returned.  A reader that keeps polling is returned
-    exactly these records, so the model computes what it has been returned
-    instead of stepping it.
+    exactly these records from the current leader, so the model computes
+    what it is returned instead of stepping it.  (A record returned before
+    a failover and missing from the new leader is what the replication
+    promises speak of; here the reader's view is the current leader's.)
     """
+    visible = j < part.leader_hw(s, c, o) if part.replicated(c) else True
     if c.mode.isolation == "read_uncommitted":
-        return is_data(s, o, j)
-    return and_(committed(s, c, o, j), j < last_stable_offset(s, c, o))
+        return and_(is_data(s, c, o, j), visible)
+    return and_(committed(s, c, o, j), j < last_stable_offset(s, c, o), visible)
 
 
 # -- the steps ---------------------------------------------------------------------
@@ -145,37 +207,60 @@ def broker_append_txn(s, c, o, i, k):
     its sender gave up on is a *late* request.
     """
     t = tid(c, i)
-    rows = client.produce_rows(s, o, i)
+    rows = net.produce_rows(s, o, i)
     rec, epoch, live, tag = (row[k] for row in rows)
     ok, invalid, fenced, upd = produce_verdict(s, c, o, t, epoch)
-    end = s.log_len[o]
+    n = end(s, c, o)
     opens = s.pst_first[o][t] == 0
+    # acks=all with followers: the acknowledgement waits for the high watermark
+    waits = part.replicated(c)
     then: dict[Any, Any] = {
         **upd,
-        **client.produce_update(o, i, removed(rows, k)),
-        ("ent_kind", o): _at(s.ent_kind[o], end, DATA, ok),
-        ("ent_rec", o): _at(s.ent_rec[o], end, rec, ok),
-        ("ent_pid", o): _at(s.ent_pid[o], end, t, ok),
-        ("ent_epoch", o): _at(s.ent_epoch[o], end, epoch, ok),
-        ("log_len", o): ite(ok, end + 1, end),
-        ("pst_epoch", o, t): ite(ok, epoch, s.pst_epoch[o][t]),
-        ("pst_first", o, t): ite(and_(ok, opens), end + 1, s.pst_first[o][t]),
+        **net.produce_update(o, i, removed(rows, k)),
         # history: which attempt wrote it, and whether a newer instance already held the id
-        ("ent_tag", o): _at(s.ent_tag[o], end, tag, ok),
-        ("ent_stale", o): _at(s.ent_stale[o], end, epoch < s.g_fence[t], ok),
+        **_append(s, c, o, {"ent_kind": DATA, "ent_rec": rec, "ent_pid": t, "ent_epoch": epoch,
+                            "ent_tag": tag, "ent_stale": epoch < s.g_fence[t]},
+                  ok, and_(live, ok) if waits else False, i + 1),
+        ("pst_epoch", o, t): ite(ok, epoch, s.pst_epoch[o][t]),
+        ("pst_first", o, t): ite(and_(ok, opens), n + 1, s.pst_first[o][t]),
         "g_late": or_(s.g_late, not_(live)),
     }
-    then.update(client.produce_answered(s, c, i, o, and_(live, ok), and_(live, invalid),
+    then.update(txn_client.produce_answered(s, c, i, o, and_(live, ok, not waits), and_(live, invalid),
                                         and_(live, fenced)))
     if c.variant.tv2:
         then[("tc_tag", t)] = ite(and_(ok, s.tc_state[t] != ONGOING), tag, s.tc_tag[t])
-    return Effect(when=and_(rec != 0, or_(ok, invalid, fenced)),
-                  fits=implies(ok, end < log_capacity(c)), then=then)
+    return Effect(when=and_(rec != 0, part.online(s, c, o), or_(ok, invalid, fenced)),
+                  fits=implies(ok, n < log_capacity(c)), then=then)
 
 
 def _at(row: list[Any], j: Any, v: Any, cond: Any) -> list[Any]:
     """``row`` with position ``j`` set to ``v`` when ``cond`` holds."""
     return ite_list(cond, set_(row, j, v), row)
+
+
+def _append(s: Any, c: Any, o: int, entry: dict[str, Any], cond: Any, wait: Any,
+            waiter: int) -> dict[Any, Any]:
+    """The updates that append ``entry`` (its columns' values) to output ``o``'s leader log if
+    ``cond``; with followers, stamped with the leader epoch, the high watermark moved
+    (Partition.appendRecordsToLeader), and if ``wait`` the answer owed to ``waiter`` recorded."""
+    if not part.replicated(c):
+        n = s.log_len[o][0]
+        out = {(name, o, 0): _at(getattr(s, name)[o][0], n, v, cond) for name, v in entry.items()}
+        out[("log_len", o, 0)] = ite(cond, n + 1, n)
+        return out
+    out = {}
+    entry = {**entry, "lep": s.lepoch[o], "ent_cepoch": entry.get("ent_cepoch", 0)}
+    for r in part.REPLICAS(c):
+        here = and_(cond, part.leads(s, o, r))
+        n = s.log_len[o][r]
+        out.update({(name, o, r): _at(getattr(s, name)[o][r], n, v, here) for name, v in entry.items()})
+        leo = ite(here, n + 1, n)
+        out[("log_len", o, r)] = leo
+        out[("hw", o, r)] = ite(here, part.advanced_hw(s, c, o, r, leo, s.seen[o], s.isr[o]),
+                                s.hw[o][r])
+    n = end(s, c, o)
+    out[("pend", o)] = _at(s.pend[o], n, waiter, and_(cond, wait))
+    return out
 
 
 def marker_verdict(s: Any, c: Any, p: int, k: int, t: int) -> tuple[Any, Any, dict]:
@@ -193,7 +278,7 @@ def marker_verdict(s: Any, c: Any, p: int, k: int, t: int) -> tuple[Any, Any, di
     open_ = s.pst_first[p][t] != 0
     ours = and_(cepoch == s.tc_cepoch, s.tc_sent[t],
                 s.tc_state[t] == ite(kind == COMMIT, PREP_COMMIT, PREP_ABORT))
-    then: dict[Any, Any] = tc.marker_update(p, removed(tc.marker_rows(s, p), k))
+    then: dict[Any, Any] = net.marker_update(p, removed(net.marker_rows(s, p), k))
     then.update({
         ("pst_first", p, t): ite(accepted, 0, s.pst_first[p][t]),
         ("pst_epoch", p, t): ite(accepted, epoch, s.pst_epoch[p][t]),
@@ -212,19 +297,182 @@ def broker_write_marker(s, c, o, k, t):
     aborted, entering the aborted-transaction index) and the LSO moves on.
     """
     accepted, closes, then = marker_verdict(s, c, o, k, t)
-    end = s.log_len[o]
+    n = end(s, c, o)
     kind = s.mk_kind[o][k]
-    then.update({
-        ("ent_kind", o): _at(s.ent_kind[o], end, kind, closes),
-        ("ent_rec", o): _at(s.ent_rec[o], end, 0, closes),
-        ("ent_pid", o): _at(s.ent_pid[o], end, t, closes),
-        ("ent_epoch", o): _at(s.ent_epoch[o], end, s.mk_epoch[o][k], closes),
-        ("ent_tag", o): _at(s.ent_tag[o], end, 0, closes),
-        ("ent_stale", o): _at(s.ent_stale[o], end, False, closes),
-        ("log_len", o): ite(closes, end + 1, end),
-    })
-    return Effect(when=and_(kind != 0, s.mk_pid[o][k] == t),
-                  fits=implies(closes, end < log_capacity(c)), then=then)
+    entry = {"ent_kind": kind, "ent_rec": 0, "ent_pid": t, "ent_epoch": s.mk_epoch[o][k],
+             "ent_tag": 0, "ent_stale": False}
+    if part.replicated(c):
+        # every accepted marker is appended, as in Kafka (a new leader rebuilds producer state
+        # from its log), and answered once below the high watermark (leader_answer_txn)
+        closes = accepted
+        entry["ent_cepoch"] = s.mk_cepoch[o][k]
+        then[("tc_marked", t, o)] = ite(accepted, s.tc_marked[t][o], then[("tc_marked", t, o)])
+    then.update(_append(s, c, o, entry, closes, True, MARKER_ANSWER))
+    return Effect(when=and_(kind != 0, s.mk_pid[o][k] == t, part.online(s, c, o)),
+                  fits=implies(closes, n < log_capacity(c)), then=then)
 
 
-ACTIONS = [broker_append_txn, broker_write_marker]
+@action(scope=part.replicated_txn, o=OUTPUT, j=part.OFFSETS)
+def leader_answer_txn(s, c, o, j):
+    """The leader of output ``o`` answers the write or the marker at offset ``j``.
+
+    DelayedProduce completes once the high watermark has passed the entry
+    (both are ``acks=all``): the instance that wrote a record learns it is
+    written; the coordinator counts a marker's partition as done if the
+    marker is from its current prepared transaction (its coordinator epoch
+    is current).  An instance that stopped waiting (a timeout, an abort)
+    is owed no answer any more (:func:`processor.give_up_requests`).
+    """
+    who = s.pend[o][j]
+    kind, pid, cepoch = (col(s, c, name, o)[j] for name in ("ent_kind", "ent_pid", "ent_cepoch"))
+    then: dict[Any, Any] = {("pend", o, j): 0}
+    for i in range(INSTANCES):
+        then.update(txn_client.produce_answered(s, c, i, o, who == i + 1, False, False))
+    for t in range(txn_ids(c)):
+        ours = and_(who == MARKER_ANSWER, pid == t, cepoch == s.tc_cepoch, s.tc_sent[t],
+                    s.tc_state[t] == ite(kind == COMMIT, PREP_COMMIT, PREP_ABORT))
+        then[("tc_marked", t, o)] = or_(s.tc_marked[t][o], ours)
+    return Effect(when=and_(who != 0, j < part.leader_hw(s, c, o)), then=then)
+
+
+def leader_lost(s: Any, c: Any, o: int, led: Any) -> tuple[dict[Any, Any], Any]:
+    """What the crash of output ``o``'s leader (when ``led``) does to the exactly-once world:
+    ``(updates, fits)``.
+
+    Its connections break: produce requests on the way to it are lost (the
+    instance's request times out), and so are the answers it owed.  The
+    coordinator resends a marker whose answer it did not get to the new
+    leader (TransactionMarkerChannelManager retries until the marker is
+    written), so a marker still waiting for the high watermark goes back
+    into the network, unchanged.
+    """
+    then: dict[Any, Any] = {}
+    for i in range(INSTANCES):
+        rows = net.produce_rows(s, o, i)
+        then.update(net.produce_update(o, i, [ite_list(led, [0] * len(row), row) for row in rows]))
+    rows = net.marker_rows(s, o)
+    kind, pid, epoch, cepoch = (col(s, c, name, o) for name in
+                                ("ent_kind", "ent_pid", "ent_epoch", "ent_cepoch"))
+    fits: list[Any] = []
+    for j in part.OFFSETS(c):
+        back = and_(led, s.pend[o][j] == MARKER_ANSWER)
+        fits.append(implies(back, has_room(rows)))
+        rows = [ite_list(back, new, old) for new, old in
+                zip(pushed(rows, [kind[j], pid[j], epoch[j], cepoch[j]]), rows)]
+    then.update(net.marker_update(o, rows))
+    then[("pend", o)] = [ite(led, 0, x) for x in s.pend[o]]
+    return then, and_(*fits)
+
+
+def producer_state_of(s: Any, c: Any, o: int, r: int) -> dict[Any, Any]:
+    """Output ``o``'s producer state rebuilt from replica ``r``'s log, for ``r`` as new leader.
+
+    A follower keeps producer state as it appends (UnifiedLog.appendAsFollower),
+    which is a function of its log: per producer, the epoch of its last
+    entry, the first offset of its data after its last marker (the open
+    transaction, which holds the LSO), and the coordinator epoch of its last
+    marker (ProducerStateManager).
+    """
+    then: dict[Any, Any] = {}
+    n = s.log_len[o][r]
+    for t in range(txn_ids(c)):
+        epoch, first, cepoch = 0, 0, 0
+        for j in part.OFFSETS(c):
+            mine = and_(j < n, s.ent_pid[o][r][j] == t, s.ent_kind[o][r][j] != 0)
+            data = s.ent_kind[o][r][j] == DATA
+            epoch = ite(mine, s.ent_epoch[o][r][j], epoch)
+            first = ite(mine, ite(data, ite(first == 0, j + 1, first), 0), first)
+            cepoch = ite(and_(mine, not_(data)), s.ent_cepoch[o][r][j], cepoch)
+        then.update({("pst_epoch", o, t): epoch, ("pst_first", o, t): first,
+                     ("pst_cepoch", o, t): cepoch})
+    return then
+
+
+ACTIONS = [broker_append_txn, broker_write_marker, leader_answer_txn]
+
+
+part.TXN_HOOKS.update(leader_lost=leader_lost, new_leader=producer_state_of)
+
+
+# -- how the partition leaders' transactional steps are told (stories) and drawn (sequence diagrams) ------------------
+
+
+@teller
+def tell_leader_answer_txn(a, b, x, c):
+    o, j = a["o"], a["j"]
+    r = leader_index(b, c, o)
+    who = b["pend"][o][j]
+    head = (f"offset {j} of o{o} is below the high watermark {b['hw'][o][r]}: broker {r}, its "
+            f"leader, answers")
+    if who > len(b["ps_stage"]):
+        marked = [t for t in range(len(x["tc_marked"])) if x["tc_marked"][t][o] != b["tc_marked"][t][o]]
+        counted = "; the TC counts o{o} as marked".format(o=o) if marked else \
+            " (the TC no longer waits for it)"
+        return f"{head} the {END_KINDS[b['ent_kind'][o][r][j]].upper()} marker{counted}"
+    i = who - 1
+    told = (f"; {inst(i)} gets the acknowledgement" if x["ps_out"][i][o] != b["ps_out"][i][o]
+            else f" ({inst(i)} no longer waits for it)")
+    return f"{head} {inst(i)}'s write{told}"
+
+
+@teller
+def tell_broker_append_txn(a, b, x, c):
+    o, i, k = a["o"], a["i"], a["k"]
+    rec, epoch, live = b["rq_rec"][o][i][k], b["rq_epoch"][o][i][k], b["rq_live"][o][i][k]
+    what = f"r{rec}'s output from {inst(i)} (epoch {epoch}, attempt #{b['rq_tag'][o][i][k]})"
+    told = ""
+    if x["ps_out"][i][o] != b["ps_out"][i][o]:
+        told = f"; {inst(i)} gets the acknowledgement" \
+            if x["ps_out"][i][o] == WRITTEN else ""
+    told = told or told_stage(b, x, i)
+    at = written(b, x, "ent_kind", "log_len", o, leader_index(b, c, o))
+    if at:
+        return f"o{o} appends {what} at offset {listing([str(j) for j in at])}{late(live)}{told}"
+    return f"o{o} rejects {what}{late(live)}{told}"
+
+
+@teller
+def tell_broker_write_marker(a, b, x, c):
+    o, t = a["o"], a["t"]
+    head, took = marker_head(a, b, x, o, f"o{o}")
+    at = written(b, x, "ent_kind", "log_len", o, leader_index(b, c, o))
+    if at:
+        ends = ", the transaction ends there" if x["pst_first"][o][t] == 0 != b["pst_first"][o][t] else ""
+        return f"{head}: written at offset {listing([str(j) for j in at])}{ends}"
+    if took:
+        return f"{head}: accepted, no open transaction there, nothing written"
+    return head
+
+
+@event_of
+def ev_broker_append_txn(a, b, x, c):
+    o, i, k = a["o"], a["i"], a["k"]
+    at = written(b, x, "ent_kind", "log_len", o, leader_index(b, c, o))
+    if at:
+        label = f"append @{','.join(map(str, at))}"
+    else:
+        label = "reject: FENCED" if fenced_now(b, x, i) else "reject"
+    late = not b["rq_live"][o][i][k]
+    # a late request's sender no longer waits: no answer is drawn back to it
+    # with replicas the answer waits for the high watermark (leader_answer_txn)
+    answer = () if late or c.variant.replicated else (Exchange(inst(i)),)
+    return Event(out_lane(c, o, b), label, exchanges=answer, late=late)
+
+
+@event_of
+def ev_broker_write_marker(a, b, x, c):
+    o, t = a["o"], a["t"]
+    at = written(b, x, "ent_kind", "log_len", o, leader_index(b, c, o))
+    if at:
+        return Event(out_lane(c, o, b), f"write marker @{','.join(map(str, at))}")
+    took = any(x[f][o][t] != b[f][o][t] for f in ("pst_first", "pst_epoch", "pst_cepoch"))
+    # nothing written: the partition either took it with no transaction open, or changed nothing
+    return Event(out_lane(c, o, b), "marker: nothing open" if took else "marker: no change")
+
+
+@event_of
+def ev_leader_answer_txn(a, b, x, c):
+    o, j = a["o"], a["j"]
+    who = b["pend"][o][j]
+    to = inst(who - 1) if who <= INSTANCES else TC
+    return Event(out_lane(c, o, b), f"@{j} committed: answer", exchanges=(Exchange(to),))

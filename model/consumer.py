@@ -27,13 +27,34 @@ from __future__ import annotations
 from typing import Any
 
 from deliverycheck.core.ops import and_, any_, get, ite, or_
+from deliverycheck.core.scene import Event, Exchange
+from deliverycheck.core.schema import Field, num
 from deliverycheck.core.spec import Effect, action
 
 from .modes import pipeline
 from .environment import BATCHES, PARTITIONS, can_fault, spend_fault
-from .partition import REPLICAS, failover, leads
+from .partition import REPLICAS, failover_pipeline, leads
+from .partition import lane as replica_lane
 from .producer import RECORDS
-from .state import COMMITTED, IDLE, MANY, POLLED, PROCESSED
+from .state import COMMITTED, CONSUMER_STAGES, IDLE, MANY, POLLED, PROCESSED
+from .telling import GROUP, event_of, offsets, teller
+
+
+# -- the consumer's state ----------------------------------------------------------
+
+def fields(c: Any) -> list[Field]:
+    """The consumer's and its group coordinator's state (part of the delivery path's schema)."""
+    R, L, P = c.bounds.records, c.bounds.log, c.bounds.partitions
+    return [
+        num("pos", L, "consumer position per partition", shape=(P,)),
+        num("committed", L, "committed offset per partition (group coordinator)", shape=(P,)),
+        num("c_stage", 3, "consumer loop stage: idle/polled/processed/committed",
+            labels=CONSUMER_STAGES),
+        num("c_rec", R, "record in the consumer's hands, plus one"),
+    ]
+
+
+# -- the consumer's steps -------------------------------------------------------------
 
 
 def _after_poll(c: Any) -> int:
@@ -51,7 +72,7 @@ def consumer_poll(s, c, p, k, r):
     """
     pos = s.pos[p]
     then = {"c_stage": POLLED, "c_rec": s.b_rec[k], ("pos", p): pos + 1}
-    if failover(c):  # history: what the consumer was returned at each offset (first read)
+    if failover_pipeline(c):  # history: what the consumer was returned at each offset (first read)
         then[("g_read", p)] = [ite(and_(j == pos, g == 0), k + 1, g) for j, g in enumerate(s.g_read[p])]
     return Effect(
         when=and_(s.c_stage == IDLE, leads(s, p, r), pos < s.hw[p][r],
@@ -59,7 +80,7 @@ def consumer_poll(s, c, p, k, r):
         then=then)
 
 
-@action(scope=failover, p=PARTITIONS, r=REPLICAS)
+@action(scope=failover_pipeline, p=PARTITIONS, r=REPLICAS)
 def consumer_reset(s, c, p, r):
     """The consumer's position in ``p`` is past the leader's log end: it resets.
 
@@ -120,3 +141,88 @@ def consumer_restart(s, c):
 
 
 ACTIONS = [consumer_poll, consumer_reset, consumer_process, consumer_commit, consumer_restart]
+
+
+# -- how the consumer's steps are told (stories) --------------------------------------
+
+
+@teller
+def tell_consumer_poll(a, b, x, c):
+    p = a["p"]
+    got = f"r{x['c_rec']}" if x["c_rec"] else "nothing"
+    where = f" from replica {a['r']}" if c.variant.replicated else ""
+    return (f"the consumer polls {got} at offset {b['pos'][p]} of partition {p}{where}; its "
+            f"position becomes {x['pos'][p]}")
+
+
+@teller
+def tell_consumer_reset(a, b, x, c):
+    p = a["p"]
+    return (f"the consumer's offset {b['pos'][p]} of partition {p} is out of range (the leader's "
+            f"log ends at {b['log_len'][p][a['r']]}); it resets to {x['pos'][p]}")
+
+
+@teller
+def tell_consumer_process(a, b, x, c):
+    r = a["r"]
+    times = x["out"][r]
+    if times == b["out"][r]:  # the ghost count stops at "more than once"
+        return f"the consumer processes r{r + 1}: its effect is emitted again (a third time or more)"
+    again = "" if times == 1 else f" (time {times})"
+    return f"the consumer processes r{r + 1}: its effect is emitted{again}"
+
+
+@teller
+def tell_consumer_commit(a, b, x, c):
+    same = " (unchanged)" if x["committed"] == b["committed"] else ""
+    return f"the consumer commits offsets {offsets(x['committed'])}{same}"
+
+
+@teller
+def tell_consumer_restart(a, b, x, c):
+    if x["pos"] == x["committed"]:
+        return f"the consumer crashes and restarts from the committed offsets {offsets(x['pos'])}"
+    return (f"the consumer crashes and restarts at offsets {offsets(x['pos'])} (the committed "
+            f"offsets are {offsets(x['committed'])})")
+
+
+# -- how the consumer's steps are drawn (sequence diagrams) ------------------------------
+
+
+# the consumer's lane id in sequence diagrams (its group coordinator's is telling.GROUP)
+CONSUMER = "C"
+
+
+@event_of
+def ev_consumer_poll(a, b, x, c):
+    p = a["p"]
+    return Event(CONSUMER, f"poll r{x['c_rec']} @{b['pos'][p]} of p{p}",
+                 exchanges=(Exchange(replica_lane(c, p, a["r"]), inbound=True),))
+
+
+@event_of
+def ev_consumer_reset(a, b, x, c):
+    p = a["p"]
+    return Event(CONSUMER, f"out of range: reset p{p} to {x['pos'][p]}",
+                 exchanges=(Exchange(replica_lane(c, p, a["r"]), inbound=True),))
+
+
+@event_of
+def ev_consumer_process(a, b, x, c):
+    times, before = x["out"][a["r"]], b["out"][a["r"]]
+    # the ghost count stops at "more than once" (model/consumer.py)
+    note = "" if times == 1 else f" (time {times})" if times > before else " (again)"
+    return Event(CONSUMER, f"process r{a['r'] + 1}{note}")
+
+
+@event_of
+def ev_consumer_commit(a, b, x, c):
+    offsets = ",".join(str(o) for o in x["committed"])
+    return Event(CONSUMER, f"commit offsets {offsets}", exchanges=(Exchange(GROUP),))
+
+
+@event_of
+def ev_consumer_restart(a, b, x, c):
+    offsets = ",".join(str(o) for o in x["pos"])
+    return Event(CONSUMER, f"resume at {offsets}", crash=True,
+                 exchanges=(Exchange(GROUP, inbound=True),))

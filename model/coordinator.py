@@ -34,16 +34,46 @@ from __future__ import annotations
 from typing import Any
 
 from deliverycheck.core.ops import all_, and_, get, implies, ite, ite_list, not_, or_, set_
+from deliverycheck.core.scene import Event, Exchange
+from deliverycheck.core.schema import Field, flag, num
 from deliverycheck.core.spec import Effect, action, value_at
 
-from . import processor as client
+from . import txn_client
+from . import txn_network as net
 from .environment import can_fault, has_room, pushed, removed, spend_fault
 from .modes import transactional
+from .telling import changed, event_of, listing, sent, teller
+from .txn_telling import (MARKER_KINDS, PART_NAMES, TC, fenced_now, inst, late, marker_msgs,
+                          told_stage)
 from .txn_state import (ABORT, ABORTED, COMMIT, COMMITTED, COMPLETE_ABORT, COMPLETE_COMMIT, EMPTY,
-                        INSTANCES, ONGOING, OUTPUTS, PREP_ABORT, PREP_COMMIT, PREP_FENCE,
-                        max_epoch, tid, txn_ids, INSTANCE, SLOT, TXN_IDS)
+                        END_KINDS, INSTANCES, ONGOING, OUTPUTS, PREP_ABORT, PREP_COMMIT, PREP_FENCE,
+                        STAGES, STOPPED, TC_STATES, max_epoch, tid, txn_ids, INSTANCE, SLOT,
+                        TXN_IDS)
 
 PARTS = OUTPUTS + 1  # o0, o1 and the group's offsets partition
+
+
+# -- the coordinator's state ------------------------------------------------------------
+
+def fields(c: Any) -> list[Field]:
+    """The transaction coordinator's state: in memory, and its durable ``__transaction_state`` log."""
+    F, T, E, I, O = max(1, c.bounds.faults), txn_ids(c), max_epoch(c), INSTANCES, OUTPUTS
+    return [
+        num("tc_state", len(TC_STATES) - 1, "transaction state per transactional id", shape=(T,),
+            labels=TC_STATES),
+        num("tc_epoch", E, "producer epoch per transactional id", shape=(T,)),
+        flag("tc_parts", "partitions in the current transaction (o0, o1, offsets)", shape=(T, O + 1)),
+        flag("tc_pending", "a state transition is being written to the log", shape=(T,)),
+        flag("tc_sent", "WriteTxnMarkers sent for the current Prepare state", shape=(T,)),
+        flag("tc_marked", "partitions that acknowledged their marker", shape=(T, O + 1)),
+        num("tc_reply", I, "instance waiting for the EndTxn answer, plus one", shape=(T,)),
+        num("tc_cepoch", F, "coordinator epoch (bumped at each failover)"),
+        # -- transaction coordinator: the durable __transaction_state log -----
+        num("tl_state", len(TC_STATES) - 1, "last durable state per transactional id", shape=(T,),
+            labels=TC_STATES),
+        num("tl_epoch", E, "last durable epoch", shape=(T,)),
+        flag("tl_parts", "last durable partition set", shape=(T, O + 1)),
+    ]
 
 
 # -- what the coordinator's state says ------------------------------------------
@@ -194,24 +224,14 @@ def coordinator_end_txn(s, c, i, k):
         ("tc_epoch", t): new_epoch,
         ("tc_pending", t): or_(s.tc_pending[t], prepare),
         ("tc_reply", t): ite(prepare, ite(live, i + 1, 0), s.tc_reply[t]),
-        **client.end_update(i, removed(client.end_rows(s, i), k)),
+        **net.end_update(i, removed(net.end_rows(s, i), k)),
         "g_late": or_(s.g_late, not_(live)),
         # answered at once: ok (a retry), INVALID_TXN_STATE or PRODUCER_FENCED
-        **client.end_txn_answered(s, c, i, kind, and_(live, ok), and_(live, error),
+        **txn_client.end_txn_answered(s, c, i, kind, and_(live, ok), and_(live, error),
                                   and_(live, fenced), s.tc_epoch[t]),
     }
     return Effect(when=and_(kind != 0, or_(prepare, ok, error, fenced)),
                   fits=implies(prepare, new_epoch <= max_epoch(c)), then=then)
-
-
-def marker_rows(s: Any, p: int) -> list[list[Any]]:
-    """WriteTxnMarkers requests to partition ``p`` (marker kind first: 0 marks a free slot)."""
-    return [s.mk_kind[p], s.mk_pid[p], s.mk_epoch[p], s.mk_cepoch[p]]
-
-
-def marker_update(p: int, rows: list[list[Any]]) -> dict[Any, Any]:
-    """``Effect.then`` entries writing the marker requests to ``p``."""
-    return {(name, p): row for name, row in zip(("mk_kind", "mk_pid", "mk_epoch", "mk_cepoch"), rows)}
 
 
 @action(scope=transactional, t=TXN_IDS)
@@ -243,7 +263,7 @@ def coordinator_log_written(s, c, t):
         if tid(c, i) != t:
             continue
         told = and_(prepared, waiting == i + 1)
-        for key, v in client.end_txn_answered(s, c, i, ite(new == PREP_COMMIT, COMMIT, ABORT),
+        for key, v in txn_client.end_txn_answered(s, c, i, ite(new == PREP_COMMIT, COMMIT, ABORT),
                                               told, False, False, s.tc_epoch[t]).items():
             then[key] = v
     return Effect(when=s.tc_pending[t], then=then)
@@ -264,8 +284,8 @@ def coordinator_send_markers(s, c, t):
     then: dict[Any, Any] = {("tc_sent", t): True, "g_resent": or_(s.g_resent, s.g_reloaded[t])}
     room = []
     for p in range(PARTS):
-        rows, part = marker_rows(s, p), s.tc_parts[t][p]
-        then.update(marker_update(p, [ite_list(part, new, old) for new, old in
+        rows, part = net.marker_rows(s, p), s.tc_parts[t][p]
+        then.update(net.marker_update(p, [ite_list(part, new, old) for new, old in
                                       zip(pushed(rows, [kind, t, s.tc_epoch[t], s.tc_cepoch]), rows)]))
         room.append(implies(part, has_room(rows)))
     return Effect(when=and_(not_(s.tc_pending[t]), or_(st == PREP_COMMIT, st == PREP_ABORT),
@@ -330,3 +350,103 @@ def coordinator_failover(s, c):
 
 ACTIONS = [coordinator_end_txn, coordinator_log_written, coordinator_send_markers,
            coordinator_complete, coordinator_timeout, coordinator_failover]
+
+
+# -- how the coordinator's steps are told (stories) and drawn (sequence diagrams) ------------------
+
+
+@teller
+def tell_coordinator_end_txn(a, b, x, c):
+    i, k, t = a["i"], a["k"], tid(c, a["i"])
+    kind, epoch = END_KINDS[b["et_kind"][i][k]], b["et_epoch"][i][k]
+    head = f"the TC gets EndTxn({kind}, epoch {epoch}) from {inst(i)}{late(b['et_live'][i][k])}"
+    if x["tc_state"][t] != b["tc_state"][t]:
+        bump = (f", epoch bumped to {x['tc_epoch'][t]}" if x["tc_epoch"][t] != b["tc_epoch"][t]
+                else "")
+        return f"{head}: it writes {TC_STATES[x['tc_state'][t]]}{bump}"
+    told = told_stage(b, x, i)
+    if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]:
+        return f"{head}: PRODUCER_FENCED{told}"
+    return f"{head}: answered at once ({TC_STATES[b['tc_state'][t]]}){told}"
+
+
+@teller
+def tell_coordinator_log_written(a, b, x, c):
+    t = a["t"]
+    told = [f"{inst(j)}, which is now {STAGES[x['ps_stage'][j]]}"
+            for j in changed(b["ps_stage"], x["ps_stage"])]
+    answer = f"; it answers {listing(told)}" if told else ""
+    return (f"{TC_STATES[x['tc_state'][t]]} (epoch {x['tc_epoch'][t]}) is durable in "
+            f"__transaction_state{answer}")
+
+
+@teller
+def tell_coordinator_send_markers(a, b, x, c):
+    again = " again, as the new coordinator" if x["g_resent"] and not b["g_resent"] else ""
+    out = []
+    for p in range(len(x["mk_kind"])):
+        for kind, _, epoch, cepoch in sent(marker_msgs(b, p), marker_msgs(x, p)):
+            out.append((MARKER_KINDS.get(kind, kind), epoch, cepoch, PART_NAMES[p]))
+    if not out:
+        return "the TC sends no marker"
+    kinds = sorted({m[0] for m in out})
+    return (f"the TC sends {'/'.join(kinds)} markers{again} (epoch {out[0][1]}, coordinator epoch "
+            f"{out[0][2]}) to {listing([m[3] for m in out])}")
+
+
+@teller
+def tell_coordinator_complete(a, b, x, c):
+    return f"every marker is written: the TC writes {TC_STATES[x['tc_state'][a['t']]]}"
+
+
+@teller
+def tell_coordinator_timeout(a, b, x, c):
+    t = a["t"]
+    return (f"transaction.timeout.ms expires: the TC fences the producer and moves the "
+            f"transaction to {TC_STATES[x['tc_state'][t]]} (epoch {x['tc_epoch'][t]})")
+
+
+@teller
+def tell_coordinator_failover(a, b, x, c):
+    states = ", ".join(TC_STATES[s] for s in x["tc_state"])
+    return (f"the TC fails over: the new one (coordinator epoch {x['tc_cepoch']}) reloads "
+            f"{states} from the log")
+
+
+@event_of
+def ev_coordinator_end_txn(a, b, x, c):
+    i, t = a["i"], tid(c, a["i"])
+    late = not b["et_live"][i][a["k"]]
+    if x["tc_state"][t] != b["tc_state"][t]:
+        return Event(TC, f"write {TC_STATES[x['tc_state'][t]]}", late=late)
+    # answered within the step: fenced, or nothing to write; a late request's sender no longer listens
+    answer = "PRODUCER_FENCED" if fenced_now(b, x, i) else "answer at once"
+    return Event(TC, answer, exchanges=() if late else (Exchange(inst(i)),), late=late)
+
+
+@event_of
+def ev_coordinator_log_written(a, b, x, c):
+    t = a["t"]
+    told = [j for j in range(INSTANCES) if x["ps_stage"][j] != b["ps_stage"][j]]
+    return Event(TC, f"{TC_STATES[x['tc_state'][t]]} durable",
+                 exchanges=tuple(Exchange(inst(j)) for j in told))
+
+
+@event_of
+def ev_coordinator_send_markers(a, b, x, c):
+    return Event(TC, "send markers")
+
+
+@event_of
+def ev_coordinator_complete(a, b, x, c):
+    return Event(TC, f"write {TC_STATES[x['tc_state'][a['t']]]}")
+
+
+@event_of
+def ev_coordinator_timeout(a, b, x, c):
+    return Event(TC, "txn timeout: abort")
+
+
+@event_of
+def ev_coordinator_failover(a, b, x, c):
+    return Event(TC, f"fail over (coord. epoch {x['tc_cepoch']})", crash=True, discards=True)

@@ -29,9 +29,14 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from deliverycheck.core.ops import and_, count, ite
+from deliverycheck.core.scene import Event
+from deliverycheck.core.schema import Field, num
 from deliverycheck.core.spec import Effect, action
 
 from .modes import pipeline
+from .state import RESPONSE_CODES, max_conn, sizes
+from .telling import (batch_label, event_of, listing, record_name, request_rows, response_rows,
+                      taken, teller)
 
 # -- parameter domains --------------------------------------------------------
 
@@ -61,6 +66,26 @@ def can_fault(s: Any, c: Any) -> Any:
 def spend_fault(s: Any) -> dict[str, Any]:
     """The update that spends one unit of the fault budget."""
     return {"faults": s.faults + 1}
+
+
+# -- the network's state ----------------------------------------------------------
+
+def network_fields(c: Any) -> list[Field]:
+    """The produce requests and responses in flight, per partition leader (the delivery path)."""
+    R, P, B, L, C, S = sizes(c)
+    return [
+        num("rq_batch", B, "produce requests in flight: batch plus one (0 = empty)", shape=(P, C)),
+        num("rq_conn", max_conn(c), "connection each request travels on", shape=(P, C)),
+        num("rs_batch", B, "produce responses in flight: batch plus one", shape=(P, C)),
+        num("rs_code", len(RESPONSE_CODES), "error code of each response", shape=(P, C),
+            labels=("-",) + tuple(RESPONSE_CODES.values())),
+        num("rs_conn", max_conn(c), "connection each response travels on", shape=(P, C)),
+    ]
+
+
+def fault_fields(c: Any) -> list[Field]:
+    """The fault budget spent so far (every world)."""
+    return [num("faults", max(1, c.bounds.faults), "faults spent from the budget")]
 
 
 # -- channels: parallel rows of one field per message attribute ---------------
@@ -161,3 +186,35 @@ def network_lose_response(s, c, p, i, k):
 
 
 ACTIONS = [network_lose_request, network_lose_response]
+
+
+# -- how the network's faults are told (stories) --------------------------------------
+
+
+@teller
+def tell_network_lose_request(a, b, x, c):
+    p = a["p"]
+    gone = taken(request_rows(b, p), request_rows(x, p))
+    what = listing([f"b{m[0]} ({record_name(b, m[0] - 1)})" for m in gone]) or "nothing"
+    return f"the network loses the request carrying {what} to partition {p}"
+
+
+@teller
+def tell_network_lose_response(a, b, x, c):
+    p = a["p"]
+    gone = taken(response_rows(b, p), response_rows(x, p))
+    what = listing([f"b{m[0]} ({record_name(b, m[0] - 1)})" for m in gone]) or "nothing"
+    return f"the network loses the response for {what} from partition {p}"
+
+
+# -- how the network's faults are drawn (sequence diagrams) ------------------------------
+
+
+@event_of
+def ev_network_lose_request(a, b, x, c):
+    return Event(None, f"request {batch_label(a['k'])} lost")
+
+
+@event_of
+def ev_network_lose_response(a, b, x, c):
+    return Event(None, f"response {batch_label(a['k'])} lost")

@@ -18,11 +18,27 @@ from __future__ import annotations
 from typing import Any
 
 from deliverycheck.core.ops import all_, and_, ite, not_
+from deliverycheck.core.scene import Event
+from deliverycheck.core.schema import Field, num
 from deliverycheck.core.spec import Effect, action
 
 from . import broker_txn
 from .modes import transactional
-from .txn_state import COMMIT, OFFSETS, SLOT, TXN_IDS
+from .telling import GROUP, event_of, teller
+from .txn_telling import marker_head
+from .txn_state import ABORT, COMMIT, OFFSETS, SLOT, TXN_IDS, txn_ids
+
+
+# -- the group coordinator's state ------------------------------------------------------
+
+def fields(c: Any) -> list[Field]:
+    """The group coordinator's state: committed and pending input offsets, the generation."""
+    R, T, F = c.bounds.records, txn_ids(c), max(1, c.bounds.faults)
+    return [
+        num("gc_committed", R, "committed offset of the input partition"),
+        num("gc_pending", R + 1, "transactional offset pending per producer, plus one", shape=(T,)),
+        num("gc_generation", 2 * F + 2, "the group's generation"),
+    ]
 
 
 def stable(s: Any, c: Any) -> Any:
@@ -82,3 +98,26 @@ def groups_write_marker(s, c, k, t):
 
 
 ACTIONS = [groups_write_marker]
+
+
+# -- how the group coordinator's steps are told (stories) and drawn (sequence diagrams) ------------------
+
+
+@teller
+def tell_groups_write_marker(a, b, x, c):
+    t = a["t"]
+    head, took = marker_head(a, b, x, 2, "the offsets partition")
+    if x["gc_committed"] != b["gc_committed"]:
+        return f"{head}: committed offset {x['gc_committed']}"
+    if x["gc_pending"][t] != b["gc_pending"][t]:
+        return f"{head}: the pending offset {b['gc_pending'][t] - 1} is dropped"
+    return head if not took else f"{head}: accepted, no offset was pending"
+
+
+@event_of
+def ev_groups_write_marker(a, b, x, c):
+    if x["gc_committed"] != b["gc_committed"]:
+        return Event(GROUP, f"marker: commit offset {x['gc_committed']}")
+    if b["mk_kind"][OFFSETS][a["k"]] == ABORT and x["gc_pending"] != b["gc_pending"]:
+        return Event(GROUP, "marker: drop pending")
+    return Event(GROUP, "marker")

@@ -55,11 +55,18 @@ from deliverycheck.core.spec import Effect, action, value_at
 from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, has_room, pushed,
                           removed, request_update, requests, response_update, responses,
                           spend_fault)
-from .modes import pipeline
+from .modes import pipeline, transactional
 from .state import (DEDUP_WINDOW, DUPLICATE, FENCED, NOT_ENOUGH, NOT_ENOUGH_AFTER, OK,
                     OUT_OF_ORDER, RESPONSE_CODES, RETRIABLE, max_conn, max_epoch)
-from .story import answered, batch_name
-from .telling import event_of, listing, teller, written
+from .telling import answered, batch_name, event_of, listing, teller, written
+from .txn_state import INSTANCES, OUTPUTS, log_capacity
+
+# What a leader's loss and a new leader mean to the exactly-once world around its output
+# partitions (its requests, answers and markers; its producer state), registered by
+# model/broker_txn.py so that this module needs nothing of that world:
+#   leader_lost(s, c, p, led) -> (updates, fits);  new_leader(s, c, p, r) -> updates.
+TXN_HOOKS: dict[str, Any] = {}
+
 
 # -- domains and sizes ------------------------------------------------------------
 
@@ -79,25 +86,67 @@ def SESSIONS(c: Any) -> range:
     return range(c.bounds.faults + 1)
 
 
+def PARTS(c: Any) -> range:
+    """Every partition this component models: the delivery path's partitions, or the
+    exactly-once world's output partitions (its offsets partition has one replica)."""
+    return range(OUTPUTS) if c.mode.transactional else range(c.bounds.partitions)
+
+
+def log_size(c: Any) -> int:
+    """Entries a replica's log can hold."""
+    return log_capacity(c) if c.mode.transactional else c.bounds.log
+
+
 def OFFSETS(c: Any) -> range:
     """Every log position."""
-    return range(c.bounds.log)
+    return range(log_size(c))
 
 
 def KEEP(c: Any) -> range:
-    """What a crashed broker's logs keep: ``j`` entries at most, or (``log``) all of them."""
-    return range(c.bounds.log + 1)
+    """What a crashed broker's logs keep: ``j`` entries at most, or (``log``) all of them.
+    Power losses are modelled on the delivery path (``bounds.unflushed``) only."""
+    if c.mode.transactional:
+        return range(log_size(c), log_size(c) + 1)
+    return range(log_size(c) + 1)
 
 
 def replicated(c: Any) -> bool:
-    """The delivery path's partitions have followers (replication steps exist)."""
+    """The partitions have followers (replication steps exist)."""
+    return c.variant.replicated
+
+
+def failover_pipeline(c: Any) -> bool:
+    """A partition of the delivery path can lose its leader."""
+    return pipeline(c) and failover(c)
+
+
+def replicated_pipeline(c: Any) -> bool:
+    """The delivery path's partitions have followers."""
     return pipeline(c) and c.variant.replicated
 
 
+def replicated_txn(c: Any) -> bool:
+    """The exactly-once world's output partitions have followers."""
+    return transactional(c) and c.variant.replicated
+
+
 def failover(c: Any) -> bool:
-    """A partition of the delivery path can lose its leader: it has followers, or a crash can
-    lose unflushed data (``bounds.unflushed``), after which the one replica is elected again."""
-    return pipeline(c) and (c.variant.replicated or c.bounds.unflushed > 0)
+    """A partition can lose its leader: it has followers, or (delivery path) a crash can lose
+    unflushed data (``bounds.unflushed``), after which the one replica is elected again."""
+    return c.variant.replicated or (pipeline(c) and c.bounds.unflushed > 0)
+
+
+def entry_columns(c: Any) -> tuple[str, ...]:
+    """The fields that make up one log entry, copied together by a follower's fetch.
+
+    The delivery path's entry is a batch; the exactly-once world's is a data
+    record or a control record (COMMIT/ABORT marker) with its producer, epochs
+    and history.  Every entry also carries the leader epoch it was appended in.
+    """
+    if c.mode.transactional:
+        return ("ent_kind", "ent_rec", "ent_pid", "ent_epoch", "ent_cepoch", "ent_tag",
+                "ent_stale", "lep")
+    return ("log", "lep")
 
 
 def no_leader(c: Any) -> int:
@@ -110,14 +159,10 @@ def max_leader_epoch(c: Any) -> int:
     return max(1, c.bounds.faults + c.bounds.unflushed) if failover(c) else 1
 
 
-def fields(c: Any) -> list[Field]:
-    """The partition's state fields (part of the delivery path's schema)."""
-    P, R, L, B = c.bounds.partitions, c.variant.replicas, c.bounds.log, c.bounds.batches
-    S, E = c.bounds.faults + 1, max_epoch(c)
+def _replica_state(c: Any) -> list[Field]:
+    """Per replica and partition: high watermark, leadership, ISR, fetch progress, brokers."""
+    P, R, L = len(PARTS(c)), c.variant.replicas, log_size(c)
     return [
-        num("log", B, "each replica's log: batch plus one per entry", shape=(P, R, L)),
-        num("lep", max_leader_epoch(c), "leader epoch each entry was appended in", shape=(P, R, L)),
-        num("log_len", L, "log end offset of each replica", shape=(P, R)),
         num("hw", L, "high watermark of each replica (the leader's decides what is committed)",
             shape=(P, R)),
         num("leader", R, f"replica leading each partition ({R}: none, the partition is offline)",
@@ -131,6 +176,41 @@ def fields(c: Any) -> list[Field]:
         flag("up", "the broker is running", shape=(R,)),
         flag("trunc", "the follower must find where it diverges from the leader before fetching",
              shape=(P, R)),
+    ]
+
+
+def _lep(c: Any) -> Field:
+    P, R, L = len(PARTS(c)), c.variant.replicas, log_size(c)
+    return num("lep", max_leader_epoch(c), "leader epoch each entry was appended in", shape=(P, R, L))
+
+
+def txn_fields(c: Any) -> list[Field]:
+    """The output partitions' replication fields (part of the exactly-once schema; none with one
+    replica: the entries' own fields are in model/txn_state.py)."""
+    if not replicated(c):
+        return []
+    O, R, L = OUTPUTS, c.variant.replicas, log_size(c)
+    return [
+        _lep(c),
+        num("ent_cepoch", max(1, c.bounds.faults), "coordinator epoch a marker carries "
+            "(a new leader rebuilds producer state from it)", shape=(O, R, L)),
+        *_replica_state(c),
+        num("pend", INSTANCES + 1, "answer the leader owes for each offset once it is below the "
+            f"high watermark: the produce answer to instance i (i + 1), or ({INSTANCES + 1}) the "
+            "WriteTxnMarkers answer to the coordinator", shape=(O, L)),
+        flag("g_truncated", "a replica has removed entries from its log", ghost=True),
+    ] + (_elr_fields(c) if c.variant.elr else [])
+
+
+def fields(c: Any) -> list[Field]:
+    """The partition's state fields (part of the delivery path's schema)."""
+    P, R, L, B = c.bounds.partitions, c.variant.replicas, c.bounds.log, c.bounds.batches
+    S, E = c.bounds.faults + 1, max_epoch(c)
+    return [
+        num("log", B, "each replica's log: batch plus one per entry", shape=(P, R, L)),
+        _lep(c),
+        num("log_len", L, "log end offset of each replica", shape=(P, R)),
+        *_replica_state(c),
         num("pend", max_conn(c) + 1, "acks=all answer the leader owes for each offset: connection "
             "plus one", shape=(P, L)),
         flag("ps_known", "the replica holds producer state for this PID", shape=(P, R, S)),
@@ -147,7 +227,7 @@ def fields(c: Any) -> list[Field]:
 
 def _elr_fields(c: Any) -> list[Field]:
     """KIP-966's eligible leader replicas and last known leader (the ``elr`` variants)."""
-    P, R = c.bounds.partitions, c.variant.replicas
+    P, R = len(PARTS(c)), c.variant.replicas
     return [
         flag("elr", "eligible leader replica: left the ISR while it was below "
              "min.insync.replicas, so it holds everything below the high watermark", shape=(P, R)),
@@ -157,7 +237,7 @@ def _elr_fields(c: Any) -> list[Field]:
 
 def init(c: Any) -> dict[str, Any]:
     """Every broker runs, every replica is in sync at offset 0, replica 0 leads in epoch 0."""
-    P, R = c.bounds.partitions, c.variant.replicas
+    P, R = len(PARTS(c)), c.variant.replicas
     out = {"isr": [[True] * R for _ in range(P)], "up": [True] * R,
            "seen": [[0] + [1] * (R - 1) for _ in range(P)]}
     if c.variant.elr:
@@ -174,6 +254,8 @@ def leads(s: Any, p: int, r: int) -> Any:
 
 def online(s: Any, c: Any, p: int) -> Any:
     """Partition ``p`` has a leader."""
+    if not failover(c):
+        return True
     return s.leader[p] != no_leader(c)
 
 
@@ -199,7 +281,17 @@ def leader_end(s: Any, c: Any, p: int) -> Any:
 
 def leader_hw(s: Any, c: Any, p: int) -> Any:
     """The high watermark of ``p``'s leader: what consumers may read (0 while offline)."""
+    if c.mode.transactional and not replicated(c):
+        return leader_end(s, c, p)      # one replica: the high watermark is the log end
     return _of_leader(s, c, p, lambda r: s.hw[p][r])
+
+
+def leader_column(s: Any, c: Any, name: str, p: int) -> list[Any]:
+    """Column ``name`` of the log of ``p``'s leader, one value per offset (0s while offline)."""
+    if not failover(c):
+        return list(getattr(s, name)[p][0])
+    return s.derived(("leader_column", name, p), lambda: [
+        _of_leader(s, c, p, lambda r: getattr(s, name)[p][r][j]) for j in OFFSETS(c)])
 
 
 def settled(s: Any, c: Any) -> Any:
@@ -208,7 +300,7 @@ def settled(s: Any, c: Any) -> Any:
         return True
     return and_(*(s.up[b] for b in BROKERS(c)),
                 *(and_(online(s, c, p), leader_hw(s, c, p) == leader_end(s, c, p))
-                  for p in PARTITIONS(c)))
+                  for p in PARTS(c)))
 
 
 def _min_isr(c: Any) -> int:
@@ -389,7 +481,7 @@ def broker_append(s, c, p, i, k, r):
                   fits=fits, then=then)
 
 
-@action(scope=replicated, p=PARTITIONS, j=OFFSETS, r=REPLICAS)
+@action(scope=replicated_pipeline, p=PARTITIONS, j=OFFSETS, r=REPLICAS)
 def leader_answer(s, c, p, j, r):
     """The leader ``r`` of ``p`` completes the acks=all write at offset ``j``.
 
@@ -453,7 +545,7 @@ def broker_expire_producer(s, c, p, q, r):
 
 # -- replication ---------------------------------------------------------------------
 
-@action(scope=replicated, p=PARTITIONS, r=REPLICAS, l=REPLICAS)
+@action(scope=replicated, p=PARTS, r=REPLICAS, l=REPLICAS)
 def follower_fetch(s, c, p, r, l):
     """Follower ``r`` fetches from the leader ``l`` of ``p``.
 
@@ -470,17 +562,19 @@ def follower_fetch(s, c, p, r, l):
         return Effect(when=False)
     n, end = s.log_len[p][r], s.log_len[p][l]
     copy = n < end
-    entry, epoch = get(s.log[p][l], n), get(s.lep[p][l], n)
     seen = set_(s.seen[p], r, n + 1)
     hw = advanced_hw(s, c, p, l, end, seen, s.isr[p])
     leo = ite(copy, n + 1, n)
     # the answer carries the high watermark read before this fetch moved it
     # (Partition.fetchRecords reads, then updateFollowerFetchState): followers lag a round
     own_hw = ite(s.hw[p][l] < leo, s.hw[p][l], leo)
-    fetched = {("log", p, r): ite_list(copy, set_(s.log[p][r], n, entry), s.log[p][r]),
-               ("lep", p, r): ite_list(copy, set_(s.lep[p][r], n, epoch), s.lep[p][r]),
-               ("log_len", p, r): leo, ("seen", p, r): n + 1, ("hw", p, l): hw, ("hw", p, r): own_hw}
-    if c.mode.idempotence:
+    fetched = {(col, p, r): ite_list(copy, set_(getattr(s, col)[p][r], n, get(getattr(s, col)[p][l], n)),
+                                     getattr(s, col)[p][r])
+               for col in entry_columns(c)}
+    fetched.update({("log_len", p, r): leo, ("seen", p, r): n + 1, ("hw", p, l): hw,
+                    ("hw", p, r): own_hw})
+    if pipeline(c) and c.mode.idempotence:
+        entry = get(s.log[p][l], n)
         fetched.update(_pstate_update(s, p, r, appended(s, _pstate(s, p, r), entry, copy)))
     # past the leader's log end (after an unclean election): OFFSET_OUT_OF_RANGE, and the
     # follower truncates to the leader's end (AbstractFetcherThread.fetchOffsetAndTruncate)
@@ -489,7 +583,7 @@ def follower_fetch(s, c, p, r, l):
     return Effect(
         when=and_(leads(s, p, l), s.up[r], not_(s.trunc[p][r]),
                   or_(ahead, copy, s.seen[p][r] != n + 1, hw != s.hw[p][l], own_hw != s.hw[p][r])),
-        fits=implies(copy, n < c.bounds.log), then=then)
+        fits=implies(copy, n < log_size(c)), then=then)
 
 
 def _either(s: Any, cond: Any, a: dict, b: dict) -> dict:
@@ -501,7 +595,7 @@ def _either(s: Any, cond: Any, a: dict, b: dict) -> dict:
     return out
 
 
-@action(scope=replicated, fault=True, p=PARTITIONS, r=REPLICAS, l=REPLICAS)
+@action(scope=replicated, fault=True, p=PARTS, r=REPLICAS, l=REPLICAS)
 def leader_shrink_isr(s, c, p, r, l):
     """The leader ``l`` of ``p`` removes the lagging follower ``r`` from the ISR.
 
@@ -522,7 +616,7 @@ def leader_shrink_isr(s, c, p, r, l):
               **spend_fault(s)})
 
 
-@action(scope=replicated, p=PARTITIONS, r=REPLICAS, l=REPLICAS)
+@action(scope=replicated, p=PARTS, r=REPLICAS, l=REPLICAS)
 def leader_expand_isr(s, c, p, r, l):
     """The leader ``l`` of ``p`` adds the caught-up follower ``r`` back to the ISR.
 
@@ -624,18 +718,16 @@ def truncation_point(s: Any, c: Any, p: int, r: int, l: int) -> tuple[Any, Any]:
 
 def _cut(s: Any, c: Any, p: int, r: int, to: Any) -> dict[Any, Any]:
     """Replica ``r``'s log of ``p`` cut to its first ``to`` entries (producer state rebuilt)."""
-    log = [ite(j < to, s.log[p][r][j], 0) for j in OFFSETS(c)]
-    then = {("log", p, r): log,
-            ("lep", p, r): [ite(j < to, s.lep[p][r][j], 0) for j in OFFSETS(c)],
-            ("log_len", p, r): to,
-            ("hw", p, r): ite(s.hw[p][r] < to, s.hw[p][r], to),
-            "g_truncated": or_(s.g_truncated, to < s.log_len[p][r])}
-    if c.mode.idempotence:
-        then.update(_pstate_update(s, p, r, rebuilt(s, c, log, to)))
+    then: dict[Any, Any] = {(col, p, r): [ite(j < to, getattr(s, col)[p][r][j], 0) for j in OFFSETS(c)]
+                            for col in entry_columns(c)}
+    then.update({("log_len", p, r): to, ("hw", p, r): ite(s.hw[p][r] < to, s.hw[p][r], to),
+                 "g_truncated": or_(s.g_truncated, to < s.log_len[p][r])})
+    if pipeline(c) and c.mode.idempotence:
+        then.update(_pstate_update(s, p, r, rebuilt(s, c, then[("log", p, r)], to)))
     return then
 
 
-@action(scope=replicated, p=PARTITIONS, r=REPLICAS, l=REPLICAS)
+@action(scope=replicated, p=PARTS, r=REPLICAS, l=REPLICAS)
 def follower_truncate(s, c, p, r, l):
     """Follower ``r`` of ``p`` truncates its log where it diverges from the leader ``l``.
 
@@ -658,9 +750,9 @@ def _power_loss(s: Any, c: Any, b: int, keep: int) -> tuple[dict[Any, Any], Any]
     """Broker ``b``'s logs cut to at most ``keep`` entries, spending an unflushed loss:
     ``(updates, whether some log gets shorter)``."""
     then: dict[Any, Any] = {"unflushed": s.unflushed + 1}
-    for p in PARTITIONS(c):
+    for p in PARTS(c):
         then.update(_cut(s, c, p, b, ite(keep < s.log_len[p][b], keep, s.log_len[p][b])))
-    return then, any_(keep < s.log_len[p][b] for p in PARTITIONS(c))
+    return then, any_(keep < s.log_len[p][b] for p in PARTS(c))
 
 
 @action(fault=True, scope=failover, b=BROKERS, keep=KEEP)
@@ -681,11 +773,12 @@ def broker_crash(s, c, b, keep):
     are gone.  With one replica only a lossy crash is modelled (a clean one
     would only delay what the network faults already delay).
     """
-    lossy = keep < c.bounds.log
+    lossy = keep < log_size(c)
     if not lossy and not c.variant.replicated:
         return Effect(when=False)
     then: dict[Any, Any] = {("up", b): False}
-    for p in PARTITIONS(c):
+    fits: list[Any] = []
+    for p in PARTS(c):
         led = leads(s, p, b)
         if c.variant.elr:
             then.update(isr_change(s, c, p, set_(s.isr[p], b, False)))
@@ -695,6 +788,11 @@ def broker_crash(s, c, b, keep):
         then[("leader", p)] = ite(led, no_leader(c), s.leader[p])
         then[("seen", p, b)] = 0
         then[("trunc", p, b)] = False
+        if c.mode.transactional:
+            lost, room = TXN_HOOKS["leader_lost"](s, c, p, led)
+            then.update(lost)
+            fits.append(room)
+            continue
         then[("pend", p)] = [ite(led, 0, x) for x in s.pend[p]]
         empty = [[0] * len(row) for row in requests(s, p)]
         then.update(request_update(p, [ite_list(led, e, row) for e, row in zip(empty, requests(s, p))]))
@@ -706,7 +804,8 @@ def broker_crash(s, c, b, keep):
         cut, shortens = _power_loss(s, c, b, keep)
         return Effect(when=and_(ready, s.unflushed < c.bounds.unflushed, shortens),
                       then={**then, **cut})
-    return Effect(when=and_(ready, can_fault(s, c)), then={**then, **spend_fault(s)})
+    return Effect(when=and_(ready, can_fault(s, c)), fits=and_(*fits),
+                  then={**then, **spend_fault(s)})
 
 
 @action(fault=True, scope=replicated, b=BROKERS, keep=KEEP)
@@ -728,10 +827,10 @@ def broker_bounce(s, c, b, keep):
     """
     if not c.variant.bounce_keeps_isr:
         return Effect(when=False)
-    then: dict[Any, Any] = {("trunc", p, b): True for p in PARTITIONS(c)}
-    follower = and_(s.up[b], *(not_(leads(s, p, b)) for p in PARTITIONS(c)),
+    then: dict[Any, Any] = {("trunc", p, b): True for p in PARTS(c)}
+    follower = and_(s.up[b], *(not_(leads(s, p, b)) for p in PARTS(c)),
                     not_(election_pending(s, c)))
-    if keep < c.bounds.log:
+    if keep < log_size(c):
         cut, shortens = _power_loss(s, c, b, keep)
         return Effect(when=and_(follower, s.unflushed < c.bounds.unflushed, shortens),
                       then={**then, **cut})
@@ -751,9 +850,9 @@ def broker_restart(s, c, b):
     have lost what it had not flushed.  Every crash here is unclean.
     Restarting heals, so it spends nothing.
     """
-    then: dict[Any, Any] = {("up", b): True, **{("trunc", p, b): True for p in PARTITIONS(c)}}
+    then: dict[Any, Any] = {("up", b): True, **{("trunc", p, b): True for p in PARTS(c)}}
     if c.variant.elr:
-        then.update({("elr", p, b): False for p in PARTITIONS(c)})
+        then.update({("elr", p, b): False for p in PARTS(c)})
     return Effect(when=and_(not_(s.up[b]), not_(election_pending(s, c))), then=then)
 
 
@@ -769,7 +868,7 @@ def election_pending(s: Any, c: Any) -> Any:
     controller could not produce slips in between.
     """
     return any_(and_(s.leader[p] == no_leader(c), any_(eligible(s, c, p, r) for r in REPLICAS(c)))
-                for p in PARTITIONS(c))
+                for p in PARTS(c))
 
 
 def _first(live: list, r: int) -> Any:
@@ -807,7 +906,7 @@ def eligible(s: Any, c: Any, p: int, r: int) -> Any:
     return out
 
 
-@action(scope=failover, p=PARTITIONS, r=REPLICAS)
+@action(scope=failover, p=PARTS, r=REPLICAS)
 def controller_elect(s, c, p, r):
     """The controller elects replica ``r`` leader of the offline partition ``p``.
 
@@ -825,6 +924,8 @@ def controller_elect(s, c, p, r):
             ("isr", p): isr, ("seen", p): zeros,
             ("trunc", p): [and_(x != r, s.up[x]) for x in REPLICAS(c)],
             ("hw", p, r): advanced_hw(s, c, p, r, s.log_len[p][r], zeros, isr)}
+    if c.mode.transactional:
+        then.update(TXN_HOOKS["new_leader"](s, c, p, r))
     if c.variant.elr:
         # from the ISR the ELR stays; from the ELR r leaves it; otherwise it is cleared
         then[("elr", p)] = [ite(s.isr[p][r], s.elr[p][x], and_(s.elr[p][r], s.elr[p][x], x != r))
@@ -871,9 +972,40 @@ def _who(c: Any, p: int, r: int) -> str:
     return f"broker {r}, leading partition {p}," if c.variant.replicated else f"the leader of partition {p}"
 
 
+def _pname(c: Any, p: int) -> str:
+    """How a story names partition ``p``: ``partition 0``, or in the exactly-once world ``o0``."""
+    return f"o{p}" if c.mode.transactional else f"partition {p}"
+
+
+def _pnames(c: Any, ps: list[int]) -> str:
+    """``partition 0``, ``partitions 0 and 1``, ``o0 and o1``."""
+    if c.mode.transactional:
+        return listing([f"o{p}" for p in ps])
+    return f"partition{'s' if len(ps) > 1 else ''} {listing([str(p) for p in ps])}"
+
+
 def _entry(s: dict, e: int) -> str:
     """A log entry (a batch plus one) as the story names it."""
     return f"b{e} (r{s['b_rec'][e - 1]})" if e else "nothing"
+
+
+_MARKERS = {2: "COMMIT marker", 3: "ABORT marker"}   # txn_state.COMMIT, ABORT
+
+
+def _entry_at(d: dict, c: Any, p: int, r: int, j: int) -> str:
+    """Entry ``j`` of replica ``r``'s log of ``p`` in the decoded state ``d``, as a story names it:
+    a batch on the delivery path, a record's output or a marker in the exactly-once world."""
+    if not c.mode.transactional:
+        return _entry(d, d["log"][p][r][j])
+    kind = d["ent_kind"][p][r][j]
+    if kind == 1:
+        return f"r{d['ent_rec'][p][r][j]}'s output (attempt #{d['ent_tag'][p][r][j]})"
+    return f"a {_MARKERS[kind]}" if kind in _MARKERS else "nothing"
+
+
+def _entries(d: dict, c: Any, p: int, r: int, js: range) -> str:
+    """Entries ``js`` of replica ``r``'s log of ``p``, listed."""
+    return listing([_entry_at(d, c, p, r, j) for j in js])
 
 
 @teller
@@ -929,12 +1061,12 @@ def tell_broker_expire_producer(a, b, x, c):
 @teller
 def tell_follower_fetch(a, b, x, c):
     p, r, l = a["p"], a["r"], a["l"]
-    got = written(b, x, "log", "log_len", p, r)
-    copied = (f"copies {_entry(x, x['log'][p][r][got[0]])} to offset {got[0]}" if got
+    got = written(b, x, entry_columns(c)[0], "log_len", p, r)
+    copied = (f"copies {_entry_at(x, c, p, r, got[0])} to offset {got[0]}" if got
               else "copies nothing")
     hw = (f"; the leader's high watermark moves to {x['hw'][p][l]}"
           if x["hw"][p][l] != b["hw"][p][l] else "")
-    return (f"broker {r} fetches partition {p} from offset {b['log_len'][p][r]} from the leader, "
+    return (f"broker {r} fetches {_pname(c, p)} from offset {b['log_len'][p][r]} from the leader, "
             f"broker {l}, and {copied}{hw}; its own high watermark is {x['hw'][p][r]}")
 
 
@@ -945,14 +1077,14 @@ def tell_leader_shrink_isr(a, b, x, c):
     known = b["seen"][p][r]
     fetched = f"it has fetched to {known - 1} of {b['log_len'][p][l]}" if known else "it has not fetched"
     return (f"broker {r} lags behind ({fetched}): "
-            f"the leader, broker {l}, shrinks partition {p}'s ISR to {_members(x['isr'][p])}{hw}"
+            f"the leader, broker {l}, shrinks {_pname(c, p)}'s ISR to {_members(x['isr'][p])}{hw}"
             f"{_elr_note(b, x, c, p)}")
 
 
 @teller
 def tell_leader_expand_isr(a, b, x, c):
     p, r, l = a["p"], a["r"], a["l"]
-    return (f"broker {r} has caught up: the leader, broker {l}, expands partition {p}'s ISR to "
+    return (f"broker {r} has caught up: the leader, broker {l}, expands {_pname(c, p)}'s ISR to "
             f"{_members(x['isr'][p])}{_elr_note(b, x, c, p)}")
 
 
@@ -962,20 +1094,20 @@ def tell_follower_truncate(a, b, x, c):
     asks = ("" if c.variant.truncation == "high-watermark"
             else " asks the leader where its log diverges (OffsetsForLeaderEpoch) and")
     old, new = b["log_len"][p][r], x["log_len"][p][r]
-    cut = (f"removes {listing([_entry(b, e) for e in b['log'][p][r][new:old]])} (offset"
+    cut = (f"removes {_entries(b, c, p, r, range(new, old))} (offset"
            f"{'s' if old - new > 1 else ''} {new}{f' to {old - 1}' if old - new > 1 else ''})"
            if new < old else "keeps its whole log")
     again = "; it will ask again" if x["trunc"][p][r] else ""
-    return f"broker {r}{asks} truncates partition {p} to offset {new}: it {cut}{again}"
+    return f"broker {r}{asks} truncates {_pname(c, p)} to offset {new}: it {cut}{again}"
 
 
-def _unflushed(b: dict, x: dict, br: int) -> str:
+def _unflushed(b: dict, x: dict, c: Any, br: int) -> str:
     """``, losing the unflushed b2 (r1) of partition 0``: what broker ``br``'s logs lost in the step."""
     lost = []
     for p in range(len(x["log_len"])):
         old, new = b["log_len"][p][br], x["log_len"][p][br]
         if new < old:
-            lost.append(f"{listing([_entry(b, e) for e in b['log'][p][br][new:old]])} of partition {p}")
+            lost.append(f"{_entries(b, c, p, br, range(new, old))} of {_pname(c, p)}")
     return f", losing the unflushed {listing(lost)}" if lost else ""
 
 
@@ -996,7 +1128,7 @@ def _elr_changes(b: dict, x: dict, c: Any) -> str:
     the ISR and the ELR (KIP-966 variants), read from the states around it."""
     if not c.variant.elr:
         return ""
-    out = [f"partition {p}'s ISR is {_members(x['isr'][p])} and its eligible leader replicas "
+    out = [f"{_pname(c, p)}'s ISR is {_members(x['isr'][p])} and its eligible leader replicas "
            f"{_members(x['elr'][p])}"
            for p in range(len(x["isr"])) if (x["isr"][p], x["elr"][p]) != (b["isr"][p], b["elr"][p])]
     return f"; {listing(out)}" if out else ""
@@ -1006,8 +1138,8 @@ def _elr_changes(b: dict, x: dict, c: Any) -> str:
 def tell_broker_crash(a, b, x, c):
     br = a["b"]
     led = [p for p in range(len(x["leader"])) if x["leader"][p] != b["leader"][p]]
-    what = _unflushed(b, x, br)
-    leads_ = f"; partition {listing([str(p) for p in led])} has no leader" if led else ""
+    what = _unflushed(b, x, c, br)
+    leads_ = f"; {_pnames(c, led)} {'has' if len(led) == 1 else 'have'} no leader" if led else ""
     name = f"broker {br}" if c.variant.replicated else "the partition's broker"
     return f"{name} crashes{what}{leads_}{_elr_changes(b, x, c)}"
 
@@ -1015,9 +1147,9 @@ def tell_broker_crash(a, b, x, c):
 @teller
 def tell_broker_bounce(a, b, x, c):
     br = a["b"]
-    what = _unflushed(b, x, br)
+    what = _unflushed(b, x, c, br)
     kept = [str(p) for p in range(len(x["isr"])) if x["isr"][p][br]]
-    isr = f"; it is still in the ISR of partition {listing(kept)}" if kept else ""
+    isr = f"; it is still in the ISR of {_pnames(c, [int(p) for p in kept])}" if kept else ""
     return f"broker {br} restarts before the controller notices{what}{isr}"
 
 
@@ -1041,7 +1173,7 @@ def tell_controller_elect(a, b, x, c):
     else:
         kind = "uncleanly (it was not in the ISR)"
     name = f"broker {r}" if c.variant.replicated else "the partition's broker"
-    return (f"the controller elects {name} leader of partition {p} {kind}, in leader epoch "
+    return (f"the controller elects {name} leader of {_pname(c, p)} {kind}, in leader epoch "
             f"{x['lepoch'][p]}; its log ends at {x['log_len'][p][r]}, its high watermark is "
             f"{x['hw'][p][r]}")
 
@@ -1073,7 +1205,7 @@ def ev_broker_expire_producer(a, b, x, c):
 @event_of
 def ev_follower_fetch(a, b, x, c):
     p, r, l = a["p"], a["r"], a["l"]
-    got = written(b, x, "log", "log_len", p, r)
+    got = written(b, x, entry_columns(c)[0], "log_len", p, r)
     what = f"copy @{got[0]}" if got else "fetch"
     return Event(lane(c, p, r), f"{what}, hw {x['hw'][p][r]}",
                  exchanges=(Exchange(lane(c, p, l), inbound=True),))
@@ -1098,14 +1230,14 @@ def ev_follower_truncate(a, b, x, c):
 
 @event_of
 def ev_broker_crash(a, b, x, c):
-    lossy = bool(_unflushed(b, x, a["b"]))
+    lossy = bool(_unflushed(b, x, c, a["b"]))
     return Event(lane(c, 0, a["b"]), "power loss" if lossy else "down, fenced", crash=True,
                  discards=True)
 
 
 @event_of
 def ev_broker_bounce(a, b, x, c):
-    lossy = bool(_unflushed(b, x, a["b"]))
+    lossy = bool(_unflushed(b, x, c, a["b"]))
     return Event(lane(c, 0, a["b"]), "quick restart" + (", data lost" if lossy else ""), crash=True)
 
 

@@ -43,20 +43,38 @@ from __future__ import annotations
 from typing import Any
 
 from deliverycheck.core.ops import all_, and_, any_, ite, not_, or_, set_
+from deliverycheck.core.scene import Event, Exchange
+from deliverycheck.core.schema import Field, flag, num
 from deliverycheck.core.spec import Effect, action
 
 from . import coordinator as tc
 from . import groups
+from . import txn_network as net
 from .environment import can_fault, has_room, pushed
 from .modes import transactional
+from .telling import GROUP, event_of, listing, teller
+from .txn_telling import TC, added, end_sent, fenced_now, inst, requests_sent, told_stage
 from .txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, COMMIT, COMMIT_OFFSETS, COMMITTING,
-                        FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF, OFFSETS, OUTPUTS, READY,
-                        SENT, STOPPED, WRITTEN, INSTANCE, attempts, max_epoch, tid)
+                        FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF, OFFSETS, OUT_STATUS, OUTPUTS, PREP_FENCE,
+                        READY, SENT, STAGES, STOPPED, TC_STATES, WRITTEN, INSTANCE, attempts, max_epoch,
+                        tid)
 
 
-def rewinds(c: Any) -> bool:
-    """After an abort the consumer is sought back to the committed offsets."""
-    return c.mode.rewind and c.variant.rewind
+# -- the processor instances' state ----------------------------------------------------
+
+def fields(c: Any) -> list[Field]:
+    """The processor instances' state (part of the exactly-once schema)."""
+    R, E, F, I, O = c.bounds.records, max_epoch(c), max(1, c.bounds.faults), INSTANCES, OUTPUTS
+    return [
+        num("ps_stage", len(STAGES) - 1, "stage of each processor instance", shape=(I,), labels=STAGES),
+        num("ps_epoch", E, "producer epoch the instance holds", shape=(I,)),
+        num("ps_pos", R, "the instance's consumer position in the input partition", shape=(I,)),
+        num("ps_out", 2, "output status per partition in the current transaction", shape=(I, O),
+            labels=OUT_STATUS),
+        flag("ps_offsets", "offsets sent to the current transaction", shape=(I,)),
+        num("ps_gen", 2 * F + 2, "group generation the instance joined", shape=(I,)),
+        flag("ps_lost", "the group told the instance it lost its input partition", shape=(I,)),
+    ]
 
 
 def running(s: Any, i: int) -> Any:
@@ -66,86 +84,30 @@ def running(s: Any, i: int) -> Any:
 
 # -- what the client does with an answer ------------------------------------------
 
-def end_txn_answered(s: Any, c: Any, i: int, kind: Any, ok: Any, error: Any, fenced: Any,
-                     epoch: Any) -> dict[Any, Any]:
-    """Instance ``i``'s reaction to the answer to its EndTxn(``kind``).
-
-    Only an instance still waiting for that answer reacts.  ``ok``: a
-    commit is done (with offsets outside the transaction, the application
-    now commits them), an abort is done and the consumer is sought back to
-    the committed offsets (if the application rewinds); under TV2 the
-    answer carries the bumped epoch.  ``error`` (``INVALID_TXN_STATE``)
-    makes the transaction abortable; ``fenced`` (``PRODUCER_FENCED``) is
-    fatal: the instance closes its producer and stops.
-    """
-    stage = s.ps_stage[i]
-    waiting = stage == ite(kind == COMMIT, COMMITTING, ABORTING)
-    after_commit = READY if c.mode.offsets_in_txn else COMMIT_OFFSETS
-    after_abort = ite(s.ps_lost[i], STOPPED, FETCH if rewinds(c) else READY)
-    ok, error, fenced = and_(waiting, ok), and_(waiting, error), and_(waiting, fenced)
-    new_stage = ite(ok, ite(kind == COMMIT, after_commit, after_abort),
-                    ite(error, ite(kind == COMMIT, ABORTABLE, after_abort),
-                        ite(fenced, STOPPED, stage)))
-    then: dict[Any, Any] = {("ps_stage", i): new_stage, "g_fenced": or_(s.g_fenced, fenced)}
-    if c.variant.tv2:
-        then[("ps_epoch", i)] = ite(ok, epoch, s.ps_epoch[i])
-    return then
-
-
-def produce_answered(s: Any, c: Any, i: int, o: int, ok: Any, error: Any,
-                     fenced: Any) -> dict[Any, Any]:
-    """Instance ``i``'s reaction to the answer to its produce request to output ``o``.
-
-    Acknowledged: the output is written.  ``INVALID_TXN_STATE`` (the
-    partition is not in the transaction): the transaction is abortable.
-    ``INVALID_PRODUCER_EPOCH``: fatal, the instance stops.
-    """
-    stage = s.ps_stage[i]
-    waiting = and_(stage == IN_TXN, s.ps_out[i][o] == SENT)
-    ok, error, fenced = and_(waiting, ok), and_(waiting, error), and_(waiting, fenced)
-    return {("ps_out", i, o): ite(ok, WRITTEN, s.ps_out[i][o]),
-            ("ps_stage", i): ite(error, ABORTABLE, ite(fenced, STOPPED, stage)),
-            "g_fenced": or_(s.g_fenced, fenced)}
-
-
 # -- the request channels of one instance -----------------------------------------
 
-def produce_rows(s: Any, o: int, i: int) -> list[list[Any]]:
-    """Produce requests from instance ``i`` to output ``o`` (record first: 0 marks a free slot)."""
-    return [s.rq_rec[o][i], s.rq_epoch[o][i], s.rq_live[o][i], s.rq_tag[o][i]]
-
-
-def produce_update(o: int, i: int, rows: list[list[Any]]) -> dict[Any, Any]:
-    """``Effect.then`` entries writing the produce requests of ``i`` to ``o``."""
-    return {(name, o, i): row for name, row in zip(("rq_rec", "rq_epoch", "rq_live", "rq_tag"), rows)}
-
-
-def end_rows(s: Any, i: int) -> list[list[Any]]:
-    """EndTxn requests of instance ``i`` (kind first)."""
-    return [s.et_kind[i], s.et_epoch[i], s.et_live[i]]
-
-
-def end_update(i: int, rows: list[list[Any]]) -> dict[Any, Any]:
-    """``Effect.then`` entries writing the EndTxn requests of ``i``."""
-    return {(name, i): row for name, row in zip(("et_kind", "et_epoch", "et_live"), rows)}
-
-
-def give_up_requests(s: Any, i: int) -> dict[Any, Any]:
+def give_up_requests(s: Any, c: Any, i: int) -> dict[Any, Any]:
     """Instance ``i`` stops waiting for every request it has in flight (closes its connections).
 
     The requests stay in the network and may still arrive: late requests.
+    An answer a replicated leader still owes it (``pend``) is dropped.
     """
     then: dict[Any, Any] = {("et_live", i): [False] * len(s.et_live[i])}
     for o in range(OUTPUTS):
         then[("rq_live", o, i)] = [False] * len(s.rq_live[o][i])
+        if c.variant.replicated:
+            then[("pend", o)] = [ite(x == i + 1, 0, x) for x in s.pend[o]]
     return then
 
 
-def live_request(s: Any, i: int) -> Any:
-    """A request instance ``i`` still waits for is in the network."""
+def live_request(s: Any, c: Any, i: int) -> Any:
+    """A request instance ``i`` still waits for is in the network, or written and waiting for a
+    replicated leader's high watermark (its answer is still to come)."""
+    pending = [x == i + 1 for o in range(OUTPUTS) for x in s.pend[o]] if c.variant.replicated else []
     return or_(any_(and_(r != 0, lv) for o in range(OUTPUTS)
                     for r, lv in zip(s.rq_rec[o][i], s.rq_live[o][i])),
-               any_(and_(k != 0, lv) for k, lv in zip(s.et_kind[i], s.et_live[i])))
+               any_(and_(k != 0, lv) for k, lv in zip(s.et_kind[i], s.et_live[i])),
+               *pending)
 
 
 # -- the processor's steps ---------------------------------------------------------
@@ -171,7 +133,7 @@ def processor_start(s, c, i):
         then={("ps_stage", i): INIT, ("ps_epoch", i): 0, ("ps_pos", i): 0,
               ("ps_out", i): [NOT_SENT] * OUTPUTS, ("ps_offsets", i): False, ("ps_lost", i): False,
               ("ps_gen", i): s.gc_generation + 1, "gc_generation": s.gc_generation + 1,
-              ("ps_tag", i): 0, **give_up_requests(s, i),
+              ("ps_tag", i): 0, **give_up_requests(s, c, i),
               "faults": ite(zombie, s.faults + 1, s.faults)})
 
 
@@ -235,7 +197,7 @@ def processor_send(s, c, i):
     go to different leaders and arrive independently.
     """
     t = tid(c, i)
-    rows = [produce_rows(s, o, i) for o in range(OUTPUTS)]
+    rows = [net.produce_rows(s, o, i) for o in range(OUTPUTS)]
     base = and_(s.ps_stage[i] == IN_TXN, s.ps_out[i][0] == NOT_SENT)
     room = and_(*(has_room(r) for r in rows))
     if c.variant.tv2:
@@ -245,7 +207,7 @@ def processor_send(s, c, i):
     then = dict(upd)
     for o in range(OUTPUTS):
         request = pushed(rows[o], [s.ps_pos[i], s.ps_epoch[i], True, s.ps_tag[i]])
-        then.update(produce_update(o, i, [[ite(ok, v, w) for v, w in zip(new, old)]
+        then.update(net.produce_update(o, i, [[ite(ok, v, w) for v, w in zip(new, old)]
                                           for new, old in zip(request, rows[o])]))
         then[("ps_out", i, o)] = ite(ok, SENT, NOT_SENT)
     then.update({("ps_stage", i): ite(fenced, STOPPED, IN_TXN), "g_fenced": or_(s.g_fenced, fenced)})
@@ -279,8 +241,8 @@ def processor_send_offsets(s, c, i):
 
 def _end(s: Any, c: Any, i: int, kind: int) -> tuple[Any, dict[Any, Any]]:
     """Room for, and the updates of, sending EndTxn(``kind``) from instance ``i``."""
-    rows = end_rows(s, i)
-    return has_room(rows), end_update(i, pushed(rows, [kind, s.ps_epoch[i], True]))
+    rows = net.end_rows(s, i)
+    return has_room(rows), net.end_update(i, pushed(rows, [kind, s.ps_epoch[i], True]))
 
 
 @action(scope=transactional, i=INSTANCE)
@@ -314,7 +276,7 @@ def processor_abort(s, c, i):
     settled = all_(s.ps_out[i][o] != SENT for o in range(OUTPUTS))
     return Effect(
         when=or_(s.ps_stage[i] == ABORTABLE, and_(voluntary, settled, can_fault(s, c))), fits=room,
-        then={**give_up_requests(s, i), **then, ("ps_stage", i): ABORTING,
+        then={**give_up_requests(s, c, i), **then, ("ps_stage", i): ABORTING,
               "faults": ite(voluntary, s.faults + 1, s.faults),
               "outcome": set_(s.outcome, s.ps_tag[i], ABORTED)})
 
@@ -334,12 +296,12 @@ def processor_timeout(s, c, i):
     stage = s.ps_stage[i]
     producing = and_(stage == IN_TXN, any_(s.ps_out[i][o] == SENT for o in range(OUTPUTS)))
     ending = or_(stage == COMMITTING, stage == ABORTING)
-    premature = live_request(s, i)
-    rows = end_rows(s, i)
+    premature = live_request(s, c, i)
+    rows = net.end_rows(s, i)
     resend = pushed([rows[0], rows[1], [False] * len(rows[2])],
                     [ite(stage == COMMITTING, COMMIT, ABORT), s.ps_epoch[i], True])
-    then = {**give_up_requests(s, i),
-            **end_update(i, [[ite(ending, v, w) for v, w in zip(new, old)]
+    then = {**give_up_requests(s, c, i),
+            **net.end_update(i, [[ite(ending, v, w) for v, w in zip(new, old)]
                              for new, old in zip(resend, [rows[0], rows[1], [False] * len(rows[2])])]),
             ("ps_stage", i): ite(producing, ABORTABLE, stage),
             # the connection is closed: a pending EndTxn answer for it is dropped
@@ -368,3 +330,181 @@ def processor_commit_offsets(s, c, i):
 ACTIONS = [processor_start, processor_init, processor_fetch_offsets, processor_begin,
            processor_send, processor_send_offsets, processor_commit, processor_abort,
            processor_timeout, processor_commit_offsets]
+
+
+# -- how the processor's steps are told (stories) and drawn (sequence diagrams) ------------------
+
+
+@teller
+def tell_processor_start(a, b, x, c):
+    i = a["i"]
+    others = [j for j in range(len(x["ps_stage"])) if j != i and b["ps_stage"][j] not in (0, STOPPED)]
+    zombie = f"; {', '.join(inst(j) for j in others)} still runs: a zombie" if others else ""
+    return f"{inst(i)} starts and joins the group (generation {x['gc_generation']}){zombie}"
+
+
+@teller
+def tell_processor_init(a, b, x, c):
+    i, t = a["i"], tid(c, a["i"])
+    if x["ps_epoch"][i] != b["ps_epoch"][i]:
+        return (f"{inst(i)} calls initTransactions(): InitProducerId gives it epoch "
+                f"{x['ps_epoch'][i]}, fencing every older instance")
+    if x["tc_state"][t] == PREP_FENCE != b["tc_state"][t]:
+        return (f"{inst(i)} calls initTransactions(): the TC finds a transaction Ongoing, fences "
+                f"it ({TC_STATES[PREP_FENCE]}, epoch {x['tc_epoch'][t]}) and answers "
+                "CONCURRENT_TRANSACTIONS")
+    return f"{inst(i)} calls initTransactions(): it is answered, and nothing changes"
+
+
+@teller
+def tell_processor_fetch_offsets(a, b, x, c):
+    i = a["i"]
+    pos = x["ps_pos"][i]
+    whose = "the committed input offset" if pos == x["gc_committed"] else \
+        f"input offset (the committed offset is {x['gc_committed']})"
+    return f"{inst(i)} fetches offsets: its position becomes {pos}, {whose}"
+
+
+@teller
+def tell_processor_begin(a, b, x, c):
+    i = a["i"]
+    return (f"{inst(i)} polls r{x['ps_pos'][i]} and begins a transaction "
+            f"(attempt #{x['ps_tag'][i]})")
+
+
+@teller
+def tell_processor_send(a, b, x, c):
+    i, t = a["i"], tid(c, a["i"])
+    new = added(b, x, t)
+    how = f"adds {listing(new)} to the transaction and " if new else ""
+    if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]:
+        return f"{inst(i)} tries to add o0, o1: PRODUCER_FENCED, it stops"
+    what = requests_sent(b, x, i)
+    return f"{inst(i)} {how}sends {listing(what) or 'nothing'}"
+
+
+@teller
+def tell_processor_send_offsets(a, b, x, c):
+    i, t = a["i"], tid(c, a["i"])
+    adds = " (the TC adds the offsets partition)" if added(b, x, t) else ""
+    facts = []
+    if x["gc_pending"] != b["gc_pending"] and x["gc_pending"][t]:
+        facts.append(f"offset {x['gc_pending'][t] - 1} is pending at the group")
+    if x["gc_committed"] != b["gc_committed"]:
+        facts.append(f"the committed offset becomes {x['gc_committed']}")
+    if facts:
+        return f"{inst(i)} sends its offset to the transaction{adds}: {listing(facts)}{told_stage(b, x, i)}"
+    if x["ps_lost"][i] and not b["ps_lost"][i]:
+        return (f"{inst(i)} sends its offset: ILLEGAL_GENERATION, it has lost the input "
+                "and must abort")
+    return f"{inst(i)} sends its offset: rejected, nothing is stored{told_stage(b, x, i)}"
+
+
+@teller
+def tell_processor_commit(a, b, x, c):
+    i = a["i"]
+    return f"{inst(i)} calls commitTransaction(): {end_sent(b, x, i) or 'no EndTxn is sent'}"
+
+
+@teller
+def tell_processor_abort(a, b, x, c):
+    i = a["i"]
+    why = " after an application error" if x["faults"] > b["faults"] else ""
+    return (f"{inst(i)} calls abortTransaction(){why}: {end_sent(b, x, i) or 'no EndTxn is sent'} "
+            f"for attempt #{b['ps_tag'][i]}")
+
+
+@teller
+def tell_processor_timeout(a, b, x, c):
+    i = a["i"]
+    premature = " while the request is still on its way" if x["faults"] > b["faults"] else ""
+    again = end_sent(b, x, i)
+    if again:
+        return f"{inst(i)}'s EndTxn times out{premature}; it sends {again} again"
+    if x["ps_stage"][i] == ABORTABLE != b["ps_stage"][i]:
+        return (f"{inst(i)}'s produce request times out{premature}: the transaction must "
+                "abort")
+    return f"{inst(i)}'s request times out{premature}{told_stage(b, x, i)}"
+
+
+@teller
+def tell_processor_commit_offsets(a, b, x, c):
+    i = a["i"]
+    if x["gc_committed"] != b["gc_committed"]:
+        return f"{inst(i)} calls commitSync() after the commit: committed offset {x['gc_committed']}"
+    if x["ps_stage"][i] == STOPPED:
+        return f"{inst(i)} calls commitSync(): ILLEGAL_GENERATION, it has lost the input"
+    return (f"{inst(i)} calls commitSync() after the commit: the committed offset stays "
+            f"{x['gc_committed']}{told_stage(b, x, i)}")
+
+
+@event_of
+def ev_processor_start(a, b, x, c):
+    return Event(inst(a["i"]), f"join group (gen {x['gc_generation']})",
+                 exchanges=(Exchange(GROUP),))
+
+
+@event_of
+def ev_processor_init(a, b, x, c):
+    i = a["i"]
+    got = (f"epoch {x['ps_epoch'][i]}" if x["ps_epoch"][i] != b["ps_epoch"][i]
+           else "CONCURRENT_TXNS")
+    return Event(inst(i), f"InitProducerId: {got}", exchanges=(Exchange(TC),))
+
+
+@event_of
+def ev_processor_fetch_offsets(a, b, x, c):
+    i = a["i"]
+    return Event(inst(i), f"fetch offset: {x['ps_pos'][i]}", exchanges=(Exchange(GROUP, inbound=True),))
+
+
+@event_of
+def ev_processor_begin(a, b, x, c):
+    i = a["i"]
+    return Event(inst(i), f"poll r{x['ps_pos'][i]}, begin #{x['ps_tag'][i]}")
+
+
+@event_of
+def ev_processor_send(a, b, x, c):
+    i = a["i"]
+    calls = () if c.variant.tv2 else (Exchange(TC),)   # AddPartitionsToTxn (TV1)
+    if fenced_now(b, x, i):
+        return Event(inst(i), "add partitions: FENCED", exchanges=calls)
+    what = f"send r{b['ps_pos'][i]}'s output"
+    return Event(inst(i), what if c.variant.tv2 else f"AddPartitions, {what}", exchanges=calls)
+
+
+@event_of
+def ev_processor_send_offsets(a, b, x, c):
+    i = a["i"]
+    if x["ps_offsets"][i]:
+        label = f"send offset {b['ps_pos'][i]}"
+    elif x["ps_lost"][i] and not b["ps_lost"][i]:
+        label = "send offset: ILLEGAL_GEN"
+    else:
+        label = "send offset: FENCED"
+    return Event(inst(i), label, exchanges=(Exchange(GROUP),))
+
+
+@event_of
+def ev_processor_commit(a, b, x, c):
+    return Event(inst(a["i"]), "commitTransaction")
+
+
+@event_of
+def ev_processor_abort(a, b, x, c):
+    return Event(inst(a["i"]), "abortTransaction")
+
+
+@event_of
+def ev_processor_timeout(a, b, x, c):
+    i = a["i"]
+    what = "produce" if b["ps_stage"][i] == IN_TXN else "EndTxn"
+    return Event(inst(i), f"{what} times out")
+
+
+@event_of
+def ev_processor_commit_offsets(a, b, x, c):
+    i = a["i"]
+    label = "commitSync: ILLEGAL_GEN" if x["ps_stage"][i] == STOPPED else f"commitSync {x['gc_committed']}"
+    return Event(inst(i), label, exchanges=(Exchange(GROUP),))

@@ -23,19 +23,48 @@ from __future__ import annotations
 from typing import Any
 
 from deliverycheck.core.ops import all_, and_, any_, count, ite, not_, or_
+from deliverycheck.core.scene import Event
+from deliverycheck.core.schema import Field, num
 from deliverycheck.core.spec import Effect, action
 
 from .modes import pipeline
 from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, has_room, kept,
                           pushed, removed, request_update, requests, response_update,
                           responses, spend_fault)
-from .state import (ACKED, DUPLICATE, FAILED, INFLIGHT, LOST, NOT_ENOUGH, OK, QUEUED, RETRIED_CODES,
-                    batch_in, max_conn, max_epoch, partition_of)
+from .state import (ACKED, BATCH_STATES, DUPLICATE, FAILED, INFLIGHT, LOST, NOT_ENOUGH, OK, QUEUED,
+                    RESPONSE_CODES, RETRIED_CODES, batch_in, max_conn, max_epoch, partition_of, sizes)
+from .telling import (batch_label, batch_name, changed, event_of, partitions_of, producer_name,
+                      record_name, response_rows, sending, taken, teller, told)
 
 
 def RECORDS(c: Any) -> range:
     """Every record the application will send."""
     return range(c.bounds.records)
+
+
+# -- the producer's state ----------------------------------------------------------
+
+def fields(c: Any) -> list[Field]:
+    """The application's and the producer's state (part of the delivery path's schema)."""
+    R, P, B, L, C, S = sizes(c)
+    E = max_epoch(c)
+    T = max(1, c.retries)
+    return [
+        num("handed", R, "records the application has handed to the producer (in order)"),
+        num("session", S - 1 or 1, "current producer session; each restart gets a new PID"),
+        num("epoch", E, "producer epoch of the session (bumped by KIP-360 after an unknown outcome)"),
+        num("next_seq", B, "next sequence number per partition", shape=(P,)),
+        num("conn", max_conn(c), "connection generation to each partition leader (new after a timeout)",
+            shape=(P,)),
+        num("nbatches", B, "batches created so far"),
+        num("b_rec", R, "record carried by each batch, plus one (0 = unused)", shape=(B,)),
+        num("b_state", 5, "the batch's future: unused/queued/in flight/acked/failed/lost", shape=(B,),
+            labels=BATCH_STATES),
+        num("b_tries", T, "retries used by each batch", shape=(B,)),
+        num("b_seq", B, "sequence number of each batch", shape=(B,)),
+        num("b_pid", S - 1 or 1, "producer id (session) of each batch", shape=(B,)),
+        num("b_epoch", E, "producer epoch of each batch", shape=(B,)),
+    ]
 
 
 # -- what the producer knows about its batches ---------------------------------
@@ -296,3 +325,108 @@ def producer_restart(s, c):
 
 ACTIONS = [producer_send, producer_resend, producer_retry, producer_timeout,
            producer_receive, producer_restart]
+
+
+# -- how the producer's steps are told (stories) --------------------------------------
+
+
+@teller
+def tell_producer_send(a, b, x, c):
+    k = a["k"]
+    return (f"{producer_name(x, k)} sends r{x['b_rec'][k]} as {batch_name(x, k, c)}{sending(b, x)}"
+            f"{told(b, x, k)}")
+
+
+@teller
+def tell_producer_resend(a, b, x, c):
+    k = a["k"]
+    return (f"the application sends r{x['b_rec'][k]} again: {producer_name(x, k)} sends it as new "
+            f"{batch_name(x, k, c)}{sending(b, x)}{told(b, x, k)}")
+
+
+@teller
+def tell_producer_retry(a, b, x, c):
+    k = a["k"]
+    return f"{producer_name(x, k)} retries {batch_name(x, k, c)}{sending(b, x, connection=True)}"
+
+
+@teller
+def tell_producer_timeout(a, b, x, c):
+    p = a["p"]
+    moved = changed(b["b_state"], x["b_state"])
+    fates = ", ".join(f"b{k + 1} {BATCH_STATES[x['b_state'][k]]}" for k in moved) or "no batch changes"
+    closes = ("it closes the connection and opens connection " f"{x['conn'][p]}"
+              if x["conn"][p] != b["conn"][p] else "its connection stays open")
+    dropped = sum(len(taken(response_rows(b, q), response_rows(x, q))) for q in partitions_of(x))
+    drop = f", dropping {dropped} unread response{'s' if dropped != 1 else ''}" if dropped else ""
+    bump = f"; it bumps its epoch to {x['epoch']}" if x["epoch"] != b["epoch"] else ""
+    return f"{producer_name(x)}'s request to partition {p} times out; {closes}{drop} ({fates}){bump}"
+
+
+@teller
+def tell_producer_receive(a, b, x, c):
+    p, i, k = a["p"], a["i"], a["k"]
+    # .get: a counterexample to induction starts in an arbitrary state, where a
+    # response slot may hold a code no reachable state has
+    code = RESPONSE_CODES.get(b["rs_code"][p][i], f"code {b['rs_code'][p][i]}")
+    if x["b_state"][k] == b["b_state"][k]:
+        return f"a {code} response for b{k + 1} arrives and is discarded (b{k + 1} stays " \
+               f"{BATCH_STATES[x['b_state'][k]]})"
+    fate = {ACKED: "the application is told it is written", QUEUED: "it will be retried",
+            FAILED: "the application is told the send failed"}.get(
+                x["b_state"][k], BATCH_STATES[x["b_state"][k]])
+    bump = f"; it bumps its epoch to {x['epoch']}" if x["epoch"] != b["epoch"] else ""
+    return f"{producer_name(x, k)} receives {code} for b{k + 1} ({record_name(x, k)}): {fate}{bump}"
+
+
+@teller
+def tell_producer_restart(a, b, x, c):
+    lost = [f"b{k + 1}" for k in changed(b["b_state"], x["b_state"])]
+    new = (f"restarts as {producer_name(x)} with a new producer id" if x["session"] != b["session"]
+           else "restarts with the same producer id")
+    return f"{producer_name(b)} crashes and {new}; {', '.join(lost) or 'no batch'} lost with it"
+
+
+# -- how the producer's steps are drawn (sequence diagrams) ------------------------------
+
+
+def lane(session: int) -> str:
+    """Lane id of producer session ``session`` (0-based) in sequence diagrams: P1, P2, ..."""
+    return f"P{session + 1}"
+
+
+@event_of
+def ev_producer_send(a, b, x, c):
+    k = a["k"]
+    return Event(lane(x["b_pid"][k]), f"send r{a['r'] + 1} as {batch_label(k)}")
+
+
+@event_of
+def ev_producer_resend(a, b, x, c):
+    k = a["k"]
+    return Event(lane(x["b_pid"][k]), f"send r{a['r'] + 1} again as {batch_label(k)}")
+
+
+@event_of
+def ev_producer_retry(a, b, x, c):
+    k = a["k"]
+    return Event(lane(x["b_pid"][k]), f"retry {batch_label(k)}")
+
+
+@event_of
+def ev_producer_timeout(a, b, x, c):
+    return Event(lane(b["session"]), f"timeout: reconnect p{a['p']}", discards=True)
+
+
+@event_of
+def ev_producer_receive(a, b, x, c):
+    k, p = a["k"], a["p"]
+    if b["rs_conn"][p][a["i"]] != b["conn"][p]:
+        return Event(lane(b["b_pid"][k]), f"{batch_label(k)}: closed, dropped")
+    return Event(lane(b["b_pid"][k]), f"{batch_label(k)} {BATCH_STATES[x['b_state'][k]]}")
+
+
+@event_of
+def ev_producer_restart(a, b, x, c):
+    return Event(lane(b["session"]), f"restart as {lane(x['session'])}",
+                 crash=True, discards=True)

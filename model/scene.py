@@ -14,27 +14,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.scene import Channel, Event, Exchange, Lane, Scene
+from deliverycheck.core.scene import Channel, Event, Lane, Scene
 
-from .state import BATCH_STATES, DUPLICATE, OUT_OF_ORDER, RESPONSE_CODES, RETRIABLE, sizes
-from . import partition
-from .telling import EVENTS, event_of
+from . import partition, producer
+from .consumer import CONSUMER
+from .state import DUPLICATE, OUT_OF_ORDER, RESPONSE_CODES, RETRIABLE, sizes
+from .telling import EVENTS, GROUP
 
-
-CONSUMER, GROUP = "C", "GC"
 # short names of the response codes, to fit a label
 _CODES = {**RESPONSE_CODES, DUPLICATE: "DUPLICATE", RETRIABLE: "NOT_LEADER", OUT_OF_ORDER: "OUT_OF_ORDER"}
-
-
-def producer(session: int) -> str:
-    """Lane id of producer session ``session`` (0-based): P1, P2, ..."""
-    return f"P{session + 1}"
 
 
 def pipeline_lanes(c: Any) -> list[Lane]:
     """Every lane of the delivery path, left to right."""
     S = sizes(c)[-1]
-    return ([Lane(producer(q), f"producer P{q + 1}") for q in range(S)]
+    return ([Lane(producer.lane(q), f"producer P{q + 1}") for q in range(S)]
             + partition.lanes(c)
             + [Lane(CONSUMER, "consumer"), Lane(GROUP, "group coordinator")])
 
@@ -42,7 +36,7 @@ def pipeline_lanes(c: Any) -> list[Lane]:
 def pipeline_channels(c: Any) -> list[Channel]:
     """Produce requests (producer -> leader) and responses (leader -> producer)."""
     def session(ident: tuple[int, ...], s: dict) -> str:
-        return producer(s["b_pid"][ident[0] - 1])
+        return producer.lane(s["b_pid"][ident[0] - 1])
     return [
         Channel("produce", ("rq_batch", "rq_conn"), 2,
                 src=lambda ix, v, s: session(v, s),
@@ -53,92 +47,6 @@ def pipeline_channels(c: Any) -> list[Channel]:
                 dst=lambda ix, v, s: session(v, s),
                 label=lambda ix, v, s: f"{_CODES.get(v[1], v[1])} b{v[0]}"),
     ]
-
-
-def _b(k: int) -> str:
-    return f"b{k + 1}"
-
-
-@event_of
-def ev_producer_send(a, b, x, c):
-    k = a["k"]
-    return Event(producer(x["b_pid"][k]), f"send r{a['r'] + 1} as {_b(k)}")
-
-
-@event_of
-def ev_producer_resend(a, b, x, c):
-    k = a["k"]
-    return Event(producer(x["b_pid"][k]), f"send r{a['r'] + 1} again as {_b(k)}")
-
-
-@event_of
-def ev_producer_retry(a, b, x, c):
-    k = a["k"]
-    return Event(producer(x["b_pid"][k]), f"retry {_b(k)}")
-
-
-@event_of
-def ev_producer_timeout(a, b, x, c):
-    return Event(producer(b["session"]), f"timeout: reconnect p{a['p']}", discards=True)
-
-
-@event_of
-def ev_producer_receive(a, b, x, c):
-    k, p = a["k"], a["p"]
-    if b["rs_conn"][p][a["i"]] != b["conn"][p]:
-        return Event(producer(b["b_pid"][k]), f"{_b(k)}: closed, dropped")
-    return Event(producer(b["b_pid"][k]), f"{_b(k)} {BATCH_STATES[x['b_state'][k]]}")
-
-
-@event_of
-def ev_producer_restart(a, b, x, c):
-    return Event(producer(b["session"]), f"restart as {producer(x['session'])}",
-                 crash=True, discards=True)
-
-
-@event_of
-def ev_consumer_poll(a, b, x, c):
-    p = a["p"]
-    return Event(CONSUMER, f"poll r{x['c_rec']} @{b['pos'][p]} of p{p}",
-                 exchanges=(Exchange(partition.lane(c, p, a["r"]), inbound=True),))
-
-
-@event_of
-def ev_consumer_reset(a, b, x, c):
-    p = a["p"]
-    return Event(CONSUMER, f"out of range: reset p{p} to {x['pos'][p]}",
-                 exchanges=(Exchange(partition.lane(c, p, a["r"]), inbound=True),))
-
-
-@event_of
-def ev_consumer_process(a, b, x, c):
-    times, before = x["out"][a["r"]], b["out"][a["r"]]
-    # the ghost count stops at "more than once" (model/consumer.py)
-    note = "" if times == 1 else f" (time {times})" if times > before else " (again)"
-    return Event(CONSUMER, f"process r{a['r'] + 1}{note}")
-
-
-@event_of
-def ev_consumer_commit(a, b, x, c):
-    offsets = ",".join(str(o) for o in x["committed"])
-    return Event(CONSUMER, f"commit offsets {offsets}", exchanges=(Exchange(GROUP),))
-
-
-@event_of
-def ev_consumer_restart(a, b, x, c):
-    offsets = ",".join(str(o) for o in x["pos"])
-    return Event(CONSUMER, f"resume at {offsets}", crash=True,
-                 exchanges=(Exchange(GROUP, inbound=True),))
-
-
-@event_of
-def ev_network_lose_request(a, b, x, c):
-    return Event(None, f"request {_b(a['k'])} lost")
-
-
-@event_of
-def ev_network_lose_response(a, b, x, c):
-    return Event(None, f"response {_b(a['k'])} lost")
 
 
 def lanes(c: Any) -> list[Lane]:
@@ -165,6 +73,3 @@ def observers(c: Any) -> list:
 
 
 SCENE = Scene(lanes=lanes, channels=channels, event=event, observers=observers)
-
-# The exactly-once world's events register themselves in the same table.
-from . import txn_scene  # noqa: E402,F401

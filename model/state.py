@@ -1,4 +1,4 @@
-"""The state of the produce/consume path: every field, its range, its meaning.
+"""The delivery path's shared vocabulary: its constants, sizes and history fields.
 
 Naming: records are numbered from 0 in the state and called r1, r2, ... in
 stories; a producer *session* (one PID) likewise P1, P2, ...  Batch ids are
@@ -67,53 +67,15 @@ def max_epoch(c: Any) -> int:
     return max(1, c.bounds.batches)
 
 
-def fields(c: Any, partitions: list[Field]) -> list[Field]:
-    """The delivery path's fields, with the partitions' (``partitions``) between the network's
-    and the consumer's (the world is composed in model/__init__.py)."""
-    R, P, B, L, C, S = sizes(c)
-    F = max(1, c.bounds.faults)
-    E = max_epoch(c)
-    T = max(1, c.retries)
-    fields: list[Field] = [
-        # -- the application and the producer --------------------------------
-        num("handed", R, "records the application has handed to the producer (in order)"),
-        num("session", S - 1 or 1, "current producer session; each restart gets a new PID"),
-        num("epoch", E, "producer epoch of the session (bumped by KIP-360 after an unknown outcome)"),
-        num("next_seq", B, "next sequence number per partition", shape=(P,)),
-        num("conn", max_conn(c), "connection generation to each partition leader (new after a timeout)",
-            shape=(P,)),
-        num("nbatches", B, "batches created so far"),
-        num("b_rec", R, "record carried by each batch, plus one (0 = unused)", shape=(B,)),
-        num("b_state", 5, "the batch's future: unused/queued/in flight/acked/failed/lost", shape=(B,),
-            labels=BATCH_STATES),
-        num("b_tries", T, "retries used by each batch", shape=(B,)),
-        num("b_seq", B, "sequence number of each batch", shape=(B,)),
-        num("b_pid", S - 1 or 1, "producer id (session) of each batch", shape=(B,)),
-        num("b_epoch", E, "producer epoch of each batch", shape=(B,)),
-        # -- the network: requests and responses, per partition leader -------
-        num("rq_batch", B, "produce requests in flight: batch plus one (0 = empty)", shape=(P, C)),
-        num("rq_conn", max_conn(c), "connection each request travels on", shape=(P, C)),
-        num("rs_batch", B, "produce responses in flight: batch plus one", shape=(P, C)),
-        num("rs_code", len(RESPONSE_CODES), "error code of each response", shape=(P, C),
-            labels=("-",) + tuple(RESPONSE_CODES.values())),
-        num("rs_conn", max_conn(c), "connection each response travels on", shape=(P, C)),
-        # -- the partitions: replicas, leader, ISR (model/partition.py) ------------
-        *partitions,
-        # -- the consumer and the group coordinator ---------------------------
-        num("pos", L, "consumer position per partition", shape=(P,)),
-        num("committed", L, "committed offset per partition (group coordinator)", shape=(P,)),
-        num("c_stage", 3, "consumer loop stage: idle/polled/processed/committed",
-            labels=CONSUMER_STAGES),
-        num("c_rec", R, "record in the consumer's hands, plus one"),
-        # -- the environment ---------------------------------------------------
-        num("faults", F, "faults spent from the budget"),
-        # -- history (ghost) ------------------------------------------------
+def history_fields(c: Any) -> list[Field]:
+    """The delivery path's history (ghost) fields: what happened, for the promises to read."""
+    R = c.bounds.records
+    return [
         num("out", MANY, "times the consumer emitted each record's effect (2: more than once)",
             ghost=True, shape=(R,)),
         flag("g_dedup", "a leader has discarded a duplicate batch", ghost=True),
         flag("g_consumer_restarted", "the consumer has crashed and restarted", ghost=True),
     ]
-    return fields
 
 
 # -- helpers shared by the actors -------------------------------------------

@@ -17,6 +17,11 @@ from typing import Any, Callable, Sequence
 
 from deliverycheck.core.scene import Event
 
+from .state import ACKED, FAILED, RESPONSE_CODES
+
+# the group coordinator's lane id in sequence diagrams (both worlds)
+GROUP = "GC"
+
 # -- the registries: each actor's module registers how its steps are told and drawn --
 
 Tell = Callable[[dict, dict, dict, Any], str]
@@ -85,3 +90,77 @@ def listing(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def leader_index(d: dict, c: Any, p: int) -> int:
+    """The replica leading partition ``p`` in the decoded state ``d`` (0 with one replica, or
+    while it has no leader)."""
+    r = d["leader"][p] if c.variant.replicated else 0
+    return r if r < c.variant.replicas else 0
+
+
+# -- the delivery path's names, read from decoded states (producer, network, partitions) --
+
+
+def record_name(s: dict, k: int) -> str:
+    """``r1``: the record batch ``k`` carries."""
+    return f"r{s['b_rec'][k]}"
+
+
+def batch_name(s: dict, k: int, c: Any) -> str:
+    """``b2 (r1, sequence 0)``: a batch with what identifies it on the wire."""
+    extra = f", sequence {s['b_seq'][k]}, epoch {s['b_epoch'][k]}" if c.mode.idempotence else ""
+    return f"b{k + 1} ({record_name(s, k)}{extra})"
+
+
+def producer_name(s: dict, k: int | None = None) -> str:
+    """``P2``: the producer session of batch ``k`` (or the current one)."""
+    return f"P{(s['b_pid'][k] if k is not None else s['session']) + 1}"
+
+
+def request_rows(s: dict, p: int) -> list[list[int]]:
+    """The produce requests to ``p`` in a decoded state (the channel's rows)."""
+    return [s["rq_batch"][p], s["rq_conn"][p]]
+
+
+def response_rows(s: dict, p: int) -> list[list[int]]:
+    """The produce responses from ``p`` in a decoded state (the channel's rows)."""
+    return [s["rs_batch"][p], s["rs_code"][p], s["rs_conn"][p]]
+
+
+def partitions_of(s: dict) -> range:
+    """Every partition of the delivery path, in a decoded state."""
+    return range(len(s["log_len"]))
+
+
+def requested(b: dict, x: dict) -> list[tuple[int, int, int]]:
+    """(partition, batch index, connection) of every produce request the step sent."""
+    return [(p, m[0] - 1, m[1]) for p in partitions_of(x) for m in sent(request_rows(b, p), request_rows(x, p))]
+
+
+def answered(b: dict, x: dict, p: int) -> list[tuple[int, str]]:
+    """(batch index, code) of every response the step sent from partition ``p``."""
+    return [(m[0] - 1, RESPONSE_CODES.get(m[1], f"code {m[1]}"))
+            for m in sent(response_rows(b, p), response_rows(x, p))]
+
+
+def sending(b: dict, x: dict, connection: bool = False) -> str:
+    """Where the step's produce requests went (and on which connection), read from the channels."""
+    out = requested(b, x)
+    if not out:
+        return "; no request goes out"
+    return "".join(f" {'on connection ' + str(conn) + ' ' if connection else ''}to partition {p}"
+                   for p, _, conn in out)
+
+
+def told(b: dict, x: dict, k: int) -> str:
+    """What completing batch ``k``'s future told the application, if the step completed it."""
+    if x["b_state"][k] == b["b_state"][k]:
+        return ""
+    return {ACKED: "; the application is told it is written",
+            FAILED: "; the application is told the send failed"}.get(x["b_state"][k], "")
+
+
+def batch_label(k: int) -> str:
+    """``b1``: batch ``k`` (0-based) in a diagram label."""
+    return f"b{k + 1}"

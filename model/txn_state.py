@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.schema import Field, Schema, flag, num
+from deliverycheck.core.schema import Field, flag, num
 
 # Transaction coordinator states (TransactionState in Kafka).
 EMPTY, ONGOING, PREP_COMMIT, PREP_ABORT, COMPLETE_COMMIT, COMPLETE_ABORT, PREP_FENCE, DEAD = range(8)
@@ -120,79 +120,19 @@ def slots(c: Any) -> int:
     return c.bounds.faults + 1
 
 
-def schema(c: Any) -> Schema:
-    """The state schema of the exactly-once world for configuration ``c``."""
-    F = max(1, c.bounds.faults)
-    R, T, N, E, L, K = (c.bounds.records, txn_ids(c), attempts(c), max_epoch(c),
-                        log_capacity(c), slots(c))
-    I, O = INSTANCES, OUTPUTS
-    fields: list[Field] = [
-        # -- processor instances -----------------------------------------------
-        num("ps_stage", len(STAGES) - 1, "stage of each processor instance", shape=(I,), labels=STAGES),
-        num("ps_epoch", E, "producer epoch the instance holds", shape=(I,)),
-        num("ps_pos", R, "the instance's consumer position in the input partition", shape=(I,)),
-        num("ps_out", 2, "output status per partition in the current transaction", shape=(I, O),
-            labels=OUT_STATUS),
-        flag("ps_offsets", "offsets sent to the current transaction", shape=(I,)),
-        num("ps_gen", 2 * F + 2, "group generation the instance joined", shape=(I,)),
-        flag("ps_lost", "the group told the instance it lost its input partition", shape=(I,)),
-        # -- transaction coordinator: in memory -------------------------------
-        num("tc_state", len(TC_STATES) - 1, "transaction state per transactional id", shape=(T,),
-            labels=TC_STATES),
-        num("tc_epoch", E, "producer epoch per transactional id", shape=(T,)),
-        flag("tc_parts", "partitions in the current transaction (o0, o1, offsets)", shape=(T, O + 1)),
-        flag("tc_pending", "a state transition is being written to the log", shape=(T,)),
-        flag("tc_sent", "WriteTxnMarkers sent for the current Prepare state", shape=(T,)),
-        flag("tc_marked", "partitions that acknowledged their marker", shape=(T, O + 1)),
-        num("tc_reply", I, "instance waiting for the EndTxn answer, plus one", shape=(T,)),
-        num("tc_cepoch", F, "coordinator epoch (bumped at each failover)"),
-        # -- transaction coordinator: the durable __transaction_state log -----
-        num("tl_state", len(TC_STATES) - 1, "last durable state per transactional id", shape=(T,),
-            labels=TC_STATES),
-        num("tl_epoch", E, "last durable epoch", shape=(T,)),
-        flag("tl_parts", "last durable partition set", shape=(T, O + 1)),
-        # -- output partition leaders ------------------------------------------
-        num("ent_kind", 3, "kind of each log entry", shape=(O, L), labels=ENTRY_KINDS),
-        num("ent_rec", R, "input record an output record derives from, plus one", shape=(O, L)),
-        num("ent_pid", T - 1 or 1, "producer (transactional id) of each entry", shape=(O, L)),
-        num("ent_epoch", E, "producer epoch of each entry", shape=(O, L)),
-        num("log_len", L, "log end offset of each output partition", shape=(O,)),
-        num("pst_epoch", E, "producer epoch each partition has seen per producer (0: none yet; epochs start at 1)",
-            shape=(O + 1, T)),
-        num("pst_first", L, "first offset of the producer's open transaction, plus one (0: none)",
-            shape=(O + 1, T)),
-        num("pst_cepoch", F, "coordinator epoch of the last marker per producer",
-            shape=(O + 1, T)),
-        # -- group coordinator -------------------------------------------------
-        num("gc_committed", R, "committed offset of the input partition"),
-        num("gc_pending", R + 1, "transactional offset pending per producer, plus one", shape=(T,)),
-        num("gc_generation", 2 * F + 2, "the group's generation"),
-        # -- network -----------------------------------------------------------
-        num("rq_rec", R, "produce requests in flight per partition and instance: record plus one",
-            shape=(O, I, K)),
-        num("rq_epoch", E, "producer epoch of each produce request", shape=(O, I, K)),
-        flag("rq_live", "the sender still waits for the answer (its connection is open)",
-             shape=(O, I, K)),
-        num("et_kind", 3, "EndTxn requests in flight per instance: commit or abort", shape=(I, K),
-            labels=END_KINDS),
-        num("et_epoch", E, "producer epoch of each EndTxn request", shape=(I, K)),
-        flag("et_live", "the sender still waits for the answer", shape=(I, K)),
-        num("mk_kind", 3, "WriteTxnMarkers requests in flight per partition: the marker",
-            shape=(O + 1, K), labels=END_KINDS),
-        num("mk_pid", T - 1 or 1, "producer the marker is for", shape=(O + 1, K)),
-        num("mk_epoch", E, "producer epoch the marker carries", shape=(O + 1, K)),
-        num("mk_cepoch", F, "coordinator epoch the marker carries", shape=(O + 1, K)),
-        # -- the environment ---------------------------------------------------
-        num("faults", F, "faults spent from the budget"),
-        # -- history (ghost) -------------------------------------------------
+def history_fields(c: Any) -> list[Field]:
+    """The exactly-once world's history (ghost) fields: transaction attempts and what they did."""
+    T, N, E, K = txn_ids(c), attempts(c), max_epoch(c), slots(c)
+    I, O, B, L = INSTANCES, OUTPUTS, c.variant.replicas, log_capacity(c)
+    return [
         num("g_attempts", N, "transaction attempts begun so far", ghost=True),
         num("ps_tag", N, "attempt the instance is in", ghost=True, shape=(I,)),
         num("tc_tag", N, "attempt the coordinator's current transaction belongs to", ghost=True,
             shape=(T,)),
         num("rq_tag", N, "attempt each produce request belongs to", ghost=True, shape=(O, I, K)),
-        num("ent_tag", N, "attempt each log entry belongs to", ghost=True, shape=(O, L)),
+        num("ent_tag", N, "attempt each log entry belongs to", ghost=True, shape=(O, B, L)),
         flag("ent_stale", "appended with an epoch older than one a newer instance already held",
-             ghost=True, shape=(O, L)),
+             ghost=True, shape=(O, B, L)),
         num("outcome", 2, "outcome of each attempt", ghost=True, shape=(N + 1,), labels=OUTCOMES),
         num("g_fence", E, "newest epoch InitProducerId handed out, per transactional id",
             ghost=True, shape=(T,)),
@@ -202,7 +142,6 @@ def schema(c: Any) -> Schema:
              ghost=True, shape=(T,)),
         flag("g_resent", "a new coordinator resent markers after a failover", ghost=True),
     ]
-    return Schema(fields)
 
 
 def init(c: Any) -> dict[str, Any]:

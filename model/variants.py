@@ -8,7 +8,8 @@ worth checking, read by actions as plain values.  Two groups of knobs:
 * the partition's replication (docs/protocol.md §11): ``replication.factor``,
   ``min.insync.replicas``, ``unclean.leader.election.enable`` and how a
   follower truncates after a leader change, per Kafka version; these rows
-  apply to the delivery-path modes.
+  apply to the delivery-path modes' partitions and the exactly-once world's
+  output partitions.
 
 The default is today's Kafka with a partition of one replica (the worlds
 whose figures were pinned before replication was modelled).
@@ -105,7 +106,8 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("rf2", "Kafka 3.7 to 4.x without eligible leader replicas (KIP-966), "
                    "replication.factor=2, min.insync.replicas=1 (the broker default), unclean leader "
                    "election off", replicas=2, bounds=REPLICATED_BOUNDS,
-            checked_with=("at-most-once", "at-least-once", "at-least-once-acks1", "idempotent")),
+            checked_with=("at-most-once", "at-least-once", "at-least-once-acks1", "idempotent",
+                          "exactly-once")),
     Variant("rf2-unclean", "as rf2, with unclean.leader.election.enable=true", replicas=2,
             unclean=True, bounds=REPLICATED_BOUNDS,
             checked_with=("at-most-once", "at-least-once", "at-least-once-acks1", "idempotent")),
@@ -150,9 +152,10 @@ def relevant(variant: Variant, transactional: bool) -> bool:
     """Whether ``variant`` changes anything for a mode of the given world.
 
     Transactional flags change the exactly-once world; replication changes the
-    delivery path's partitions (the exactly-once world's partitions have one
-    replica).
+    delivery path's partitions and the exactly-once world's output partitions.
     """
     if variant.name == DEFAULT_VARIANT:
         return True
-    return variant.changes_transactions if transactional else variant.replicated
+    if transactional:
+        return variant.changes_transactions or variant.replicated
+    return variant.replicated

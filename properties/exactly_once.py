@@ -35,13 +35,13 @@ def _entries(c: Any):
 
 def _seen(s: Any, c: Any, o: int, n: int) -> Any:
     """The reader has been returned a record of attempt ``n`` from output ``o``."""
-    return any_(and_(s.ent_tag[o][j] == n, broker_txn.fetched(s, c, o, j))
+    return any_(and_(broker_txn.col(s, c, "ent_tag", o)[j] == n, broker_txn.fetched(s, c, o, j))
                 for j in range(log_capacity(c)))
 
 
 def _copies(s: Any, c: Any, o: int, r: int) -> Any:
     """Committed copies of input record ``r``'s output on output ``o``."""
-    return count(and_(broker_txn.committed(s, c, o, j), s.ent_rec[o][j] == r + 1)
+    return count(and_(broker_txn.committed(s, c, o, j), broker_txn.col(s, c, "ent_rec", o)[j] == r + 1)
                  for j in range(log_capacity(c)))
 
 
@@ -58,12 +58,18 @@ def _returned(s: Any, c: Any) -> list[tuple[int, int]]:
     return [(o, j) for o, j in _entries(c) if broker_txn.fetched(s, c, o, j)]
 
 
-def _record(s: Any, o: int, j: int) -> str:
-    return f"r{s.ent_rec[o][j]} at offset {j} of o{o} (attempt #{s.ent_tag[o][j]})"
+def _tag(s: Any, c: Any, o: int, j: int) -> Any:
+    """The attempt that wrote entry ``j`` of output ``o``'s leader log."""
+    return broker_txn.col(s, c, "ent_tag", o)[j]
+
+
+def _record(s: Any, c: Any, o: int, j: int) -> str:
+    rec = broker_txn.col(s, c, "ent_rec", o)[j]
+    return f"r{rec} at offset {j} of o{o} (attempt #{_tag(s, c, o, j)})"
 
 
 def _explain_atomic(s, c):
-    seen = {o: {s.ent_tag[o][j] for oo, j in _returned(s, c) if oo == o} for o in range(OUTPUTS)}
+    seen = {o: {_tag(s, c, o, j) for oo, j in _returned(s, c) if oo == o} for o in range(OUTPUTS)}
     out = []
     for n in sorted(seen[0] ^ seen[1]):
         has, lacks = (0, 1) if n in seen[0] else (1, 0)
@@ -73,9 +79,9 @@ def _explain_atomic(s, c):
 
 
 def _explain_aborted(s, c):
-    return [f"the reader has been returned {_record(s, o, j)}, and attempt #{s.ent_tag[o][j]} was "
-            f"{OUTCOMES[s.outcome[s.ent_tag[o][j]]]}" for o, j in _returned(s, c)
-            if s.outcome[s.ent_tag[o][j]] == ABORTED]
+    return [f"the reader has been returned {_record(s, c, o, j)}, and attempt #{_tag(s, c, o, j)} was "
+            f"{OUTCOMES[s.outcome[_tag(s, c, o, j)]]}" for o, j in _returned(s, c)
+            if s.outcome[_tag(s, c, o, j)] == ABORTED]
 
 
 def _explain_offsets(s, c):
@@ -94,8 +100,8 @@ def _explain_offsets(s, c):
 
 
 def _explain_zombie(s, c):
-    return [f"the reader has been returned {_record(s, o, j)}, appended with an epoch older than "
-            "one a newer instance already held" for o, j in _returned(s, c) if s.ent_stale[o][j]]
+    return [f"the reader has been returned {_record(s, c, o, j)}, appended with an epoch older than "
+            "one a newer instance already held" for o, j in _returned(s, c) if broker_txn.col(s, c, "ent_stale", o)[j]]
 
 
 def _explain_exactly_once(s, c):
@@ -113,7 +119,7 @@ def _explain_hanging(s, c):
             if s.pst_first[o][t]:
                 out.append(f"o{o} holds an open transaction of producer {t} from offset "
                            f"{s.pst_first[o][t] - 1}: its last stable offset stays there while its "
-                           f"log ends at {s.log_len[o]}")
+                           f"log ends at {broker_txn.end(s, c, o)}")
     out += [f"the offsets partition holds an open transaction of producer {t}"
             for t in range(txn_ids(c)) if s.pst_first[OUTPUTS][t]]
     return out
@@ -131,9 +137,11 @@ def atomic_transactions(s, c):
     written, or while another producer's open transaction holds one
     partition's LSO back, a reader may see one partition's records first.
     A transaction that never completes on one partition (a hanging
-    transaction) keeps them apart for good, and is caught.
+    transaction) keeps them apart for good, and is caught.  With replicated
+    outputs it is checked while both have a leader (the reader waits on an
+    offline one).
     """
-    done = all_(coordinator.completed(s, t) for t in range(txn_ids(c)))
+    done = and_(broker_txn.readable(s, c), *(coordinator.completed(s, t) for t in range(txn_ids(c))))
     return implies(done, all_(_seen(s, c, 0, n) == _seen(s, c, 1, n)
                               for n in range(1, attempts(c) + 1)))
 
@@ -145,7 +153,7 @@ def no_aborted_read(s, c):
     No record the reader has been returned was written by a transaction
     attempt that the application aborted or the coordinator aborted.
     """
-    return all_(implies(broker_txn.fetched(s, c, o, j), get(s.outcome, s.ent_tag[o][j]) != ABORTED)
+    return all_(implies(broker_txn.fetched(s, c, o, j), get(s.outcome, broker_txn.col(s, c, "ent_tag", o)[j]) != ABORTED)
                 for o, j in _entries(c))
 
 
@@ -155,9 +163,10 @@ def offsets_match_outputs(s, c):
 
     Whenever no transaction is between EndTxn and its completion, for every
     input record: its offset is committed (the group's committed offset is
-    past it) exactly when its output is committed on both output partitions.
+    past it) exactly when its output is committed on both output partitions
+    (read from their leaders, so while both have one).
     """
-    return implies(_quiet(s, c), all_(
+    return implies(and_(_quiet(s, c), broker_txn.readable(s, c)), all_(
         (r < s.gc_committed) == and_(*(_copies(s, c, o, r) >= 1 for o in range(OUTPUTS)))
         for r in range(c.bounds.records)))
 
@@ -172,7 +181,7 @@ def zombie_fenced(s, c):
     prepared to commit is decided and may still complete: InitProducerId
     waits for it.)
     """
-    return all_(implies(s.ent_stale[o][j], not_(broker_txn.fetched(s, c, o, j)))
+    return all_(implies(broker_txn.col(s, c, "ent_stale", o)[j], not_(broker_txn.fetched(s, c, o, j)))
                 for o, j in _entries(c))
 
 

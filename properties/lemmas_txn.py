@@ -59,7 +59,8 @@ from deliverycheck.core.spec import always
 from deliverycheck.model import broker_txn
 from deliverycheck.model.coordinator import completed
 from deliverycheck.model.environment import can_fault
-from deliverycheck.model.processor import rewinds, running
+from deliverycheck.model.processor import running
+from deliverycheck.model.txn_client import rewinds
 from deliverycheck.properties.exactly_once import _entries
 from deliverycheck.model.txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, COMMIT, COMMIT_OFFSETS,
                                            COMMITTED, COMMITTING, COMPLETE_ABORT, COMPLETE_COMMIT, DATA,
@@ -70,8 +71,9 @@ from deliverycheck.model.txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, 
 
 
 def _tv2_shared(cfg: Any) -> bool:
-    """Exactly-once with one transactional id (``T``) under TV2 (today's Kafka)."""
-    return cfg.mode.name == "exactly-once" and cfg.variant.tv2
+    """Exactly-once with one transactional id (``T``) under TV2 (today's Kafka), with output
+    partitions of one replica: the lemmas speak of each output's one log."""
+    return cfg.mode.name == "exactly-once" and cfg.variant.tv2 and not cfg.variant.replicated
 
 
 T = 0  # the one transactional id of the exactly-once mode
@@ -111,7 +113,7 @@ def lemma_txn_tags(s, c):
         all_(s.tc_tag[t] <= n for t in range(len(s.tc_tag))),
         all_(implies(s.rq_rec[o][i][k] != 0, and_(s.rq_tag[o][i][k] >= 1, s.rq_tag[o][i][k] <= n))
              for o, i, k in _requests(c)),
-        all_(implies(broker_txn.is_data(s, o, j), and_(s.ent_tag[o][j] >= 1, s.ent_tag[o][j] <= n))
+        all_(implies(broker_txn.is_data(s, c, o, j), and_(broker_txn.col(s, c, "ent_tag", o)[j] >= 1, broker_txn.col(s, c, "ent_tag", o)[j] <= n))
              for o, j in _entries(c)),
         all_(implies(m > n, s.outcome[m] == OPEN) for m in range(1, attempts(c) + 1)))
 
@@ -124,7 +126,7 @@ def lemma_txn_log_wellformed(s, c):
     """
     ids = txn_ids(c)
     return and_(
-        all_(implies(j < s.log_len[o], and_(s.ent_kind[o][j] != 0, s.ent_pid[o][j] < ids))
+        all_(implies(j < broker_txn.end(s, c, o), and_(broker_txn.col(s, c, "ent_kind", o)[j] != 0, broker_txn.col(s, c, "ent_pid", o)[j] < ids))
              for o, j in _entries(c)),
         all_(implies(s.mk_kind[p][k] != 0, s.mk_pid[p][k] < ids)
              for p in range(OUTPUTS + 1) for k in range(slots(c))))
@@ -134,7 +136,7 @@ def lemma_txn_log_wellformed(s, c):
 def lemma_txn_committed_decided(s, c):
     """A record whose transaction ended with a COMMIT marker belongs to a committed attempt."""
     return all_(implies(broker_txn.committed(s, c, o, j),
-                        get(s.outcome, s.ent_tag[o][j]) == COMMITTED) for o, j in _entries(c))
+                        get(s.outcome, broker_txn.col(s, c, "ent_tag", o)[j]) == COMMITTED) for o, j in _entries(c))
 
 
 @always(scope=_tv2_shared, claims=("exactly-once",))
@@ -161,7 +163,7 @@ def _exposed_epochs(s: Any, c: Any, t: int) -> list[Any]:
     out += [s.rq_epoch[o][i][k] for o, i, k in _requests(c) if tid(c, i) == t]
     out += [s.et_epoch[i][k] for i in range(INSTANCES) for k in range(slots(c)) if tid(c, i) == t]
     out += [s.pst_epoch[p][t] for p in range(OUTPUTS + 1)]
-    out += [ite(and_(j < s.log_len[o], s.ent_pid[o][j] == t), s.ent_epoch[o][j], 0)
+    out += [ite(and_(j < broker_txn.end(s, c, o), broker_txn.col(s, c, "ent_pid", o)[j] == t), broker_txn.col(s, c, "ent_epoch", o)[j], 0)
             for o, j in _entries(c)]
     out += [s.g_fence[t]]
     return out
@@ -404,7 +406,7 @@ def lemma_txn_epoch_attempt(s, c):
     """
     requests = [(s.rq_epoch[o][i][k], s.rq_tag[o][i][k], s.rq_rec[o][i][k] != 0, o)
                 for o, i, k in _requests(c)]
-    records = [(s.ent_epoch[o][j], s.ent_tag[o][j], broker_txn.is_data(s, o, j), o)
+    records = [(broker_txn.col(s, c, "ent_epoch", o)[j], broker_txn.col(s, c, "ent_tag", o)[j], broker_txn.is_data(s, c, o, j), o)
                for o, j in _entries(c)]
     running_ = [(s.ps_epoch[i], s.ps_tag[i], _in_attempt(s, i)) for i in range(INSTANCES)]
 
@@ -437,7 +439,7 @@ def lemma_txn_epoch_attempt(s, c):
 
 def _open(s: Any, c: Any, o: int, j: int, t: int) -> Any:
     """Entry ``j`` of output ``o`` is a record of producer ``t`` whose transaction has no marker yet."""
-    return and_(broker_txn.is_data(s, o, j), s.ent_pid[o][j] == t, broker_txn.fate(s, c, o, j) == OPEN)
+    return and_(broker_txn.is_data(s, c, o, j), broker_txn.col(s, c, "ent_pid", o)[j] == t, broker_txn.fate(s, c, o, j) == OPEN)
 
 
 @always(scope=_tv2_shared, claims=("exactly-once",))
@@ -457,18 +459,18 @@ def lemma_txn_open_entries(s, c):
         first = s.pst_first[o][t]
         records = all_(implies(_open(s, c, o, j, t),
                                and_(first != 0, first - 1 <= j,
-                                    s.ent_epoch[o][j] == s.pst_epoch[o][t],
-                                    s.ent_tag[o][j] == s.tc_tag[t], s.tc_parts[t][o],
+                                    broker_txn.col(s, c, "ent_epoch", o)[j] == s.pst_epoch[o][t],
+                                    broker_txn.col(s, c, "ent_tag", o)[j] == s.tc_tag[t], s.tc_parts[t][o],
                                     not_(_idle(s, t)),
                                     # written before the end bumped the epoch (KIP-890 part 2)
-                                    s.ent_epoch[o][j] == ite(s.tl_state[t] == ONGOING, s.tl_epoch[t],
+                                    broker_txn.col(s, c, "ent_epoch", o)[j] == ite(s.tl_state[t] == ONGOING, s.tl_epoch[t],
                                                              s.tl_epoch[t] - 1)))
                        for j in range(log_capacity(c)))
         points = all_(implies(first == j + 1, _open(s, c, o, j, t)) for j in range(log_capacity(c)))
         # no marker is written for the current attempt before its Prepare is durable, then only its own
         tl = s.tl_state[t]
-        current = all_(implies(and_(broker_txn.is_data(s, o, j), s.ent_pid[o][j] == t,
-                                    s.tc_tag[t] != 0, s.ent_tag[o][j] == s.tc_tag[t]),
+        current = all_(implies(and_(broker_txn.is_data(s, c, o, j), broker_txn.col(s, c, "ent_pid", o)[j] == t,
+                                    s.tc_tag[t] != 0, broker_txn.col(s, c, "ent_tag", o)[j] == s.tc_tag[t]),
                                or_(broker_txn.fate(s, c, o, j) == OPEN,
                                    and_(tl == PREP_COMMIT, broker_txn.fate(s, c, o, j) == COMMIT),
                                    and_(tl == PREP_ABORT, broker_txn.fate(s, c, o, j) == ABORT)))
@@ -621,9 +623,9 @@ def lemma_txn_cap_log(s, c):
     ``broker_append_txn`` and ``broker_write_marker`` never outgrow it.
     """
     def one(o):
-        below = [j < s.log_len[o] for j in range(log_capacity(c))]
-        data = count(and_(b, s.ent_kind[o][j] == DATA) for j, b in enumerate(below))
-        markers = count(and_(b, s.ent_kind[o][j] != DATA) for j, b in enumerate(below))
+        below = [j < broker_txn.end(s, c, o) for j in range(log_capacity(c))]
+        data = count(and_(b, broker_txn.col(s, c, "ent_kind", o)[j] == DATA) for j, b in enumerate(below))
+        markers = count(and_(b, broker_txn.col(s, c, "ent_kind", o)[j] != DATA) for j, b in enumerate(below))
         on_the_wire = count(s.rq_rec[o][i][k] != 0 for i in range(INSTANCES) for k in range(slots(c)))
         to_send = count(and_(_in_attempt(s, i), s.ps_out[i][o] == NOT_SENT) for i in range(INSTANCES))
         open_txn = ite(s.pst_first[o][T] != 0, 1, 0)
@@ -788,7 +790,7 @@ def lemma_txn_cap_attempts(s, c):
 
 def _logged(s: Any, c: Any, o: int, n: Any) -> Any:
     """Output ``o``'s log holds a record of attempt ``n``."""
-    return any_(and_(broker_txn.is_data(s, o, j), s.ent_tag[o][j] == n) for j in range(log_capacity(c)))
+    return any_(and_(broker_txn.is_data(s, c, o, j), broker_txn.col(s, c, "ent_tag", o)[j] == n) for j in range(log_capacity(c)))
 
 
 @always(scope=_tv2_shared, claims=("exactly-once",))
@@ -810,7 +812,7 @@ def lemma_txn_committed_everywhere(s, c):
     def one(n, o):
         return implies(s.outcome[n] == COMMITTED, and_(
             _logged(s, c, o, n),
-            all_(implies(and_(broker_txn.is_data(s, o, j), s.ent_tag[o][j] == n),
+            all_(implies(and_(broker_txn.is_data(s, c, o, j), broker_txn.col(s, c, "ent_tag", o)[j] == n),
                          broker_txn.fate(s, c, o, j) != ABORT) for j in range(log_capacity(c)))))
     return all_(one(n, o) for n in range(1, attempts(c) + 1) for o in range(OUTPUTS))
 

@@ -103,8 +103,6 @@ def test_a_limit_gives_incomplete_never_holds(capsys, tmp_path):
     (["frob"], "invalid choice: 'frob'"),
     (["verify", "--mode", "at-least-once", "--variant", "tv1"],
      "variant tv1 changes only the transactional protocol"),
-    (["verify", "--mode", "exactly-once", "--variant", "rf2"],
-     "variant rf2 changes only the delivery path's partitions, which mode exactly-once does not use"),
     (["verify", "--mode", "at-least-once", "--variant", "rf2", "--bound", "unflushed=-1"],
      "bound unflushed must be an integer in 0..60"),
     (["verify", "--mode", "idempotent", "--property", "zombie_fenced"],

@@ -253,3 +253,55 @@ def test_offline_is_reported_as_availability_not_a_deadlock():
     assert replace(prop).explain(View(sy.schema, list(s)), sy.cfg) == [
         "partition 0 has no leader and no replica the controller may elect, though broker 1 is "
         "running"]
+
+
+# -- the exactly-once world's output partitions, replicated ---------------------------------
+
+# r1's outputs appended by broker 0 on o0 and o1, copied to broker 1 (committed: below the high
+# watermark) and acknowledged; I1 asks to commit
+EOS_WRITTEN = ["processor_init(i=0)", "processor_fetch_offsets(i=0)", "processor_begin(i=0)",
+               "processor_send(i=0)", "processor_send_offsets(i=0)",
+               "broker_append_txn(o=0, i=0, k=0)", "follower_fetch(p=0, r=1, l=0)",
+               "follower_fetch(p=0, r=1, l=0)", "broker_append_txn(o=1, i=0, k=0)",
+               "follower_fetch(p=1, r=1, l=0)", "follower_fetch(p=1, r=1, l=0)",
+               "leader_answer_txn(o=0, j=0)", "leader_answer_txn(o=1, j=0)", "processor_commit(i=0)"]
+
+
+def test_exactly_once_with_one_replica_has_no_replication_state():
+    """The default exactly-once world is the one pinned before replication: no extra fields."""
+    sy = system("exactly-once")
+    assert "leader" not in sy.schema.by_name and "pend" not in sy.schema.by_name
+    assert not [i for i in sy.instances if i.action.name in ("follower_fetch", "leader_answer_txn")]
+
+
+def test_a_write_is_acknowledged_only_below_the_high_watermark():
+    """acks=all: the transactional write waits until the follower has copied it."""
+    sy = system("exactly-once", "rf2")
+    s = run(sy, EOS_WRITTEN[:6])
+    assert d(sy, s)["pend"][0][0] == 1 and "leader_answer_txn(o=0, j=0)" not in enabled(sy, s)
+    s = run(sy, EOS_WRITTEN[6:8], s)
+    assert "leader_answer_txn(o=0, j=0)" in enabled(sy, s)
+
+
+def test_a_committed_transaction_survives_the_failover_of_its_output_partitions():
+    """The new leader has r1's output, rebuilds the open transaction from its log, and takes the
+    COMMIT marker: the reader is returned the record appended by the old leader."""
+    sy = system("exactly-once", "rf2")
+    s = run(sy, EOS_WRITTEN + ["broker_crash(b=0, keep=8)", "controller_elect(p=0, r=1)"])
+    st = d(sy, s)
+    assert st["leader"][0] == 1 and st["pst_first"][0] == [1], "the open transaction, from the log"
+    s = run(sy, ["coordinator_end_txn(i=0, k=0)", "coordinator_log_written(t=0)",
+                 "coordinator_send_markers(t=0)", "broker_write_marker(o=0, k=0, t=0)"], s)
+    assert sy.holds("witness_txn_failover", s)
+    assert all(sy.holds(p, s) for p in ("atomic_transactions", "no_aborted_read", "zombie_fenced"))
+
+
+def test_a_marker_the_crashed_leader_did_not_answer_is_sent_again_to_the_new_leader():
+    """TransactionMarkerChannelManager retries: the marker goes back to the coordinator's queue."""
+    sy = system("exactly-once", "rf2")
+    s = run(sy, EOS_WRITTEN + ["coordinator_end_txn(i=0, k=0)", "coordinator_log_written(t=0)",
+                               "coordinator_send_markers(t=0)", "broker_write_marker(o=0, k=0, t=0)"])
+    st = d(sy, s)
+    assert st["pend"][0][1] == 3 and st["mk_kind"][0][0] == 0, "written, answer owed to the TC"
+    st = d(sy, run(sy, ["broker_crash(b=0, keep=8)"], s))
+    assert st["mk_kind"][0][0] == 2 and st["pend"][0] == [0] * len(st["pend"][0])

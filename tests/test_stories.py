@@ -92,7 +92,7 @@ CASES = {
     "answered": ("exactly-once", ["processor_init(i=0)", "processor_fetch_offsets(i=0)",
                                   "processor_begin(i=0)", "processor_abort(i=0)",
                                   "coordinator_end_txn(i=0, k=0)", "coordinator_log_written(t=0)"],
-                 {"model/processor.py": ("STOPPED, FETCH if rewinds(c) else READY)", "STOPPED, READY)")},
+                 {"model/txn_client.py": ("STOPPED, FETCH if rewinds(c) else READY)", "STOPPED, READY)")},
                  -1, "it answers I1, which is now fetching offsets", "it answers I1, which is now ready"),
 }
 

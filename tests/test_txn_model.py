@@ -37,7 +37,7 @@ def test_end_txn_is_answered_once_prepare_is_durable_and_before_any_marker():
     s = run(sy, ["coordinator_log_written(t=0)"], s)
     d = _d(sy, s)
     assert d["ps_stage"][0] == READY and d["tl_state"] == [PREP_COMMIT]
-    assert d["ent_kind"][0][1] == 0                 # no marker written yet
+    assert d["ent_kind"][0][0][1] == 0                 # no marker written yet
     assert d["ps_epoch"][0] == d["tc_epoch"][0] == 2   # TV2: the epoch is bumped at EndTxn
 
 
@@ -57,11 +57,11 @@ def test_init_producer_id_fences_and_aborts_an_ongoing_transaction():
     assert _d(sy, s)["tc_state"] == [COMPLETE_ABORT]
     s = run(sy, ["processor_init(i=1)"], s)
     d = _d(sy, s)
-    assert d["ps_epoch"][1] == 3 and d["ent_kind"][0][1] == 3     # o0: the record, then ABORT
+    assert d["ps_epoch"][1] == 3 and d["ent_kind"][0][0][1] == 3     # o0: the record, then ABORT
     # the zombie's produce request to o1, still in flight, is now fenced
     s = run(sy, ["broker_append_txn(o=1, i=0, k=0)"], s)
     d = _d(sy, s)
-    assert d["log_len"][1] == 0 and d["ps_stage"][0] == STOPPED and d["g_fenced"]
+    assert d["log_len"][1] == [0] and d["ps_stage"][0] == STOPPED and d["g_fenced"]
 
 
 def test_tv2_fences_a_late_produce_of_an_aborted_attempt():
@@ -71,7 +71,7 @@ def test_tv2_fences_a_late_produce_of_an_aborted_attempt():
     d = _d(sy, s)
     assert d["ps_stage"][0] == FETCH and d["ps_epoch"][0] == 2    # the abort bumped the epoch
     s = run(sy, ["broker_append_txn(o=0, i=0, k=0)"], s)
-    assert _d(sy, s)["log_len"][0] == 0 and _d(sy, s)["g_late"]
+    assert _d(sy, s)["log_len"][0] == [0] and _d(sy, s)["g_late"]
 
 
 def test_tv1_lets_a_late_produce_join_the_next_transaction():
@@ -81,7 +81,7 @@ def test_tv1_lets_a_late_produce_join_the_next_transaction():
                          # the first attempt's request (slot 0) arrives now, with the same epoch
                          "broker_append_txn(o=0, i=0, k=0)"])
     d = _d(sy, s)
-    assert d["ent_kind"][0][0] == DATA and d["ent_tag"][0][0] == 1     # attempt #1's record ...
+    assert d["ent_kind"][0][0][0] == DATA and d["ent_tag"][0][0][0] == 1     # attempt #1's record ...
     assert d["tc_state"] == [ONGOING] and d["tc_epoch"] == [1]          # ... in attempt #2's transaction
 
 
@@ -96,7 +96,7 @@ def test_verification_rejects_a_write_to_a_partition_outside_the_transaction():
     sy = _tv1()
     # no transaction is open: the late write is refused, nothing hangs
     s = run(sy, START + ABORTED_ROUND + ["broker_append_txn(o=0, i=0, k=0)"])
-    assert _d(sy, s)["log_len"][0] == 0 and _d(sy, s)["pst_first"][0] == [0]
+    assert _d(sy, s)["log_len"][0] == [0] and _d(sy, s)["pst_first"][0] == [0]
 
 
 def test_offset_fetch_waits_while_offsets_are_pending():
@@ -134,7 +134,7 @@ def test_a_new_coordinator_resends_markers_and_the_old_ones_are_rejected():
     assert d["g_resent"] and d["tc_cepoch"] == 1 and d["mk_cepoch"][0] == [0, 1]
     s = run(sy, ["broker_write_marker(o=0, k=1, t=0)", "broker_write_marker(o=0, k=0, t=0)"], s)
     d = _d(sy, s)
-    assert d["log_len"][0] == 2          # the new coordinator's marker only: the old one is rejected
+    assert d["log_len"][0] == [2]          # the new coordinator's marker only: the old one is rejected
     assert d["tc_marked"][0][0]
 
 
