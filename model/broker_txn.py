@@ -219,7 +219,7 @@ def broker_append_txn(s, c, o, i, k):
         **net.produce_update(o, i, removed(rows, k)),
         # history: which attempt wrote it, and whether a newer instance already held the id
         **_append(s, c, o, {"ent_kind": DATA, "ent_rec": rec, "ent_pid": t, "ent_epoch": epoch,
-                            "ent_tag": tag, "ent_stale": epoch < s.g_fence[t]},
+                            "ent_tag": tag, "ent_stale": tag <= s.g_init_attempt[t]},
                   ok, and_(live, ok) if waits else False, i + 1),
         ("pst_epoch", o, t): ite(ok, epoch, s.pst_epoch[o][t]),
         ("pst_first", o, t): ite(and_(ok, opens), n + 1, s.pst_first[o][t]),

@@ -152,8 +152,11 @@ def processor_init(s, c, i):
     epoch = s.tc_epoch[t] + 1
     then = {**upd, ("ps_stage", i): ite(granted, FETCH, INIT),
             ("ps_epoch", i): ite(granted, epoch, s.ps_epoch[i]),
-            # history: from now on anything older of this id must stay invisible
-            ("g_fence", t): ite(granted, epoch, s.g_fence[t])}
+            # history: from now on anything older of this id must stay invisible (g_fence
+            # for the proofs' lemmas, which speak of epochs; g_init_attempt for the promise,
+            # which speaks of what happened: every attempt begun so far is now too old)
+            ("g_fence", t): ite(granted, epoch, s.g_fence[t]),
+            ("g_init_attempt", t): ite(granted, s.g_attempts, s.g_init_attempt[t])}
     return Effect(when=and_(s.ps_stage[i] == INIT, not_(waits)),
                   fits=epoch <= max_epoch(c), then=then)
 

@@ -131,7 +131,8 @@ def history_fields(c: Any) -> list[Field]:
             shape=(T,)),
         num("rq_tag", N, "attempt each produce request belongs to", ghost=True, shape=(O, I, K)),
         num("ent_tag", N, "attempt each log entry belongs to", ghost=True, shape=(O, B, L)),
-        flag("ent_stale", "appended with an epoch older than one a newer instance already held",
+        flag("ent_stale", "appended after an initTransactions() of its transactional id that "
+             "completed once its transaction had begun",
              ghost=True, shape=(O, B, L)),
         num("outcome", 2, "outcome of each attempt", ghost=True, shape=(N + 1,), labels=OUTCOMES),
         num("g_fence", E, "newest epoch InitProducerId handed out, per transactional id",
@@ -141,6 +142,9 @@ def history_fields(c: Any) -> list[Field]:
         flag("g_reloaded", "a new coordinator found a prepared transaction in the log",
              ghost=True, shape=(T,)),
         flag("g_resent", "a new coordinator resent markers after a failover", ghost=True),
+        num("g_init_attempt", N, "transaction attempts begun when initTransactions() last "
+            "completed for each transactional id: an attempt numbered up to this began before it",
+            ghost=True, shape=(T,)),
     ]
 
 

@@ -100,8 +100,9 @@ def _explain_offsets(s, c):
 
 
 def _explain_zombie(s, c):
-    return [f"the reader has been returned {_record(s, c, o, j)}, appended with an epoch older than "
-            "one a newer instance already held" for o, j in _returned(s, c) if broker_txn.col(s, c, "ent_stale", o)[j]]
+    return [f"the reader has been returned {_record(s, c, o, j)}, appended after an "
+            "initTransactions() that completed once its transaction had begun"
+            for o, j in _returned(s, c) if broker_txn.col(s, c, "ent_stale", o)[j]]
 
 
 def _explain_exactly_once(s, c):
@@ -173,13 +174,18 @@ def offsets_match_outputs(s, c):
 
 @always(claims=EOS, scope=transactional, observes=("reader",), explain=_explain_zombie)
 def zombie_fenced(s, c):
-    """Once a new instance holds epoch e, nothing written with an older epoch becomes visible.
+    """Once an instance has called initTransactions(), nothing begun before becomes visible later.
 
-    No record the reader has been returned was appended, with an epoch
-    older than e, after InitProducerId had given e to an instance of the
-    same transactional id.  (A transaction the old instance had already
-    prepared to commit is decided and may still complete: InitProducerId
-    waits for it.)
+    No record the reader has been returned belongs to a transaction begun
+    before an initTransactions() of its transactional id completed, and was
+    appended after it: the instance that called it has taken over, and the
+    one that began that transaction is a zombie (or the same process's
+    earlier life).  Stated in terms of what happened (which transaction
+    began, which initTransactions() completed, when a record was appended),
+    not of the epochs meant to keep it, so a fault that hands a zombie a
+    current epoch is caught too.  (A transaction already prepared to commit
+    is decided and may still complete: InitProducerId waits for it, and its
+    records were appended before.)
     """
     return all_(implies(broker_txn.col(s, c, "ent_stale", o)[j], not_(broker_txn.fetched(s, c, o, j)))
                 for o, j in _entries(c))
