@@ -5,6 +5,12 @@ below), and how each step is told (``tell_*``, for stories) and drawn
 (``ev_*``, for sequence diagrams).  docs/protocol.md §4 and §11 say what
 Kafka does; each step cites the class or KIP it follows.
 
+Both worlds use it: the delivery path's partitions (an entry is a batch)
+and the exactly-once world's output partitions (an entry is a record or a
+COMMIT/ABORT marker, :func:`entry_columns`; model/broker_txn.py appends to
+the leader's log and tells this module, through :data:`TXN_HOOKS`, what a
+lost leader and a new one mean to its requests and producer state).
+
 Each partition has ``replication.factor`` replicas (``c.variant.replicas``),
 replica ``b`` on broker ``b``; replica 0 leads at first (the preferred
 leader).  Per replica: the log (each entry a batch plus one, and the leader
