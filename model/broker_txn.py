@@ -45,7 +45,7 @@ from .environment import has_room, pushed, removed
 from .modes import transactional
 from .telling import event_of, leader_index, listing, teller, written
 from .txn_telling import TC, fenced_now, inst, late, marker_head, out_lane, told_stage
-from .txn_state import (COMMIT, DATA, END_KINDS, ENTRY_KINDS, INSTANCES, OUTPUTS, ONGOING, OPEN, PREP_ABORT, PREP_COMMIT,
+from .txn_state import (COMMIT, DATA, END_KINDS, ENTRY_KINDS, INSTANCES, OUTPUTS, ONGOING, OPEN,
                         WRITTEN, log_capacity, max_epoch, tid, txn_ids, INSTANCE, OUTPUT, SLOT, TXN_IDS)
 
 # ``pend`` for a marker: the coordinator waits for the WriteTxnMarkers answer
@@ -263,21 +263,24 @@ def _append(s: Any, c: Any, o: int, entry: dict[str, Any], cond: Any, wait: Any,
     return out
 
 
-def marker_verdict(s: Any, c: Any, p: int, k: int, t: int) -> tuple[Any, Any, dict]:
+def marker_verdict(s: Any, c: Any, p: int, k: int, t: int,
+                   accepted_answers_now: bool = True) -> tuple[Any, Any, dict]:
     """A partition's checks on the WriteTxnMarkers request in slot ``k``: ``(accepted, opens, updates)``.
 
     The marker is rejected if its producer epoch is older than the one the
     partition has seen, or its coordinator epoch older than the last
     marker's (a zombie coordinator).  Accepted, it closes the producer's
-    open transaction.  Either way the answer goes back to the coordinator,
-    which counts it if it is the coordinator that sent it (the coordinator
-    epoch is current).
+    open transaction.  The answer goes back to the coordinator, which counts
+    it if it is the coordinator that sent it (:func:`coordinator.counts_marker`):
+    a rejection at once; an acceptance at once too, unless
+    ``accepted_answers_now`` is false (a replicated leader answers once the
+    marker is below the high watermark, :func:`leader_answer_txn`).
     """
     kind, epoch, cepoch = s.mk_kind[p][k], s.mk_epoch[p][k], s.mk_cepoch[p][k]
     accepted = and_(epoch >= s.pst_epoch[p][t], cepoch >= s.pst_cepoch[p][t])
     open_ = s.pst_first[p][t] != 0
-    ours = and_(cepoch == s.tc_cepoch, s.tc_sent[t],
-                s.tc_state[t] == ite(kind == COMMIT, PREP_COMMIT, PREP_ABORT))
+    answered = True if accepted_answers_now else not_(accepted)
+    ours = and_(answered, tc.counts_marker(s, t, kind, cepoch))
     then: dict[Any, Any] = net.marker_update(p, removed(net.marker_rows(s, p), k))
     then.update({
         ("pst_first", p, t): ite(accepted, 0, s.pst_first[p][t]),
@@ -296,7 +299,8 @@ def broker_write_marker(s, c, o, k, t):
     ends the producer's open transaction: its records become committed (or
     aborted, entering the aborted-transaction index) and the LSO moves on.
     """
-    accepted, closes, then = marker_verdict(s, c, o, k, t)
+    accepted, closes, then = marker_verdict(s, c, o, k, t,
+                                            accepted_answers_now=not part.replicated(c))
     n = end(s, c, o)
     kind = s.mk_kind[o][k]
     entry = {"ent_kind": kind, "ent_rec": 0, "ent_pid": t, "ent_epoch": s.mk_epoch[o][k],
@@ -306,7 +310,6 @@ def broker_write_marker(s, c, o, k, t):
         # from its log), and answered once below the high watermark (leader_answer_txn)
         closes = accepted
         entry["ent_cepoch"] = s.mk_cepoch[o][k]
-        then[("tc_marked", t, o)] = ite(accepted, s.tc_marked[t][o], then[("tc_marked", t, o)])
     then.update(_append(s, c, o, entry, closes, True, MARKER_ANSWER))
     return Effect(when=and_(kind != 0, s.mk_pid[o][k] == t, part.online(s, c, o)),
                   fits=implies(closes, n < log_capacity(c)), then=then)
@@ -329,8 +332,7 @@ def leader_answer_txn(s, c, o, j):
     for i in range(INSTANCES):
         then.update(txn_client.produce_answered(s, c, i, o, who == i + 1, False, False))
     for t in range(txn_ids(c)):
-        ours = and_(who == MARKER_ANSWER, pid == t, cepoch == s.tc_cepoch, s.tc_sent[t],
-                    s.tc_state[t] == ite(kind == COMMIT, PREP_COMMIT, PREP_ABORT))
+        ours = and_(who == MARKER_ANSWER, pid == t, tc.counts_marker(s, t, kind, cepoch))
         then[("tc_marked", t, o)] = or_(s.tc_marked[t][o], ours)
     return Effect(when=and_(who != 0, j < part.leader_hw(s, c, o)), then=then)
 

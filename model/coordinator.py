@@ -78,6 +78,13 @@ def fields(c: Any) -> list[Field]:
 
 # -- what the coordinator's state says ------------------------------------------
 
+def counts_marker(s: Any, t: int, kind: Any, cepoch: Any) -> Any:
+    """An answer to a ``kind`` marker with coordinator epoch ``cepoch`` is for the coordinator's
+    current prepared transaction of ``t``: it counts the partition as marked."""
+    return and_(cepoch == s.tc_cepoch, s.tc_sent[t],
+                s.tc_state[t] == ite(kind == COMMIT, PREP_COMMIT, PREP_ABORT))
+
+
 def preparing(s: Any, t: int) -> Any:
     """Transaction ``t`` is between EndTxn and its markers (PrepareCommit/Abort/EpochFence)."""
     st = s.tc_state[t]

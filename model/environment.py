@@ -191,20 +191,24 @@ ACTIONS = [network_lose_request, network_lose_response]
 # -- how the network's faults are told (stories) --------------------------------------
 
 
+def _lost(b: dict, x: dict, rows) -> str:
+    """``b1 (r1)``: the batches of the messages the step took off the channel ``rows`` reads."""
+    gone = taken(rows(b), rows(x))
+    return listing([f"b{m[0]} ({record_name(b, m[0] - 1)})" for m in gone]) or "nothing"
+
+
 @teller
 def tell_network_lose_request(a, b, x, c):
     p = a["p"]
-    gone = taken(request_rows(b, p), request_rows(x, p))
-    what = listing([f"b{m[0]} ({record_name(b, m[0] - 1)})" for m in gone]) or "nothing"
-    return f"the network loses the request carrying {what} to partition {p}"
+    return (f"the network loses the request carrying {_lost(b, x, lambda s: request_rows(s, p))} "
+            f"to partition {p}")
 
 
 @teller
 def tell_network_lose_response(a, b, x, c):
     p = a["p"]
-    gone = taken(response_rows(b, p), response_rows(x, p))
-    what = listing([f"b{m[0]} ({record_name(b, m[0] - 1)})" for m in gone]) or "nothing"
-    return f"the network loses the response for {what} from partition {p}"
+    return (f"the network loses the response for {_lost(b, x, lambda s: response_rows(s, p))} "
+            f"from partition {p}")
 
 
 # -- how the network's faults are drawn (sequence diagrams) ------------------------------

@@ -287,8 +287,8 @@ def leader_end(s: Any, c: Any, p: int) -> Any:
 
 def leader_hw(s: Any, c: Any, p: int) -> Any:
     """The high watermark of ``p``'s leader: what consumers may read (0 while offline)."""
-    if c.mode.transactional and not replicated(c):
-        return leader_end(s, c, p)      # one replica: the high watermark is the log end
+    if not failover(c):
+        return leader_end(s, c, p)      # one replica that never loses data: it is the log end
     return _of_leader(s, c, p, lambda r: s.hw[p][r])
 
 
