@@ -27,6 +27,7 @@ class Bounds:
     faults: int = 2       # budget shared by losses, premature timeouts, errors and crashes
     expiries: int = 0     # producer-state expirations at a replica (off unless asked for)
     unflushed: int = 0    # broker crashes that lose the log's unflushed suffix (off unless asked for)
+    marker_retries: int = 0  # WriteTxnMarkers requests the coordinator sends again after a timeout (off unless asked for)
     batches: int | None = None  # capacity: batches the producer can create (first sends and resends)
     log: int | None = None      # capacity: entries per partition log
     channel: int | None = None  # capacity: messages in flight per direction per partition
@@ -59,11 +60,16 @@ def _changes(variant, mode) -> bool:
 
 def deep_for_mode(mode, variant=None, **overrides: int) -> Bounds:
     """The bounds of a stateful (random) run of ``mode``: its bigger world, then ``overrides``
-    (the same for every variant: a random run's cost does not grow with the state count)."""
-    return Bounds(**{**dict(mode.deep_bounds), **overrides})
+    (the same for every variant, a random run's cost does not grow with the state count, except
+    the kinds of fault that are off by default and a variant switches on: its world is about
+    them)."""
+    own = {k: v for k, v in (variant.bounds if variant is not None and _changes(variant, mode)
+                             else ()) if k in SWITCHED_FAULTS}
+    return Bounds(**{**dict(mode.deep_bounds), **own, **overrides})
 
 
 CAPACITIES = ("batches", "log", "channel")
+SWITCHED_FAULTS = ("expiries", "unflushed", "marker_retries")  # kinds of fault that are off unless a bound turns them on
 _MINIMUM = {"records": 1, "partitions": 1, "batches": 1, "log": 1, "channel": 1}
 _MAXIMUM = 60  # keeps every derived field range within one byte
 

@@ -263,24 +263,49 @@ def _append(s: Any, c: Any, o: int, entry: dict[str, Any], cond: Any, wait: Any,
     return out
 
 
+def marker_epoch_ok(s: Any, c: Any, p: int, t: int, epoch: Any, open_: Any) -> Any:
+    """Partition ``p`` accepts a marker of producer ``t`` with producer epoch ``epoch``.
+
+    ``ProducerAppendInfo.appendEndTxnMarker`` / ``checkProducerEpoch``: the
+    epoch must not be older than the one the partition has seen.  Under TV2
+    every marker carries the epoch EndTxn bumped, so since KIP-1228 (4.2,
+    WriteTxnMarkers v2 carries the transaction version) the partition asks
+    for a newer one: a late copy of the previous transaction's marker, which
+    has the epoch the next transaction writes with, is refused instead of
+    closing that transaction.  KAFKA-19999 then let an equal epoch through
+    when no transaction is open, as the retry of a marker already written
+    (after a lost answer or a coordinator failover); without it such a retry
+    is refused for ever.  TV1 and TV2 before KIP-1228: ``>=``.
+    """
+    seen = s.pst_epoch[p][t]
+    if not (c.variant.tv2 and c.variant.strict_markers):
+        return epoch >= seen
+    retry = and_(epoch == seen, not_(open_)) if c.variant.marker_retry_ok else False
+    return or_(epoch > seen, retry)
+
+
 def marker_verdict(s: Any, c: Any, p: int, k: int, t: int,
                    accepted_answers_now: bool = True) -> tuple[Any, Any, dict]:
     """A partition's checks on the WriteTxnMarkers request in slot ``k``: ``(accepted, opens, updates)``.
 
-    The marker is rejected if its producer epoch is older than the one the
-    partition has seen, or its coordinator epoch older than the last
+    The marker is rejected if its producer epoch does not pass
+    :func:`marker_epoch_ok`, or its coordinator epoch is older than the last
     marker's (a zombie coordinator).  Accepted, it closes the producer's
     open transaction.  The answer goes back to the coordinator, which counts
-    it if it is the coordinator that sent it (:func:`coordinator.counts_marker`):
-    a rejection at once; an acceptance at once too, unless
+    an acceptance if it is the coordinator that sent it
+    (:func:`coordinator.counts_marker`): at once, unless
     ``accepted_answers_now`` is false (a replicated leader answers once the
-    marker is below the high watermark, :func:`leader_answer_txn`).
+    marker is below the high watermark, :func:`leader_answer_txn`).  A
+    rejection is not counted: the coordinator gives the transaction's
+    markers up, and the transaction stays prepared.
     """
     kind, epoch, cepoch = s.mk_kind[p][k], s.mk_epoch[p][k], s.mk_cepoch[p][k]
-    accepted = and_(epoch >= s.pst_epoch[p][t], cepoch >= s.pst_cepoch[p][t])
     open_ = s.pst_first[p][t] != 0
-    answered = True if accepted_answers_now else not_(accepted)
-    ours = and_(answered, tc.counts_marker(s, t, kind, cepoch))
+    accepted = and_(marker_epoch_ok(s, c, p, t, epoch, open_), cepoch >= s.pst_cepoch[p][t])
+    # a refusal (INVALID_PRODUCER_EPOCH, COORDINATOR_FENCED) makes the coordinator stop sending
+    # this transaction's markers, and it never completes it (TransactionMarkerRequestCompletion-
+    # Handler: removeMarkersForTxn, "this txn can now be ignored")
+    ours = and_(accepted, tc.counts_marker(s, t, kind, cepoch)) if accepted_answers_now else False
     then: dict[Any, Any] = net.marker_update(p, removed(net.marker_rows(s, p), k))
     then.update({
         ("pst_first", p, t): ite(accepted, 0, s.pst_first[p][t]),
@@ -436,7 +461,7 @@ def tell_broker_append_txn(a, b, x, c):
 @teller
 def tell_broker_write_marker(a, b, x, c):
     o, t = a["o"], a["t"]
-    head, took = marker_head(a, b, x, o, f"o{o}")
+    head, took = marker_head(a, b, x, c, o, f"o{o}")
     at = written(b, x, "ent_kind", "log_len", o, leader_index(b, c, o))
     if at:
         ends = ", the transaction ends there" if x["pst_first"][o][t] == 0 != b["pst_first"][o][t] else ""

@@ -25,7 +25,9 @@ Simplifications:
   (``tc_pending``): any request meanwhile gets ``CONCURRENT_TRANSACTIONS``
   and is retried (the requesting step waits).
 * WriteTxnMarkers is retried by the TC until acknowledged, so a lost marker
-  request is the same as a delayed one and is not modelled separately.
+  request is the same as a delayed one and is not modelled separately; a
+  retry while the first request is still on its way (a duplicate marker) is
+  ``coordinator_marker_timeout``, off unless ``bounds.marker_retries``.
 * ``Dead`` (transactional-id expiration) is never entered.
 """
 
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.ops import all_, and_, get, implies, ite, ite_list, not_, or_, set_
+from deliverycheck.core.ops import all_, and_, any_, get, implies, ite, ite_list, not_, or_, set_
 from deliverycheck.core.scene import Event, Exchange
 from deliverycheck.core.schema import Field, flag, num
 from deliverycheck.core.spec import Effect, action, value_at
@@ -51,6 +53,11 @@ from .txn_state import (ABORT, ABORTED, COMMIT, COMMITTED, COMPLETE_ABORT, COMPL
                         TXN_IDS)
 
 PARTS = OUTPUTS + 1  # o0, o1 and the group's offsets partition
+
+
+def MARKED_PARTS(c: Any) -> range:
+    """Every partition a transaction's markers go to: o0, o1 and the group's offsets partition."""
+    return range(PARTS)
 
 
 # -- the coordinator's state ------------------------------------------------------------
@@ -73,7 +80,8 @@ def fields(c: Any) -> list[Field]:
             labels=TC_STATES),
         num("tl_epoch", E, "last durable epoch", shape=(T,)),
         flag("tl_parts", "last durable partition set", shape=(T, O + 1)),
-    ]
+    ] + ([num("mk_retried", c.bounds.marker_retries, "WriteTxnMarkers requests sent again "
+              "after a timeout so far")] if c.bounds.marker_retries else [])
 
 
 # -- what the coordinator's state says ------------------------------------------
@@ -138,18 +146,32 @@ def add_partitions(s: Any, c: Any, t: int, parts: Any, epoch: Any, tag: Any) -> 
     return ok, fenced, upd
 
 
-def init_producer_id(s: Any, c: Any, t: int) -> tuple[Any, Any, dict]:
+def init_producer_id(s: Any, c: Any, t: int, expected: Any = (False, 0)) -> tuple[Any, Any, Any, dict]:
     """InitProducerId(transactional.id): the new instance takes the id over (KIP-98).
 
-    Returns ``(granted, waits, updates)``.  From Empty or Complete* the epoch
-    is bumped, written to the log and returned: every older instance is now
-    a fenced zombie.  From Ongoing the TC first fences the open transaction
-    (:func:`fence_updates`) and answers ``CONCURRENT_TRANSACTIONS``; the
-    client retries once the abort has completed and gets a second bump.
-    While a transition is in flight the request waits.
+    Returns ``(granted, fenced, waits, updates)``.  From Empty or Complete*
+    the epoch is bumped, written to the log and returned: every older
+    instance is now a fenced zombie.  From Ongoing the TC first fences the
+    open transaction (:func:`fence_updates`) and answers
+    ``CONCURRENT_TRANSACTIONS``; the client retries once the abort has
+    completed and gets a second bump.  While a transition is in flight the
+    request waits.
+
+    ``expected = (given, epoch)``: if ``given``, the request carries the
+    producer id and epoch the client holds (KIP-360, InitProducerId v3: the
+    client bumping its own epoch after an error).  From Empty or Complete*
+    the TC then bumps only if ``epoch`` is the current epoch, and answers
+    ``PRODUCER_FENCED`` otherwise (``prepareIncrementProducerEpoch``); from
+    Ongoing it fences the open transaction whatever the epoch, as for a new
+    instance (``prepareInitProducerIdTransit`` checks only the producer id
+    before that).  The model's client never retries a granted bump, so the
+    TC's "retry of a successful bump" case (the previous epoch) is left out.
     """
+    given, epoch = expected
     ongoing = and_(s.tc_state[t] == ONGOING, not_(s.tc_pending[t]))
     free = completed(s, t)
+    stale = and_(given, epoch != s.tc_epoch[t]) if given is not False else False
+    ok = and_(free, not_(stale))
     new_epoch = s.tc_epoch[t] + 1
     granted = {("tc_state", t): EMPTY, ("tc_epoch", t): new_epoch,
                ("tc_parts", t): [False] * PARTS, ("tc_tag", t): 0,
@@ -158,8 +180,8 @@ def init_producer_id(s: Any, c: Any, t: int) -> tuple[Any, Any, dict]:
     upd: dict[Any, Any] = {}
     for key in {**granted, **fenced}:
         old = value_at(s, key)
-        upd[key] = _choose(free, granted.get(key, old), _choose(ongoing, fenced.get(key, old), old))
-    return free, and_(not_(free), not_(ongoing)), upd
+        upd[key] = _choose(ok, granted.get(key, old), _choose(ongoing, fenced.get(key, old), old))
+    return ok, and_(free, stale), and_(not_(free), not_(ongoing)), upd
 
 
 def _choose(cond: Any, a: Any, b: Any) -> Any:
@@ -183,6 +205,15 @@ def end_txn_answer(s: Any, c: Any, t: int, kind: int, epoch: Any) -> tuple[Any, 
       under TV1, an abort with nothing open (the client aborts locally);
     * ``error``: ``INVALID_TXN_STATE``, a commit with no transaction open;
     * ``fenced``: any other epoch (``PRODUCER_FENCED``).
+
+    The order of the checks in ``TransactionCoordinator.endTransaction``
+    decides what waits: Kafka keeps a transition pending from PrepareCommit
+    or PrepareAbort until Complete* is written (the model's ``busy``), and a
+    request meanwhile gets ``CONCURRENT_TRANSACTIONS`` and is retried.  Under
+    TV1 the epoch is checked first, so a stale epoch is fenced at once even
+    then; under TV2 the pending transition is checked first (KAFKA-18464,
+    before 4.0: an empty abort right after a commit no longer fences its own
+    producer), and the request waits.
     """
     st, e = s.tc_state[t], s.tc_epoch[t]
     done = COMPLETE_COMMIT if kind == COMMIT else COMPLETE_ABORT
@@ -198,7 +229,8 @@ def end_txn_answer(s: Any, c: Any, t: int, kind: int, epoch: Any) -> tuple[Any, 
         prepare = and_(current, not_(s.tc_pending[t]), st == ONGOING)
         ok = or_(retry, and_(idle, current, kind == ABORT))
     error = and_(idle, current, not_(prepare), not_(ok), kind == COMMIT)
-    fenced = and_(not_(busy(s, t)), not_(prepare), not_(ok), not_(error))
+    checked_first = not_(current) if not c.variant.tv2 else False
+    fenced = and_(or_(not_(busy(s, t)), checked_first), not_(prepare), not_(ok), not_(error))
     return prepare, ok, error, fenced
 
 
@@ -331,6 +363,37 @@ def coordinator_timeout(s, c, t):
                   then={**fence_updates(s, c, t), **spend_fault(s)})
 
 
+@action(fault=True, scope=transactional, t=TXN_IDS, p=MARKED_PARTS)
+def coordinator_marker_timeout(s, c, t, p):
+    """The TC's WriteTxnMarkers request to partition ``p`` times out, and it sends the marker again.
+
+    ``TransactionMarkerChannelManager``: a request that gets no answer within
+    ``request.timeout.ms`` is failed as disconnected, and
+    ``TransactionMarkerRequestCompletionHandler`` puts its markers back in
+    the broker's queue, to be sent again with the same producer and
+    coordinator epochs.  The first copy may still arrive, before or after
+    the second: a duplicate marker.  Only the coordinator's markers of the
+    transaction it is completing are retried, while the partition has not
+    answered.  The request being still on its way, the timeout is
+    premature: it spends one of its own budget, ``bounds.marker_retries``
+    (off by default, as the other kinds of fault a bound switches on).
+    """
+    if c.bounds.marker_retries == 0:
+        return Effect(when=False)
+    rows = net.marker_rows(s, p)
+    st = s.tc_state[t]
+    mine = any_(and_(kind != 0, pid == t, cep == s.tc_cepoch)
+                for kind, pid, cep in zip(rows[0], rows[1], rows[3]))
+    kind = ite(st == PREP_COMMIT, COMMIT, ABORT)
+    return Effect(
+        when=and_(s.mk_retried < c.bounds.marker_retries, not_(s.tc_pending[t]),
+                  or_(st == PREP_COMMIT, st == PREP_ABORT), s.tc_sent[t], s.tc_parts[t][p],
+                  not_(s.tc_marked[t][p]), mine),
+        fits=has_room(rows),
+        then={**net.marker_update(p, pushed(rows, [kind, t, s.tc_epoch[t], s.tc_cepoch])),
+              "mk_retried": s.mk_retried + 1})
+
+
 @action(fault=True, scope=transactional)
 def coordinator_failover(s, c):
     """The coordinator fails; the new leader of its ``__transaction_state`` partition takes over.
@@ -356,7 +419,8 @@ def coordinator_failover(s, c):
 
 
 ACTIONS = [coordinator_end_txn, coordinator_log_written, coordinator_send_markers,
-           coordinator_complete, coordinator_timeout, coordinator_failover]
+           coordinator_complete, coordinator_timeout, coordinator_marker_timeout,
+           coordinator_failover]
 
 
 # -- how the coordinator's steps are told (stories) and drawn (sequence diagrams) ------------------
@@ -414,6 +478,16 @@ def tell_coordinator_timeout(a, b, x, c):
 
 
 @teller
+def tell_coordinator_marker_timeout(a, b, x, c):
+    p = a["p"]
+    for kind, _, epoch, cepoch in sent(marker_msgs(b, p), marker_msgs(x, p)):
+        return (f"the TC's marker request to {PART_NAMES[p]} times out while still on its way; it "
+                f"sends the {MARKER_KINDS.get(kind, kind)} marker again (epoch {epoch}, coordinator "
+                f"epoch {cepoch}): the first copy may still arrive")
+    return f"the TC's marker request to {PART_NAMES[p]} times out"
+
+
+@teller
 def tell_coordinator_failover(a, b, x, c):
     states = ", ".join(TC_STATES[s] for s in x["tc_state"])
     return (f"the TC fails over: the new one (coordinator epoch {x['tc_cepoch']}) reloads "
@@ -452,6 +526,11 @@ def ev_coordinator_complete(a, b, x, c):
 @event_of
 def ev_coordinator_timeout(a, b, x, c):
     return Event(TC, "txn timeout: abort")
+
+
+@event_of
+def ev_coordinator_marker_timeout(a, b, x, c):
+    return Event(TC, f"marker timeout: resend to {PART_NAMES[a['p']]}")
 
 
 @event_of

@@ -42,7 +42,16 @@ def fields(c: Any) -> list[Field]:
 
 
 def stable(s: Any, c: Any) -> Any:
-    """No transaction holds pending offsets for the input partition (OffsetFetch can answer)."""
+    """OffsetFetch can answer: no transaction holds pending offsets for the input partition.
+
+    Since KIP-447 (2.5) a read_committed consumer fetches with
+    ``RequireStable`` (OffsetFetch v7) and the group coordinator answers
+    ``UNSTABLE_OFFSET_COMMIT`` while a transaction's offsets are pending.
+    Before it (``stable_offsets`` off) the fetch returns the last committed
+    offset at once, pending ones or not.
+    """
+    if not c.variant.stable_offsets:
+        return True
     return all_(p == 0 for p in s.gc_pending)
 
 
@@ -106,7 +115,7 @@ ACTIONS = [groups_write_marker]
 @teller
 def tell_groups_write_marker(a, b, x, c):
     t = a["t"]
-    head, took = marker_head(a, b, x, 2, "the offsets partition")
+    head, took = marker_head(a, b, x, c, 2, "the offsets partition")
     if x["gc_committed"] != b["gc_committed"]:
         return f"{head}: committed offset {x['gc_committed']}"
     if x["gc_pending"][t] != b["gc_pending"][t]:

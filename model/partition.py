@@ -62,8 +62,9 @@ from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, ha
                           removed, request_update, requests, response_update, responses,
                           spend_fault)
 from .modes import pipeline, transactional
-from .state import (DEDUP_WINDOW, DUPLICATE, FENCED, NOT_ENOUGH, NOT_ENOUGH_AFTER, OK,
-                    OUT_OF_ORDER, RESPONSE_CODES, RETRIABLE, max_conn, max_epoch)
+from .state import (DEDUP_WINDOW, DUPLICATE, FENCED, INFLIGHT, NOT_ENOUGH, NOT_ENOUGH_AFTER, OK,
+                    OUT_OF_ORDER, QUEUED, RESPONSE_CODES, RETRIABLE, batch_in, max_conn,
+                    max_epoch)
 from .telling import answered, batch_name, event_of, listing, teller, written
 from .txn_state import INSTANCES, OUTPUTS, log_capacity
 
@@ -532,19 +533,37 @@ def broker_fail_transient(s, c, p, i, k):
               **spend_fault(s)})
 
 
+def producer_idle(s: Any, c: Any, p: int, q: int) -> Any:
+    """Producer session ``q`` has nothing outstanding to partition ``p``: no batch of it queued
+    or in flight, and no request of it on the wire."""
+    mine = [and_(s.b_pid[k] == q, batch_in(s, c, k, p), or_(st == QUEUED, st == INFLIGHT))
+            for k, st in enumerate(s.b_state)]
+    wire = [and_(b != 0, get(s.b_pid, b - 1) == q) for b in s.rq_batch[p]]
+    return not_(any_(mine + wire))
+
+
 @action(scope=pipeline, fault=True, p=PARTITIONS, q=SESSIONS, r=REPLICAS)
 def broker_expire_producer(s, c, p, q, r):
     """Replica ``r`` of partition ``p`` forgets the state of producer ``q``.
 
-    Producer state expires after ``producer.id.expiration.ms`` without a
-    write, or when retention removes the producer's last batches.  Afterwards
-    any sequence from that PID is accepted again (docs/protocol.md §4), so a very
-    late retry is appended twice.  Spends one expiry (``bounds.expiries``).
+    ``ProducerStateManager.removeExpiredProducers``: a producer with no
+    open transaction and no write for ``producer.id.expiration.ms`` (1 day;
+    ``transactional.id.expiration.ms`` before KIP-854, 3.4) is dropped.
+    ``delivery.timeout.ms`` (2 minutes) bounds how long the producer retries
+    a batch, so a producer that still has one to write is never idle that
+    long: the model lets the state go only while the producer has nothing
+    outstanding to ``p`` (:func:`producer_idle`).  Before 2.4 retention also
+    dropped it, whenever the log start offset passed the producer's last
+    batch (``truncateHead``, until KAFKA-7190 with KIP-360): retries or not,
+    the ``expiry_when_busy`` variants.  Afterwards any sequence from that
+    PID is accepted again (docs/protocol.md §4), so a late retry is appended
+    twice.  Spends one expiry (``bounds.expiries``).
     """
     if c.bounds.expiries == 0 or not c.mode.idempotence:
         return Effect(when=False)
+    idle = True if c.variant.expiry_when_busy else producer_idle(s, c, p, q)
     return Effect(
-        when=and_(s.expired < c.bounds.expiries, s.ps_known[p][r][q]),
+        when=and_(s.expired < c.bounds.expiries, s.ps_known[p][r][q], idle),
         then={("ps_known", p, r, q): False, ("ps_epoch", p, r, q): 0, ("ps_first", p, r, q): 0,
               ("ps_seq", p, r, q): 0, "expired": s.expired + 1})
 
@@ -1061,7 +1080,9 @@ def tell_broker_expire_producer(a, b, x, c):
     where = f"replica {r} of partition {p}" if c.variant.replicated else f"partition {p}"
     if x["ps_known"][p][r][q] == b["ps_known"][p][r][q]:
         return f"{where} keeps the state of producer P{q + 1}"
-    return f"{where} forgets the state of producer P{q + 1} (producer.id.expiration.ms)"
+    why = ("retention removed its last batch, which drops its state before Kafka 2.4"
+           if c.variant.expiry_when_busy else "idle for producer.id.expiration.ms")
+    return f"{where} forgets the state of producer P{q + 1} ({why})"
 
 
 @teller

@@ -49,13 +49,15 @@ from deliverycheck.core.spec import Effect, action
 
 from . import coordinator as tc
 from . import groups
+from . import txn_client
 from . import txn_network as net
 from .environment import can_fault, has_room, pushed
 from .modes import transactional
 from .telling import GROUP, event_of, listing, teller
 from .txn_telling import TC, added, end_sent, fenced_now, inst, requests_sent, told_stage
 from .txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, COMMIT, COMMIT_OFFSETS, COMMITTING,
-                        FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF, OFFSETS, OUT_STATUS, OUTPUTS, PREP_FENCE,
+                        FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF, OFFSETS, OPEN, OUT_STATUS,
+                        OUTPUTS, PREP_FENCE,
                         READY, SENT, STAGES, STOPPED, TC_STATES, WRITTEN, INSTANCE, attempts, max_epoch,
                         tid)
 
@@ -74,6 +76,7 @@ def fields(c: Any) -> list[Field]:
         flag("ps_offsets", "offsets sent to the current transaction", shape=(I,)),
         num("ps_gen", 2 * F + 2, "group generation the instance joined", shape=(I,)),
         flag("ps_lost", "the group told the instance it lost its input partition", shape=(I,)),
+        *txn_client.fields(c),
     ]
 
 
@@ -133,7 +136,8 @@ def processor_start(s, c, i):
         then={("ps_stage", i): INIT, ("ps_epoch", i): 0, ("ps_pos", i): 0,
               ("ps_out", i): [NOT_SENT] * OUTPUTS, ("ps_offsets", i): False, ("ps_lost", i): False,
               ("ps_gen", i): s.gc_generation + 1, "gc_generation": s.gc_generation + 1,
-              ("ps_tag", i): 0, **give_up_requests(s, c, i),
+              ("ps_tag", i): 0, **give_up_requests(s, c, i), **txn_client.bump_reset(c, i),
+              **({("g_superseded", i): False} if c.mode.txn_id_per_instance else {}),
               "faults": ite(zombie, s.faults + 1, s.faults)})
 
 
@@ -146,17 +150,31 @@ def processor_init(s, c, i):
     If the previous instance left a transaction Ongoing, the TC fences and
     aborts it first and the request is retried
     (:func:`coordinator.init_producer_id`).
+
+    The same request ends an abort that owes an epoch bump (KIP-360,
+    KAFKA-8805; :func:`txn_client.bumps_after_error`): it then carries the
+    producer id and the epoch the instance holds, and the TC bumps that
+    epoch only if it is still the current one (``PRODUCER_FENCED``
+    otherwise: another instance has taken the id over).  The bumped
+    instance goes on as after any abort.
     """
     t = tid(c, i)
-    granted, waits, upd = tc.init_producer_id(s, c, t)
+    bump = s.ps_bump[i] if txn_client.bumps_after_error(c) else False
+    granted, fenced, waits, upd = tc.init_producer_id(s, c, t, expected=(bump, s.ps_epoch[i]))
     epoch = s.tc_epoch[t] + 1
-    then = {**upd, ("ps_stage", i): ite(granted, FETCH, INIT),
+    fresh = and_(granted, not_(bump))
+    then = {**upd, ("ps_stage", i): ite(granted, ite(bump, txn_client.after_abort(s, c, i), FETCH),
+                                        ite(fenced, STOPPED, INIT)),
             ("ps_epoch", i): ite(granted, epoch, s.ps_epoch[i]),
+            "g_fenced": or_(s.g_fenced, fenced),
             # history: from now on anything older of this id must stay invisible (g_fence
             # for the proofs' lemmas, which speak of epochs; g_init_attempt for the promise,
-            # which speaks of what happened: every attempt begun so far is now too old)
-            ("g_fence", t): ite(granted, epoch, s.g_fence[t]),
-            ("g_init_attempt", t): ite(granted, s.g_attempts, s.g_init_attempt[t])}
+            # which speaks of what happened: every attempt begun so far is now too old).
+            # A bump is not initTransactions(): it changes neither.
+            ("g_fence", t): ite(fresh, epoch, s.g_fence[t]),
+            ("g_init_attempt", t): ite(fresh, s.g_attempts, s.g_init_attempt[t])}
+    if txn_client.bumps_after_error(c):
+        then[("ps_bump", i)] = and_(bump, not_(granted), not_(fenced))
     return Effect(when=and_(s.ps_stage[i] == INIT, not_(waits)),
                   fits=epoch <= max_epoch(c), then=then)
 
@@ -169,8 +187,19 @@ def processor_fetch_offsets(s, c, i):
     pending offsets for the input partition the group coordinator answers
     ``UNSTABLE_OFFSET_COMMIT`` and the consumer retries (the step waits).
     """
-    return Effect(when=and_(s.ps_stage[i] == FETCH, groups.stable(s, c)),
-                  then={("ps_stage", i): READY, ("ps_pos", i): s.gc_committed})
+    then = {("ps_stage", i): READY, ("ps_pos", i): s.gc_committed}
+    if c.mode.txn_id_per_instance:
+        # history: the first fetch of the instance that joined the group last takes the input
+        # over (the generation counts joins; the rewind after an abort fetches again, having
+        # begun an attempt): every other instance has lost it, and every attempt still
+        # undecided is an old owner's
+        takeover = and_(s.ps_tag[i] == 0, s.ps_gen[i] == s.gc_generation)
+        then["g_superseded"] = [or_(x, takeover) if j != i else x
+                                for j, x in enumerate(s.g_superseded)]
+        then["att_old"] = [x if n == 0 else or_(x, and_(takeover, n <= s.g_attempts,
+                                                        s.outcome[n] == OPEN))
+                           for n, x in enumerate(s.att_old)]   # attempts are numbered from 1
+    return Effect(when=and_(s.ps_stage[i] == FETCH, groups.stable(s, c)), then=then)
 
 
 @action(scope=transactional, i=INSTANCE)
@@ -187,7 +216,10 @@ def processor_begin(s, c, i):
         fits=s.g_attempts < attempts(c),
         then={("ps_stage", i): IN_TXN, ("ps_pos", i): s.ps_pos[i] + 1,
               ("ps_out", i): [NOT_SENT] * OUTPUTS, ("ps_offsets", i): False,
-              ("ps_tag", i): n, "g_attempts": n})
+              ("ps_tag", i): n, "g_attempts": n,
+              # history: an instance that has lost the input begins an old owner's attempt
+              **({"att_old": set_(s.att_old, n, s.g_superseded[i])}
+                 if c.mode.txn_id_per_instance else {})})
 
 
 @action(scope=transactional, i=INSTANCE)
@@ -307,6 +339,7 @@ def processor_timeout(s, c, i):
             **net.end_update(i, [[ite(ending, v, w) for v, w in zip(new, old)]
                              for new, old in zip(resend, [rows[0], rows[1], [False] * len(rows[2])])]),
             ("ps_stage", i): ite(producing, ABORTABLE, stage),
+            **txn_client.bump_required(s, c, i, producing),
             # the connection is closed: a pending EndTxn answer for it is dropped
             ("tc_reply", t): ite(and_(ending, s.tc_reply[t] == i + 1), 0, s.tc_reply[t]),
             "faults": ite(premature, s.faults + 1, s.faults)}
@@ -349,14 +382,25 @@ def tell_processor_start(a, b, x, c):
 @teller
 def tell_processor_init(a, b, x, c):
     i, t = a["i"], tid(c, a["i"])
+    bump = b.get("ps_bump", [False] * (i + 1))[i]
+    call = (f"{inst(i)} ends its abort with InitProducerId(epoch {b['ps_epoch'][i]}) to bump its "
+            "epoch" if bump else f"{inst(i)} calls initTransactions()")
+    if x["ps_epoch"][i] != b["ps_epoch"][i] and bump:
+        then = ("; it has lost its input, so it stops" if x["ps_stage"][i] == STOPPED
+                else told_stage(b, x, i))
+        return (f"{call}: the TC gives it epoch {x['ps_epoch'][i]}, so any request of the aborted "
+                f"attempt still on the way is now stale{then}")
     if x["ps_epoch"][i] != b["ps_epoch"][i]:
-        return (f"{inst(i)} calls initTransactions(): InitProducerId gives it epoch "
-                f"{x['ps_epoch'][i]}, fencing every older instance")
+        return (f"{call}: InitProducerId gives it epoch {x['ps_epoch'][i]}, fencing every older "
+                "instance")
+    if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]:
+        return (f"{call}: the TC's epoch is {b['tc_epoch'][t]} now, another instance has the id, "
+                "so it answers PRODUCER_FENCED and the instance stops")
     if x["tc_state"][t] == PREP_FENCE != b["tc_state"][t]:
-        return (f"{inst(i)} calls initTransactions(): the TC finds a transaction Ongoing, fences "
+        return (f"{call}: the TC finds a transaction Ongoing, fences "
                 f"it ({TC_STATES[PREP_FENCE]}, epoch {x['tc_epoch'][t]}) and answers "
                 "CONCURRENT_TRANSACTIONS")
-    return f"{inst(i)} calls initTransactions(): it is answered, and nothing changes"
+    return f"{call}: it is answered, and nothing changes"
 
 
 @teller
@@ -365,7 +409,10 @@ def tell_processor_fetch_offsets(a, b, x, c):
     pos = x["ps_pos"][i]
     whose = "the committed input offset" if pos == x["gc_committed"] else \
         f"input offset (the committed offset is {x['gc_committed']})"
-    return f"{inst(i)} fetches offsets: its position becomes {pos}, {whose}"
+    pending = [p - 1 for p in x["gc_pending"] if p]
+    unstable = (f"; a transaction's offset {', '.join(map(str, pending))} is still pending, which "
+                "the fetch does not wait for" if pending else "")
+    return f"{inst(i)} fetches offsets: its position becomes {pos}, {whose}{unstable}"
 
 
 @teller
@@ -425,8 +472,10 @@ def tell_processor_timeout(a, b, x, c):
     if again:
         return f"{inst(i)}'s EndTxn times out{premature}; it sends {again} again"
     if x["ps_stage"][i] == ABORTABLE != b["ps_stage"][i]:
+        bump = (" and, once aborted, bump its epoch" if x.get("ps_bump", [False] * (i + 1))[i]
+                else "")
         return (f"{inst(i)}'s produce request times out{premature}: the transaction must "
-                "abort")
+                f"abort{bump}")
     return f"{inst(i)}'s request times out{premature}{told_stage(b, x, i)}"
 
 
@@ -451,6 +500,7 @@ def ev_processor_start(a, b, x, c):
 def ev_processor_init(a, b, x, c):
     i = a["i"]
     got = (f"epoch {x['ps_epoch'][i]}" if x["ps_epoch"][i] != b["ps_epoch"][i]
+           else "PRODUCER_FENCED" if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]
            else "CONCURRENT_TXNS")
     return Event(inst(i), f"InitProducerId: {got}", exchanges=(Exchange(TC),))
 

@@ -12,13 +12,56 @@ from typing import Any
 
 from deliverycheck.core.ops import and_, ite, or_
 
+from deliverycheck.core.schema import Field, flag
+
 from .txn_state import (ABORTABLE, ABORTING, COMMIT, COMMIT_OFFSETS, COMMITTING, FETCH, IN_TXN,
-                        READY, SENT, STOPPED, WRITTEN)
+                        INIT, INSTANCES, READY, SENT, STOPPED, WRITTEN)
 
 
 def rewinds(c: Any) -> bool:
     """After an abort the consumer is sought back to the committed offsets."""
     return c.mode.rewind and c.variant.rewind
+
+
+def bumps_after_error(c: Any) -> bool:
+    """After an abortable error the client bumps its epoch once the abort is done.
+
+    KIP-360's client side (KAFKA-8805, Java client 2.5): a failed produce
+    request sets TransactionManager's ``epochBumpRequired``, and
+    ``abortTransaction()`` then sends InitProducerId with the producer id and
+    epoch it holds after EndTxn(abort), so the coordinator bumps the epoch
+    and a late write of the aborted attempt is fenced.  Under TV2 EndTxn
+    itself bumps the epoch and the client asks for no second bump (KIP-890
+    part 2); before 2.5 (``client_bump`` off) nothing bumps it.
+    """
+    return c.variant.client_bump and not c.variant.tv2
+
+
+def fields(c: Any) -> list[Field]:
+    """The client's memory of a required epoch bump (only where the client bumps, see above)."""
+    if not bumps_after_error(c):
+        return []
+    return [flag("ps_bump", "an abortable error requires an epoch bump once the abort is done "
+                 "(KAFKA-8805)", shape=(INSTANCES,))]
+
+
+def bump_required(s: Any, c: Any, i: int, cond: Any) -> dict[Any, Any]:
+    """If ``cond`` (a produce request failed: the transaction is now abortable), instance ``i``
+    must bump its epoch when it aborts (``maybeTransitionToErrorState``)."""
+    if not bumps_after_error(c):
+        return {}
+    return {("ps_bump", i): or_(s.ps_bump[i], cond)}
+
+
+def bump_reset(c: Any, i: int) -> dict[Any, Any]:
+    """A newly started instance ``i`` owes no epoch bump."""
+    return {("ps_bump", i): False} if bumps_after_error(c) else {}
+
+
+def after_abort(s: Any, c: Any, i: int) -> Any:
+    """Where instance ``i`` goes once its abort (and any epoch bump) is done: it leaves if it
+    lost its input, else it fetches the committed offsets (the rewind) or goes on."""
+    return ite(s.ps_lost[i], STOPPED, FETCH if rewinds(c) else READY)
 
 
 def end_txn_answered(s: Any, c: Any, i: int, kind: Any, ok: Any, error: Any, fenced: Any,
@@ -29,18 +72,22 @@ def end_txn_answered(s: Any, c: Any, i: int, kind: Any, ok: Any, error: Any, fen
     commit is done (with offsets outside the transaction, the application
     now commits them), an abort is done and the consumer is sought back to
     the committed offsets (if the application rewinds); under TV2 the
-    answer carries the bumped epoch.  ``error`` (``INVALID_TXN_STATE``)
-    makes the transaction abortable; ``fenced`` (``PRODUCER_FENCED``) is
-    fatal: the instance closes its producer and stops.
+    answer carries the bumped epoch.  ``error`` (``INVALID_TXN_STATE``) and
+    ``fenced`` (``PRODUCER_FENCED``) are fatal (``EndTxnHandler`` calls
+    ``fatalError`` for both, in every client since 2.5): the instance
+    closes its producer and stops.  A done abort that
+    owes an epoch bump (:func:`bumps_after_error`) goes on with
+    InitProducerId (``processor_init``) instead.
     """
     stage = s.ps_stage[i]
     waiting = stage == ite(kind == COMMIT, COMMITTING, ABORTING)
     after_commit = READY if c.mode.offsets_in_txn else COMMIT_OFFSETS
-    after_abort = ite(s.ps_lost[i], STOPPED, FETCH if rewinds(c) else READY)
+    aborted = after_abort(s, c, i)
+    if bumps_after_error(c):
+        aborted = ite(s.ps_bump[i], INIT, aborted)
     ok, error, fenced = and_(waiting, ok), and_(waiting, error), and_(waiting, fenced)
-    new_stage = ite(ok, ite(kind == COMMIT, after_commit, after_abort),
-                    ite(error, ite(kind == COMMIT, ABORTABLE, after_abort),
-                        ite(fenced, STOPPED, stage)))
+    new_stage = ite(ok, ite(kind == COMMIT, after_commit, aborted),
+                    ite(or_(error, fenced), STOPPED, stage))
     then: dict[Any, Any] = {("ps_stage", i): new_stage, "g_fenced": or_(s.g_fenced, fenced)}
     if c.variant.tv2:
         then[("ps_epoch", i)] = ite(ok, epoch, s.ps_epoch[i])
@@ -53,11 +100,12 @@ def produce_answered(s: Any, c: Any, i: int, o: int, ok: Any, error: Any,
 
     Acknowledged: the output is written.  ``INVALID_TXN_STATE`` (the
     partition is not in the transaction): the transaction is abortable.
-    ``INVALID_PRODUCER_EPOCH``: fatal, the instance stops.
+    ``INVALID_PRODUCER_EPOCH``: fatal, the instance stops.  A failed
+    request requires an epoch bump (:func:`bump_required`).
     """
     stage = s.ps_stage[i]
     waiting = and_(stage == IN_TXN, s.ps_out[i][o] == SENT)
     ok, error, fenced = and_(waiting, ok), and_(waiting, error), and_(waiting, fenced)
     return {("ps_out", i, o): ite(ok, WRITTEN, s.ps_out[i][o]),
             ("ps_stage", i): ite(error, ABORTABLE, ite(fenced, STOPPED, stage)),
-            "g_fenced": or_(s.g_fenced, fenced)}
+            "g_fenced": or_(s.g_fenced, fenced), **bump_required(s, c, i, error)}

@@ -116,8 +116,9 @@ def log_capacity(c: Any) -> int:
 
 
 def slots(c: Any) -> int:
-    """Requests in flight per sender and destination: the current one plus the late ones."""
-    return c.bounds.faults + 1
+    """Requests in flight per sender and destination: the current one plus the late ones (a
+    marker sent again after a timeout leaves one more behind)."""
+    return c.bounds.faults + 1 + c.bounds.marker_retries
 
 
 def history_fields(c: Any) -> list[Field]:
@@ -145,6 +146,18 @@ def history_fields(c: Any) -> list[Field]:
         num("g_init_attempt", N, "transaction attempts begun when initTransactions() last "
             "completed for each transactional id: an attempt numbered up to this began before it",
             ghost=True, shape=(T,)),
+    ] + (takeover_fields(c) if c.mode.txn_id_per_instance else [])
+
+
+def takeover_fields(c: Any) -> list[Field]:
+    """Who had the input when (for ``rebalance_fenced``; only where each instance has its own
+    transactional id: with a shared one the latest initTransactions() owns it, ``zombie_fenced``)."""
+    return [
+        flag("g_superseded", "another instance has taken the input over since this one joined",
+             ghost=True, shape=(INSTANCES,)),
+        flag("att_old", "the attempt was undecided when another instance took the input over, "
+             "or was begun by an instance already superseded", ghost=True,
+             shape=(attempts(c) + 1,)),
     ]
 
 

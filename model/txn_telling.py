@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .telling import GROUP, changed, listing, sent
-from .txn_state import END_KINDS, OFFSETS, STAGES, STOPPED
+from .txn_state import END_KINDS, OFFSETS, PREP_ABORT, PREP_COMMIT, STAGES, STOPPED
 
 PART_NAMES = ("o0", "o1", "offsets")
 MARKER_KINDS = {2: "COMMIT", 3: "ABORT"}     # txn_state.COMMIT, ABORT
@@ -95,7 +95,7 @@ def added(b: dict, x: dict, t: int) -> list[str]:
     return [PART_NAMES[p] for p in changed(b["tc_parts"][t], x["tc_parts"][t]) if x["tc_parts"][t][p]]
 
 
-def marker_head(a, b, x, p, name):
+def marker_head(a, b, x, c, p, name):
     """The head of a marker's sentence, and whether the partition's state changed."""
     k, t = a["k"], a["t"]
     kind = MARKER_KINDS.get(b["mk_kind"][p][k], "?")
@@ -108,6 +108,13 @@ def marker_head(a, b, x, p, name):
     why = []
     if b["mk_cepoch"][p][k] < b["pst_cepoch"][p][t]:
         why.append(f"it has seen coordinator epoch {b['pst_cepoch'][p][t]}")
-    if b["mk_epoch"][p][k] < b["pst_epoch"][p][t]:
-        why.append(f"it has seen producer epoch {b['pst_epoch'][p][t]}")
+    epoch, seen = b["mk_epoch"][p][k], b["pst_epoch"][p][t]
+    if epoch < seen:
+        why.append(f"it has seen producer epoch {seen}")
+    elif epoch == seen and c.variant.tv2 and c.variant.strict_markers and (
+            b["pst_first"][p][t] or not c.variant.marker_retry_ok):
+        why.append(f"its producer epoch is not above the {seen} it has seen, as KIP-1228 requires")
+    if why and b["tc_marked"][t][p] == x["tc_marked"][t][p] and b["mk_cepoch"][p][k] == b["tc_cepoch"] \
+            and b["tc_state"][t] in (PREP_COMMIT, PREP_ABORT):
+        why.append("the coordinator stops sending this transaction's markers")
     return f"{head}: nothing changes{' (' + '; '.join(why) + ')' if why else ''}", False

@@ -30,6 +30,10 @@ class Variant:
     verification: bool = True  # partition leaders verify the first transactional write (KIP-890 part 1)
     group_metadata: bool = True  # sendOffsetsToTransaction carries the group metadata (KIP-447)
     rewind: bool = True         # the client honours the application's seek after an abort
+    stable_offsets: bool = True  # OffsetFetch waits for pending transactional offsets (KIP-447, 2.5)
+    strict_markers: bool = True  # under TV2 a marker needs an epoch above the partition's (KIP-1228, 4.2)
+    marker_retry_ok: bool = True  # ... or equal to it with no transaction open: a retry (KAFKA-19999)
+    client_bump: bool = True    # the client bumps its epoch after an abortable error (KAFKA-8805, Java 2.5)
     # -- the partition's replication (docs/protocol.md §11) --
     replicas: int = 1           # replication.factor: replicas of each partition, one per broker
     min_insync: int = 1         # min.insync.replicas: the ISR an acks=all write needs
@@ -39,6 +43,8 @@ class Variant:
     hw_needs_min_isr: bool = True   # the high watermark stays while the ISR is below min.insync.replicas (KAFKA-15583, 3.7)
     elr: bool = False           # eligible leader replicas (KIP-966; 4.0 opt-in, 4.1 default on new clusters)
     bounce_keeps_isr: bool = False  # a quickly restarted follower stays in the ISR (until KAFKA-7235, 2.2)
+    # -- producer state at the partition (docs/protocol.md §4) --
+    expiry_when_busy: bool = False  # producer state can go while the producer still retries (retention before 2.4, KAFKA-7190)
     checked_with: tuple[str, ...] = ()  # modes `deliverycheck verify` runs it with by default
     # default bounds where this variant's world needs other ones than its mode's
     bounds: tuple[tuple[str, int], ...] = ()
@@ -64,6 +70,11 @@ class Variant:
         return self.replicas > 1
 
     @property
+    def changes_delivery(self) -> bool:
+        """The delivery path's partitions differ from today's Kafka with one replica."""
+        return self.replicated or self.expiry_when_busy
+
+    @property
     def changes_transactions(self) -> bool:
         """Some transactional-protocol flag differs from today's Kafka."""
         return any(getattr(self, f) != getattr(_TODAY, f) for f in _TXN_FLAGS)
@@ -86,20 +97,44 @@ TRUNCATIONS = ("high-watermark", "kip101", "kip279")
 # "replication-two-records" checks two.
 REPLICATED_BOUNDS = (("records", 1),)
 MAX_REPLICAS = 3
-_TXN_FLAGS = ("tv2", "verification", "group_metadata", "rewind")
+_TXN_FLAGS = ("tv2", "verification", "group_metadata", "rewind", "stable_offsets", "client_bump",
+              "strict_markers", "marker_retry_ok")
 
 
 DEFAULT_VARIANT = "current"
 _TODAY = Variant("today", "")
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in (
-    Variant("current", "today's Kafka (4.x): TV2, partition verification, group metadata, rewind"),
-    Variant("tv1", "Kafka 3.6-3.9: transaction protocol v1 (same epoch across transactions), "
-                   "partition verification on", tv2=False, checked_with=("exactly-once",)),
-    Variant("tv1-no-verification", "Kafka before 3.6: TV1 and no partition verification",
-            tv2=False, verification=False, checked_with=("exactly-once",)),
-    Variant("no-group-metadata", "the pre-KIP-447 sendOffsetsToTransaction(offsets, groupId): "
-                                 "no generation check on transactional offsets",
+    Variant("current", "today's Kafka (4.2 on): TV2 with KIP-1228's strict marker epoch, "
+                       "partition verification, group metadata, rewind"),
+    Variant("tv2-4.0", "Kafka 4.0 and 4.1 with transaction.version=2: a partition accepts a "
+                       "marker whose epoch equals the one it has seen (before KIP-1228); one "
+                       "marker sent again after a timeout",
+            strict_markers=False, bounds=(("marker_retries", 1),),
+            checked_with=("exactly-once",)),
+    Variant("kip-1228-without-19999", "KIP-1228's strict marker epoch without the KAFKA-19999 "
+                                      "exception: a marker sent again is refused once the first "
+                                      "copy is written", marker_retry_ok=False,
+            checked_with=("exactly-once",)),
+    Variant("tv1", "Kafka 3.6-3.9 brokers: transaction protocol v1 (same epoch across "
+                   "transactions), partition verification on; a Java client 2.5 or later (it "
+                   "bumps its epoch after an abortable error)", tv2=False,
+            checked_with=("exactly-once",)),
+    Variant("tv1-client-2.4", "as tv1, with a Java client before 2.5: no epoch bump after a "
+                              "timed-out write (KAFKA-8805 is in 2.5)", tv2=False,
+            client_bump=False, checked_with=("exactly-once",)),
+    Variant("tv1-no-verification", "Kafka 2.5-3.5 brokers: TV1 without partition verification; "
+                                   "a Java client 2.5 or later", tv2=False, verification=False,
+            checked_with=("exactly-once",)),
+    Variant("kafka-2.4", "Kafka 2.4 and older, brokers and Java client: TV1, no partition "
+                         "verification, sendOffsetsToTransaction without group metadata and "
+                         "OffsetFetch without the stable-offset wait (both KIP-447, 2.5), no "
+                         "epoch bump after a timed-out write (KAFKA-8805, 2.5)",
+            tv2=False, verification=False, group_metadata=False, stable_offsets=False,
+            client_bump=False, checked_with=("exactly-once", "eos-per-instance-id")),
+    Variant("no-group-metadata", "today's Kafka with the application calling "
+                                 "sendOffsetsToTransaction(offsets, groupId) (deprecated since "
+                                 "3.0): no generation check on transactional offsets",
             group_metadata=False, checked_with=("exactly-once", "eos-per-instance-id")),
     Variant("no-rewind", "a processing loop whose consumer is not sought back after an abort",
             rewind=False, checked_with=("exactly-once",)),
@@ -140,6 +175,11 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
                                     "replication.factor=2, min.insync.replicas=2, unclean election on",
             replicas=2, min_insync=2, unclean=True, hw_needs_min_isr=False,
             bounds=REPLICATED_BOUNDS, checked_with=("at-least-once",)),
+    Variant("pre-2.4-retention", "Kafka before 2.4: retention that removes a producer's last "
+                                 "batches also drops its state, while it may still be retrying "
+                                 "(KAFKA-7190, fixed with KIP-360); one expiry, one fault",
+            expiry_when_busy=True, bounds=(("expiries", 1), ("faults", 1)),
+            checked_with=("idempotent",)),
     Variant("rf2-isr2-elr", "Kafka 4.1 on (new clusters; 4.0 with eligible.leader.replicas.version=1): "
                             "eligible leader replicas (KIP-966); replication.factor=2, "
                             "min.insync.replicas=2, unclean election off",
@@ -158,4 +198,4 @@ def relevant(variant: Variant, transactional: bool) -> bool:
         return True
     if transactional:
         return variant.changes_transactions or variant.replicated
-    return variant.replicated
+    return variant.changes_delivery

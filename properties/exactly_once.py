@@ -18,8 +18,8 @@ from deliverycheck.core.ops import all_, and_, any_, count, get, implies, not_, 
 from deliverycheck.core.spec import always, final, progress
 from deliverycheck.model import broker_txn, coordinator
 from deliverycheck.model.modes import transactional
-from deliverycheck.model.txn_state import (ABORTED, ONGOING, OUTCOMES, OUTPUTS, TC_STATES, attempts,
-                                           log_capacity, txn_ids)
+from deliverycheck.model.txn_state import (ABORTED, COMMITTED, ONGOING, OUTCOMES, OUTPUTS,
+                                           TC_STATES, attempts, log_capacity, txn_ids)
 
 # The configurations that promise exactly-once (the pitfall modes are run to
 # show what they break, not because they promise it).
@@ -103,6 +103,12 @@ def _explain_zombie(s, c):
     return [f"the reader has been returned {_record(s, c, o, j)}, appended after an "
             "initTransactions() that completed once its transaction had begun"
             for o, j in _returned(s, c) if broker_txn.col(s, c, "ent_stale", o)[j]]
+
+
+def _explain_rebalance(s, c):
+    return [f"attempt #{n} committed although it was still undecided when another instance took "
+            "the input over, or was begun by an instance that had lost it"
+            for n in range(1, len(s.outcome)) if s.att_old[n] and s.outcome[n] == COMMITTED]
 
 
 def _explain_exactly_once(s, c):
@@ -191,6 +197,33 @@ def zombie_fenced(s, c):
                 for o, j in _entries(c))
 
 
+def own_ids(c: Any) -> bool:
+    """The exactly-once world where each instance has its own transactional id (KIP-447)."""
+    return transactional(c) and c.mode.txn_id_per_instance
+
+
+@always(claims=("eos-per-instance-id",), scope=own_ids, explain=_explain_rebalance)
+def rebalance_fenced(s, c):
+    """Once a new instance has taken the input over, the old owner commits nothing more.
+
+    An instance takes the input over when, having joined the group, it has
+    read the committed input offset (its first OffsetFetch).  No transaction
+    attempt still undecided at that moment, and none begun afterwards by an
+    instance that had joined before (it lost the input in that rebalance:
+    a zombie), is ever decided to commit: the new owner starts from the
+    committed offset and the old owner's work must not be added to it.
+    Stated through what happened (joins, fetches, begins and the commit
+    decision), not through generations or epochs: whichever mechanism keeps
+    it (KIP-447's generation check and stable-offset fetch), its failure is
+    caught.  Checked where each instance has its own ``transactional.id``;
+    with a shared one the instance that called initTransactions() last owns
+    the id whatever the group decided (an older member that calls it after
+    the new one is a zombie only to the group: the new member is then
+    fenced and stops), and ``zombie_fenced`` states what that promises.
+    """
+    return all_(implies(s.att_old[n], s.outcome[n] != COMMITTED) for n in range(1, attempts(c) + 1))
+
+
 @final(claims=EOS, scope=transactional, explain=_explain_exactly_once)
 def exactly_once(s, c):
     """End to end, each input record's effect is committed exactly once.
@@ -215,4 +248,4 @@ def no_hanging_transaction(s, c):
 
 
 PROPERTIES = [atomic_transactions, no_aborted_read, offsets_match_outputs, zombie_fenced,
-              exactly_once, no_hanging_transaction]
+              rebalance_fenced, exactly_once, no_hanging_transaction]

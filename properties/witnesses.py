@@ -11,8 +11,10 @@ from deliverycheck.core.ops import and_, any_, or_
 from deliverycheck.model.modes import pipeline
 from deliverycheck.core.spec import sometimes
 from deliverycheck.model.state import ACKED, FAILED, INFLIGHT
-from deliverycheck.model.txn_state import COMPLETE_ABORT, COMPLETE_COMMIT
+from deliverycheck.model.txn_state import COMPLETE_ABORT, COMPLETE_COMMIT, INSTANCES, tid
 from deliverycheck.model.modes import transactional
+from deliverycheck.model.processor import running
+from deliverycheck.model.txn_client import bumps_after_error
 
 from .delivery import DELIVERY_MODES as ALL_MODES, NO_LOSS_MODES
 
@@ -57,6 +59,7 @@ def witness_consumer_restart(s, c):
 
 
 from .exactly_once import TRANSACTIONAL_MODES as EOS  # noqa: E402  (the witnesses of every EOS mode)
+from .exactly_once import own_ids  # noqa: E402
 
 
 @sometimes(scope=transactional, claims=EOS)
@@ -89,6 +92,34 @@ def witness_late_request(s, c):
     return s.g_late
 
 
+def _client_bumps(c) -> bool:
+    """The exactly-once world with a client that bumps its epoch after an abortable error."""
+    return transactional(c) and bumps_after_error(c)
+
+
+@sometimes(scope=_client_bumps, claims=("exactly-once",))  # the mode run with TV1
+def witness_epoch_bump(s, c):
+    """An instance gives up on a write, aborts, and goes on with an epoch it bumped itself.
+
+    A running instance holds an epoch newer than the last one
+    initTransactions() handed out for its transactional id: only the
+    client's own bump after an abortable error (KIP-360, KAFKA-8805) gives
+    it one under TV1.
+    """
+    return any_(and_(running(s, i), s.ps_epoch[i] > s.g_fence[tid(c, i)]) for i in range(INSTANCES))
+
+
+@sometimes(scope=own_ids, claims=("eos-per-instance-id",))
+def witness_takeover(s, c):
+    """A new instance takes the input over while the old owner's transaction is undecided.
+
+    Some attempt was begun by the old owner and not yet committed or aborted
+    when the instance that joined the group after it read the committed
+    offsets (``rebalance_fenced`` then says it must not commit).
+    """
+    return any_(s.att_old[1:])
+
+
 PROPERTIES = [witness_processed, witness_retry, witness_send_failed, witness_dedup,
               witness_producer_restart, witness_consumer_restart, witness_commit, witness_abort,
-              witness_fence, witness_failover_resend, witness_late_request]
+              witness_fence, witness_failover_resend, witness_late_request, witness_epoch_bump, witness_takeover]

@@ -182,11 +182,12 @@ def test_the_verdict_and_counterexample_do_not_depend_on_the_workers(prop, lemma
 
 
 def test_a_false_lemma_is_violated_from_the_initial_state():
-    # producer-state expiry makes the leader forget a PID it logged (3 steps)
-    sy, _, proof = _prove("idempotent", "in_order", max_k=4, expiries=1, **SMALL)
+    # producer-state expiry makes the leader forget a PID it logged (4 steps: send, append,
+    # answer, and the now idle producer's state goes)
+    sy, _, proof = _prove("idempotent", "in_order", max_k=5, expiries=1, **SMALL)
     assert proof.verdict == "violated" and proof.broken == "lemma_leader_remembers_logged"
     t = tr.from_path(sy, proof.path)
-    assert len(t) == 3 and not sy.holds("lemma_leader_remembers_logged", t.last_state())
+    assert len(t) == 4 and not sy.holds("lemma_leader_remembers_logged", t.last_state())
 
 
 def test_a_timeout_is_incomplete_never_a_proof():
@@ -207,7 +208,7 @@ def test_prove_command_reports_proofs_and_counterexamples(tmp_path, capsys):
     assert main(["prove", "--mode", "idempotent", "--property", "in_order", "--max-k", "1", *args]) == 0
     out = capsys.readouterr().out
     assert ("in_order: proved (k=1) at records=1, partitions=1, retries=1, faults=1, expiries=0, unflushed=0, "
-            "batches=2, log=2, channel=2; no capacity or range blocks any step from an invariant "
+            "marker_retries=0, batches=2, log=2, channel=2; no capacity or range blocks any step from an invariant "
             "state; 11 lemmas (--json lists them); ") in out
     # with room for one log entry the second append is blocked: a counterexample, drawn
     assert main(["prove", "--mode", "idempotent", "--property", "in_order", "--max-k", "1",
@@ -215,7 +216,7 @@ def test_prove_command_reports_proofs_and_counterexamples(tmp_path, capsys):
     out = capsys.readouterr().out
     assert ("in_order: not inductive at k=1 (capacity at broker_append(p=0, i=0, k=0, r=0); every step "
             "made keeps the invariant from k=1) at records=1, partitions=1, retries=1, faults=1, "
-            "expiries=0, unflushed=0, batches=2, log=1, channel=2; a step can be blocked") in out
+            "expiries=0, unflushed=0, marker_retries=0, batches=2, log=1, channel=2; a step can be blocked") in out
     story = (tmp_path / "proofs/idempotent/current/in_order.cti.story.txt").read_text()
     assert "In the last state broker_append(p=0, i=0, k=0, r=0) is enabled, but a capacity bound blocks it" in story
     assert main(["prove", "--mode", "idempotent", "--property", "in_order", "--max-k", "1",

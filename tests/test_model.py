@@ -158,12 +158,23 @@ def test_leader_checks_in_kafkas_order():
 
 
 def test_expired_producer_state_accepts_a_late_retry_twice():
-    sy = system("idempotent", expiries=1)
+    """Before 2.4 retention could drop the state of a producer that still retried (KAFKA-7190)."""
+    sy = system("idempotent", "pre-2.4-retention", faults=2)
     s = run(sy, ["producer_send(r=0, k=0)", "producer_timeout(p=0)", "producer_retry(k=0, p=0)",
                  "broker_append(p=0, i=1, k=0, r=0)", "broker_expire_producer(p=0, q=0, r=0)",
                  "broker_append(p=0, i=0, k=0, r=0)"])
     assert d(sy, s)["log"][0][0][:2] == [1, 1]
     assert not sy.holds("no_duplicate_send", s)
+
+
+def test_todays_kafka_drops_only_an_idle_producers_state():
+    """producer.id.expiration.ms: no state goes while a batch or a request of it is outstanding."""
+    sy = system("idempotent", expiries=1)
+    s = run(sy, ["producer_send(r=0, k=0)", "producer_timeout(p=0)", "producer_retry(k=0, p=0)",
+                 "broker_append(p=0, i=1, k=0, r=0)"])
+    assert "broker_expire_producer(p=0, q=0, r=0)" not in enabled(sy, s)    # requests on the wire
+    s = run(sy, ["broker_append(p=0, i=0, k=0, r=0)", "producer_receive(p=0, i=0, k=0)"], s)
+    assert "broker_expire_producer(p=0, q=0, r=0)" in enabled(sy, s)        # idle now
 
 
 def test_configuration_switches_actions_off_statically():

@@ -146,16 +146,36 @@ def test_without_faults_at_least_once_keeps_what_faults_break(bounds, prop):
     assert ex.complete and prop not in ex.violations
 
 
-def test_producer_state_expiry_breaks_idempotent_deduplication():
+@pytest.mark.parametrize("variant,broken", [("pre-2.4-retention", True), ("current", False)])
+def test_producer_state_expiry_breaks_deduplication_only_while_the_producer_retries(variant, broken):
     """docs/protocol.md, producer state expiry: once the leader forgot the PID, a late retry is
-    appended twice."""
+    appended twice; today's Kafka forgets only an idle producer, so nothing is left to retry."""
     from deliverycheck.core.system import System
     from deliverycheck.engines.explore import explore
     from deliverycheck.model import Config
-    sy = System(SPEC, Config.of("idempotent", expiries=1, faults=1))
+    sy = System(SPEC, Config.of("idempotent", variant, expiries=1, faults=1))
     ex = explore(sy, [SPEC.property("no_duplicate_send")])
-    assert "no_duplicate_send" in ex.violations
-    assert len(ex.path(ex.violations["no_duplicate_send"])) == 6
+    assert ex.complete and ("no_duplicate_send" in ex.violations) == broken
+    if broken:
+        assert len(ex.path(ex.violations["no_duplicate_send"])) == 6
+    assert ex.coverage.new["broker_expire_producer"] > 0     # the state does go, in both
+
+
+@pytest.mark.parametrize("knob", ["group_metadata", "stable_offsets"])
+def test_rebalance_fenced_needs_both_halves_of_kip_447(knob):
+    """Without the generation check, or without the stable-offset fetch, the old owner commits
+    after the new one took the input over; with both (today's Kafka) it never does."""
+    from dataclasses import replace
+    from deliverycheck.core.system import System
+    from deliverycheck.engines.explore import explore
+    from deliverycheck.model import VARIANTS, Config
+    from deliverycheck.model.bounds import for_mode
+    from deliverycheck.model.modes import MODES
+    mode = MODES["eos-per-instance-id"]
+    prop = [SPEC.property("rebalance_fenced")]
+    variant = replace(VARIANTS["current"], name=f"no-{knob}", **{knob: False})
+    ex = explore(System(SPEC, Config(mode, variant, for_mode(mode, variant))), prop)
+    assert ex.complete and "rebalance_fenced" in ex.violations
 
 
 def test_model_guide_names_every_action_and_property():

@@ -192,6 +192,16 @@ FIND_BUDGET = 3000
 # budget: run them with `python -m pytest -m deep`.
 SLOW_TO_FIND: dict[tuple[str, str], int] = {
     ("exactly-once", "tv1-no-verification"): 15000,
+    # TV1's late EndTxn and late produce need one rare interleaving: with the client's epoch
+    # bump (tv1) and the changes around it, seed 0 no longer found them all within 3,000
+    # examples (tv1: none of the four; tv1-client-2.4: two of four; kafka-2.4: two of five);
+    # budget unmeasured beyond that
+    ("exactly-once", "tv1"): 15000,
+    ("exactly-once", "tv1-client-2.4"): 15000,
+    ("exactly-once", "kafka-2.4"): 15000,
+    # the late copy of a marker sent again (tv2-4.0): seed 0 found three of its four violations
+    # within 3,000 examples, not no_aborted_read; budget unmeasured beyond that
+    ("exactly-once", "tv2-4.0"): 15000,
     # the historical replication bugs need a crash, a restart and an election in one
     # history; 3,000 examples did not find them (budget unmeasured beyond that)
     **{("at-least-once", v): 15000 for v in ("pre-kip101", "kip101-unclean", "kip279-unclean",
@@ -200,7 +210,8 @@ SLOW_TO_FIND: dict[tuple[str, str], int] = {
 # transaction needs the late request, the fault and the verification gap in one
 # rare interleaving; 15,000 examples (870 s) found the other five violations of
 # the pair but not this one (the explorer's shortest is 24 steps).
-KNOWN_GAPS = {("exactly-once", "tv1-no-verification"): {"no_hanging_transaction"}}
+KNOWN_GAPS = {("exactly-once", "tv1-no-verification"): {"no_hanging_transaction"},
+              ("exactly-once", "kafka-2.4"): {"no_hanging_transaction"}}
 
 
 def _violated(mode, variant):

@@ -7,10 +7,13 @@ what Kafka does there.
 
 from __future__ import annotations
 
+import pytest
 from conftest import enabled, run, system
 
-from deliverycheck.model.txn_state import (ABORTABLE, COMMITTING, COMPLETE_ABORT, DATA, FETCH, ONGOING,
-                                           PREP_ABORT, PREP_COMMIT, PREP_FENCE, READY, STOPPED)
+from deliverycheck.engines.explore import explore
+from deliverycheck.model.txn_state import (ABORTABLE, COMMITTING, COMPLETE_ABORT, DATA, FETCH, INIT,
+                                           ONGOING, PREP_ABORT, PREP_COMMIT, PREP_FENCE, READY,
+                                           STOPPED)
 
 START = ["processor_init(i=0)", "processor_fetch_offsets(i=0)", "processor_begin(i=0)"]
 # a produce times out while still on its way; the attempt is aborted and the abort completes
@@ -75,7 +78,8 @@ def test_tv2_fences_a_late_produce_of_an_aborted_attempt():
 
 
 def test_tv1_lets_a_late_produce_join_the_next_transaction():
-    sy = _tv1()
+    """With a client that does not bump its epoch after a timeout (Java before 2.5)."""
+    sy = _tv1("tv1-client-2.4")
     s = run(sy, START + ABORTED_ROUND + ["processor_fetch_offsets(i=0)",
                          "processor_begin(i=0)", "processor_send(i=0)",
                          # the first attempt's request (slot 0) arrives now, with the same epoch
@@ -85,11 +89,46 @@ def test_tv1_lets_a_late_produce_join_the_next_transaction():
     assert d["tc_state"] == [ONGOING] and d["tc_epoch"] == [1]          # ... in attempt #2's transaction
 
 
-def _tv1():
-    from deliverycheck.catalog import SPEC
-    from deliverycheck.core.system import System
-    from deliverycheck.model import Config
-    return System(SPEC, Config.of("exactly-once", "tv1"))
+def _tv1(variant: str = "tv1", **bounds: int):
+    return system("exactly-once", variant, **bounds)
+
+
+def test_tv1_client_bumps_its_epoch_after_a_timed_out_write_and_the_late_write_is_fenced():
+    """KAFKA-8805 (Java 2.5): the abort ends with InitProducerId(producer id, epoch), which the
+    TC bumps; the aborted attempt's write, arriving late, then fails verification."""
+    sy = _tv1()
+    s = run(sy, START + ABORTED_ROUND)
+    d = _d(sy, s)
+    assert d["ps_stage"][0] == INIT and d["ps_bump"][0]     # not ready: the bump is still owed
+    assert "processor_fetch_offsets(i=0)" not in enabled(sy, s)
+    s = run(sy, ["processor_init(i=0)"], s)
+    d = _d(sy, s)
+    assert d["ps_epoch"][0] == d["tc_epoch"][0] == 2 and d["ps_stage"][0] == FETCH
+    assert not d["ps_bump"][0] and d["g_fence"] == [1]       # a bump is not initTransactions()
+    s = run(sy, ["processor_fetch_offsets(i=0)", "processor_begin(i=0)", "processor_send(i=0)",
+                 "broker_append_txn(o=0, i=0, k=0)"], s)
+    d = _d(sy, s)
+    assert d["log_len"][0] == [0] and d["g_late"]             # attempt #1's write is refused
+
+
+def test_the_bump_is_refused_once_another_instance_has_the_id():
+    """InitProducerId with an epoch that is no longer the TC's answers PRODUCER_FENCED."""
+    sy = _tv1(faults=2)     # the premature timeout and the zombie each spend one
+    s = run(sy, START + ABORTED_ROUND + ["processor_start(i=1)", "processor_init(i=1)"])
+    assert _d(sy, s)["tc_epoch"] == [2]
+    s = run(sy, ["processor_init(i=0)"], s)
+    d = _d(sy, s)
+    assert d["ps_stage"][0] == STOPPED and d["tc_epoch"] == [2] and d["g_fenced"]
+
+
+def test_before_kip_447_the_offset_fetch_does_not_wait_for_pending_offsets():
+    sy = system("eos-per-instance-id", "kafka-2.4")
+    s = run(sy, START + ["processor_send(i=0)", "processor_send_offsets(i=0)",
+                         "processor_start(i=1)", "processor_init(i=1)"])
+    assert _d(sy, s)["gc_pending"] == [2, 0]
+    s = run(sy, ["processor_fetch_offsets(i=1)"], s)         # answered at once: offset 0
+    d = _d(sy, s)
+    assert d["ps_pos"][1] == 0 and d["g_superseded"] == [True, False] and d["att_old"][1]
 
 
 def test_verification_rejects_a_write_to_a_partition_outside_the_transaction():
@@ -142,4 +181,28 @@ def test_every_exactly_once_action_fires_at_the_default_bounds(default_runs):
     for (mode, variant), r in default_runs.items():
         if mode == "exactly-once" and variant == "current":
             assert r.exploration.coverage.never_fired() == []
-            assert not r.exploration.coverage.static_off - {"processor_commit_offsets"}
+            # commitSync after the commit is the pitfall mode's; a marker retry needs its bound
+            assert not r.exploration.coverage.static_off - {"processor_commit_offsets",
+                                                            "coordinator_marker_timeout"}
+        if mode == "exactly-once" and variant == "tv2-4.0":   # run with marker_retries=1
+            assert r.exploration.coverage.new["coordinator_marker_timeout"] > 0
+
+
+@pytest.mark.parametrize("variant,broken", [("tv2-4.0", True), ("current", False)])
+def test_a_late_copy_of_a_marker_closes_the_next_transaction_only_before_kip_1228(variant, broken):
+    """A marker the TC sent again after a timeout: its late first copy has the epoch the next
+    transaction writes with; Kafka 4.0-4.1 accept it (and commit the next transaction's offset),
+    KIP-1228's strict epoch refuses it while that transaction is open."""
+    sy = system("exactly-once", variant, faults=0, marker_retries=1)
+    ex = explore(sy, [sy.spec.property("offsets_match_outputs")], progress=None)
+    assert ex.complete and ("offsets_match_outputs" in ex.violations) == broken
+    assert ex.coverage.new["coordinator_marker_timeout"] > 0
+
+
+@pytest.mark.parametrize("variant,broken", [("kip-1228-without-19999", True), ("current", False)])
+def test_a_marker_resent_after_a_failover_is_a_retry_with_kafka_19999(variant, broken):
+    """Without KAFKA-19999's exception the new coordinator's copy of a marker already written is
+    refused, the TC gives the markers up and the transaction hangs."""
+    sy = system("exactly-once", variant, records=1)
+    ex = explore(sy, [sy.spec.property("no_hanging_transaction")], progress=None)
+    assert ex.complete and ("no_hanging_transaction" in ex.violations) == broken

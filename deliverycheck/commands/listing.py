@@ -38,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {'':<30} {p.summary}")
     print("\nBounds (--bound NAME=VALUE; defaults shown, unless a mode above sets its own):")
     docs = bound_docs()
-    for f in fields(Bounds):
-        print(f"  {f.name + ' = ' + str(getattr(Bounds(), f.name)):<15} {docs.get(f.name, '')}")
+    cells = [(f.name + " = " + str(getattr(Bounds(), f.name)), docs.get(f.name, ""))
+             for f in fields(Bounds)]
+    width = max(len(cell) for cell, _ in cells)
+    for cell, doc in cells:
+        print(f"  {cell:<{width}} {doc}")
     return 0
