@@ -109,8 +109,8 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
                        "partition verification, group metadata, rewind"),
     Variant("tv2-4.0", "Kafka 4.0 and 4.1 with transaction.version=2: a partition accepts a "
                        "marker whose epoch equals the one it has seen (before KIP-1228); one "
-                       "marker sent again after a timeout",
-            strict_markers=False, bounds=(("marker_retries", 1),),
+                       "record, one marker sent again after a timeout",
+            strict_markers=False, bounds=(("records", 1), ("marker_retries", 1)),
             checked_with=("exactly-once",)),
     Variant("kip-1228-without-19999", "KIP-1228's strict marker epoch without the KAFKA-19999 "
                                       "exception: a marker sent again is refused once the first "

@@ -193,7 +193,7 @@ def test_a_late_copy_of_a_marker_closes_the_next_transaction_only_before_kip_122
     """A marker the TC sent again after a timeout: its late first copy has the epoch the next
     transaction writes with; Kafka 4.0-4.1 accept it (and commit the next transaction's offset),
     KIP-1228's strict epoch refuses it while that transaction is open."""
-    sy = system("exactly-once", variant, faults=0, marker_retries=1)
+    sy = system("exactly-once", variant, records=2, faults=0, marker_retries=1)
     ex = explore(sy, [sy.spec.property("offsets_match_outputs")], progress=None)
     assert ex.complete and ("offsets_match_outputs" in ex.violations) == broken
     assert ex.coverage.new["coordinator_marker_timeout"] > 0
