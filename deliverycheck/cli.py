@@ -119,6 +119,9 @@ def parser() -> argparse.ArgumentParser:
                    help="also print, per search, how often each action fired and the new states it produced")
     v.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                    help=f"where counterexample traces and stories go (default: {DEFAULT_OUT})")
+    v.add_argument("--png", action="store_true",
+                   help="also draw each counterexample as PNG beside its SVG (slower: Graphviz takes "
+                        "about a fifth of a second per picture)")
     v.add_argument("--expected", metavar="FILE",
                    help="expected verdicts (default: the specification's properties/expected.toml)")
     v.add_argument("--engine", choices=ENGINES, default="explore",

@@ -2,7 +2,8 @@
 
 ``write_out`` adds to what ``verify`` already wrote per trace (ITF and
 story): the sequence diagram as DOT, Mermaid and Markdown for every trace,
-SVG and PNG pictures for counterexamples, and one HTML report of the run.
+SVG pictures (and PNG, if asked) for counterexamples, and one HTML report
+of the run.
 
 ``write_gallery`` writes ``counterexamples/``: one folder per expected
 violation ``<mode>/<variant>/<property>/`` holding ``trace.itf.json``,
@@ -53,10 +54,13 @@ def verdicts(runs: Sequence[Run]) -> list[Verdict]:
     return out
 
 
-def write_out(out: Path, runs: Sequence[Run], ctx: Context | None = None) -> str | None:
+def write_out(out: Path, runs: Sequence[Run], ctx: Context | None = None,
+              png: bool = False) -> str | None:
     """Diagrams beside every trace of ``runs`` and ``out/report.html``; the no-Graphviz note or None.
 
-    ``ctx`` (the command, the model's source and hash, the bounds) opens the report.
+    ``ctx`` (the command, the model's source and hash, the bounds) opens the report.  ``png``:
+    a PNG copy of each counterexample's SVG too (Graphviz draws a PNG about ten times slower
+    than an SVG, which with a hundred and more counterexamples is a good part of a run).
     """
     items = []
     broken = {id(r) for r in counterexamples(runs)}
@@ -68,7 +72,9 @@ def write_out(out: Path, runs: Sequence[Run], ctx: Context | None = None) -> str
             names = {"dot": Path(stem + ".dot"), "mermaid": Path(stem + ".mmd"),
                      "markdown": Path(stem + ".md")}
             if id(r) in broken:
-                names.update(svg=Path(stem + ".svg"), png=Path(stem + ".png"))
+                names["svg"] = Path(stem + ".svg")
+                if png:
+                    names["png"] = Path(stem + ".png")
             items.append((r.shown, names))
     note = write_traces(items)
     svgs = {}

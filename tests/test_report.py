@@ -195,3 +195,15 @@ def test_gallery_command_checks_and_writes(capsys, monkeypatch, default_runs, tm
     code, out, _ = _run(capsys, "gallery", "--out", str(tmp_path))
     assert code == 0 and (tmp_path / "at-least-once/current/in_order/diagram.svg").is_file()
     assert _run(capsys, "gallery", "--check", "--out", str(tmp_path))[0] == 0
+
+
+def test_verify_draws_png_copies_only_when_asked(capsys, tmp_path):
+    base = ["verify", "--mode", "at-most-once", "--variant", "current", "-q"]
+    code, _, err = _run(capsys, *base, "--out", str(tmp_path / "plain"))
+    assert code == 0, err
+    sub = tmp_path / "plain/at-most-once/current"
+    assert (sub / "no_loss.svg").is_file() and not list(sub.glob("*.png"))
+    code, _, err = _run(capsys, *base, "--png", "--out", str(tmp_path / "png"))
+    assert code == 0, err
+    png = tmp_path / "png/at-most-once/current/no_loss.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -31,6 +31,17 @@ def test_itf_layout():
     assert isinstance(second["log"], list) and isinstance(second["log"][0], list)
 
 
+def test_itf_text_is_jsons_own_indented_layout():
+    # dumps writes the text itself (json's indenting encoder is slow); it must stay byte for byte
+    # what json.dumps(indent=1) gives, or every committed trace would change
+    for t in (_counterexample(), _counterexample("eos-no-rewind", "exactly_once")):
+        assert tr.dumps(t) == json.dumps(tr.to_itf(t), indent=1) + "\n"
+    odd = {"a": [], "b": {}, "c": [[{"#bigint": "-3"}], "é\"x", None, 1.5, True]}
+    out: list[str] = []
+    tr._indented(odd, "\n", out, {})
+    assert "".join(out) == json.dumps(odd, indent=1)
+
+
 def test_itf_roundtrip_replays(tmp_path):
     t = _counterexample()
     path = tmp_path / "t.itf.json"

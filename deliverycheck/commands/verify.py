@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     done = {(r.mode, r.variant) for r in runs}
     skipped = [pair for pair in pairs if pair not in done]
     try:
-        note = write_out(out, runs, ctx)   # diagrams of every trace and report.html
+        note = write_out(out, runs, ctx, png=args.png)   # diagrams of every trace and report.html
     except KeyboardInterrupt:
         note = "interrupted while drawing: some diagrams and report.html are missing"
     if args.json:
