@@ -30,6 +30,7 @@ Simplifications:
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from deliverycheck.core.ops import and_, implies, ite, ite_list, not_, or_, set_
@@ -284,6 +285,13 @@ def marker_epoch_ok(s: Any, c: Any, p: int, t: int, epoch: Any, open_: Any) -> A
     return or_(epoch > seen, retry)
 
 
+def marker_epoch_was_ok(b: dict, c: Any, p: int, k: int, t: int) -> bool:
+    """:func:`marker_epoch_ok` for the marker in slot ``k``, read from a story's before-state ``b``
+    (so a story explains a refusal by the rule the step applied, not by a copy of it)."""
+    return bool(marker_epoch_ok(SimpleNamespace(**b), c, p, t, b["mk_epoch"][p][k],
+                                b["pst_first"][p][t] != 0))
+
+
 def marker_verdict(s: Any, c: Any, p: int, k: int, t: int,
                    accepted_answers_now: bool = True) -> tuple[Any, Any, dict]:
     """A partition's checks on the WriteTxnMarkers request in slot ``k``: ``(accepted, opens, updates)``.
@@ -461,7 +469,7 @@ def tell_broker_append_txn(a, b, x, c):
 @teller
 def tell_broker_write_marker(a, b, x, c):
     o, t = a["o"], a["t"]
-    head, took = marker_head(a, b, x, c, o, f"o{o}")
+    head, took = marker_head(a, b, x, c, o, f"o{o}", marker_epoch_was_ok(b, c, o, a["k"], a["t"]))
     at = written(b, x, "ent_kind", "log_len", o, leader_index(b, c, o))
     if at:
         ends = ", the transaction ends there" if x["pst_first"][o][t] == 0 != b["pst_first"][o][t] else ""

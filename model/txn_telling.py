@@ -95,8 +95,12 @@ def added(b: dict, x: dict, t: int) -> list[str]:
     return [PART_NAMES[p] for p in changed(b["tc_parts"][t], x["tc_parts"][t]) if x["tc_parts"][t][p]]
 
 
-def marker_head(a, b, x, c, p, name):
-    """The head of a marker's sentence, and whether the partition's state changed."""
+def marker_head(a, b, x, c, p, name, epoch_ok):
+    """The head of a marker's sentence, and whether the partition's state changed.
+
+    ``epoch_ok``: whether the partition's marker-epoch rule
+    (``broker_txn.marker_epoch_ok``) let the marker's producer epoch through.
+    """
     k, t = a["k"], a["t"]
     kind = MARKER_KINDS.get(b["mk_kind"][p][k], "?")
     head = (f"{name} gets the {kind} marker (epoch {b['mk_epoch'][p][k]}, coordinator epoch "
@@ -111,8 +115,7 @@ def marker_head(a, b, x, c, p, name):
     epoch, seen = b["mk_epoch"][p][k], b["pst_epoch"][p][t]
     if epoch < seen:
         why.append(f"it has seen producer epoch {seen}")
-    elif epoch == seen and c.variant.tv2 and c.variant.strict_markers and (
-            b["pst_first"][p][t] or not c.variant.marker_retry_ok):
+    elif not epoch_ok:
         why.append(f"its producer epoch is not above the {seen} it has seen, as KIP-1228 requires")
     if why and b["tc_marked"][t][p] == x["tc_marked"][t][p] and b["mk_cepoch"][p][k] == b["tc_cepoch"] \
             and b["tc_state"][t] in (PREP_COMMIT, PREP_ABORT):
