@@ -7,8 +7,9 @@ of the run.
 
 ``write_gallery`` writes ``counterexamples/``: one folder per expected
 violation ``<mode>/<variant>/<property>/`` holding ``trace.itf.json``,
-``diagram.dot``, ``diagram.svg`` and ``story.md``, and a README with the
-verdict table and an index.  Nothing in it depends on timings or the
+``diagram.dot``, ``diagram.svg`` and ``story.md``, one folder per saved
+history ``histories/<name>/`` (the same files: :mod:`deliverycheck.histories`),
+and a README with the verdict table and an index.  Nothing in it depends on timings or the
 machine (except the SVG bytes, which CI does not compare), so the same
 model gives the same gallery byte for byte.
 """
@@ -22,6 +23,10 @@ from typing import Sequence
 
 from typing import Any, Callable
 
+from deliverycheck.histories import History
+from deliverycheck.histories import load as load_history
+from deliverycheck.histories import paths as history_paths
+from deliverycheck.histories import problems as history_problems
 from deliverycheck.properties import LEMMAS
 from deliverycheck.render.files import sequence, write_traces
 from deliverycheck.render.html import Section, Verdict, report
@@ -140,7 +145,11 @@ def differences(runs: Sequence[Run], folder: Path) -> list[str]:
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp)
-        write_gallery(runs, fresh, pictures=False)
+        try:
+            write_gallery(runs, fresh, pictures=False)
+        except HistoryError as e:
+            return [str(e), "fix or remove the history (properties/histories/), then regenerate the "
+                            "gallery with `deliverycheck gallery`"]
         for new in sorted(p for p in fresh.rglob("*") if p.is_file()):
             rel = new.relative_to(fresh)
             old = folder / rel
@@ -148,12 +157,17 @@ def differences(runs: Sequence[Run], folder: Path) -> list[str]:
                 out.append(f"{old}: missing")
             elif old.read_bytes() != new.read_bytes():
                 out.append(f"{old}: differs from what the model produces now")
-        for r in wanted(runs):
-            if not (folder / anchor(r) / "diagram.svg").is_file():
-                out.append(f"{folder / anchor(r) / 'diagram.svg'}: missing")
+        drawn = [anchor(r) for r in wanted(runs)] + [f"{HISTORIES}/{p.parent.name}" for p in
+                                                     sorted(fresh.glob(f"{HISTORIES}/*/trace.itf.json"))]
+        for sub in drawn:
+            if not (folder / sub / "diagram.svg").is_file():
+                out.append(f"{folder / sub / 'diagram.svg'}: missing")
         for old in sorted(folder.glob("*/*/*/trace.itf.json")):
             if not (fresh / old.relative_to(folder)).is_file():
                 out.append(f"{old.parent}: no longer a counterexample")
+        for old in sorted(folder.glob(f"{HISTORIES}/*/trace.itf.json")):
+            if not (fresh / old.relative_to(folder)).is_file():
+                out.append(f"{old.parent}: no longer a saved history")
     if out:
         out.append("regenerate the gallery with `deliverycheck gallery` and review the diff")
     return out
@@ -167,27 +181,64 @@ def write_gallery(runs: Sequence[Run], folder: Path, pictures: bool = True) -> s
     ``pictures`` False the SVGs are not drawn (what CI compares needs none).
     Returns the no-Graphviz note, or None.
     """
+    saved = saved_histories()   # before anything is written: a broken history changes nothing
     folder.mkdir(parents=True, exist_ok=True)
     shown = wanted(runs)
-    keep = {folder / anchor(r) for r in shown}
-    for old in sorted(folder.glob("*/*/*/trace.itf.json")):
+    keep = {folder / anchor(r) for r in shown} | {folder / HISTORIES / h.name for h in saved}
+    for old in sorted([*folder.glob("*/*/*/trace.itf.json"), *folder.glob(f"{HISTORIES}/*/trace.itf.json")]):
         if old.parent not in keep:
             shutil.rmtree(old.parent)
     items = []
-    for r in shown:
-        sub = folder / anchor(r)
-        names = {"trace": sub / "trace.itf.json", "dot": sub / "diagram.dot",
-                 "markdown": sub / "story.md"}
+
+    def files(sub: Path, trace: bool) -> dict[str, Path]:
+        names = {"dot": sub / "diagram.dot", "markdown": sub / "story.md"}
+        if trace:
+            names["trace"] = sub / "trace.itf.json"
         if pictures:
             names["svg"] = sub / "diagram.svg"
-        items.append((r.shown, names))
+        return names
+
+    for r in shown:
+        items.append((r.shown, files(folder / anchor(r), trace=True)))
+    for h in saved:
+        sub = folder / HISTORIES / h.name
+        sub.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(h.path, sub / "trace.itf.json")   # as saved: its title and about included
+        items.append((h.replayed.trace, files(sub, trace=False)))
     note = write_traces(items)
-    (folder / "README.md").write_text(readme(runs, shown))
+    (folder / "README.md").write_text(readme(runs, shown, saved))
     return note
 
 
-def readme(runs: Sequence[Run], shown: Sequence[Result]) -> str:
-    """The gallery's README: the verdict table, then an index of the counterexamples."""
+HISTORIES = "histories"   # the gallery's folder of saved histories
+
+
+class HistoryError(Exception):
+    """A saved history no longer replays or no longer shows what it was saved for."""
+
+
+def saved_histories() -> list[History]:
+    """The specification's saved histories, replayed and checked against expected.toml."""
+    from deliverycheck.expected import load
+    from deliverycheck.errors import ReplayError
+    from deliverycheck.replay import TraceFileError
+    expected = load().default
+    out = []
+    for path in history_paths():
+        try:
+            h = load_history(path)
+        except (ReplayError, TraceFileError) as e:
+            raise HistoryError(f"history {path.name}: {e}") from None
+        wrong = history_problems(h, expected)
+        if wrong:
+            raise HistoryError("; ".join(wrong))
+        out.append(h)
+    return out
+
+
+def readme(runs: Sequence[Run], shown: Sequence[Result], saved: Sequence[History] = ()) -> str:
+    """The gallery's README: the verdict table, an index of the counterexamples, then the
+    saved histories."""
     out = ["# Counterexample gallery", "",
            "Generated by `deliverycheck gallery` from the current model at each mode's default "
            "bounds; nothing here is written by hand, and CI fails when it differs from what the "
@@ -217,6 +268,19 @@ def readme(runs: Sequence[Run], shown: Sequence[Result]) -> str:
                 f"Broken in {r.length} step{'s' if r.length != 1 else ''}: "
                 f"[story and Mermaid diagram]({anchor(r)}/story.md), "
                 f"[sequence diagram]({anchor(r)}/diagram.svg), [trace]({anchor(r)}/trace.itf.json).", ""]
+    if saved:
+        out += ["## Histories", "",
+                "Cases worth knowing that are not the shortest counterexample of their promise, "
+                "kept in `properties/histories/` and replayed through the current model each time "
+                "the gallery is made (a protocol change that takes one away fails the check).", ""]
+    for h in saved:
+        t = h.replayed.trace
+        cfg, prop = t.system.cfg, h.replayed.recorded
+        sub = f"{HISTORIES}/{h.name}"
+        out += [f"### {h.title}", "", h.about, "",
+                f"{cfg.mode.name} / {cfg.variant.name}: breaks {prop} in {len(t)} steps: "
+                f"[story and Mermaid diagram]({sub}/story.md), [sequence diagram]({sub}/diagram.svg), "
+                f"[trace]({sub}/trace.itf.json).", ""]
     return "\n".join(out)
 
 

@@ -4,7 +4,11 @@ One consumer in one group reads every partition (docs/protocol.md §5).  Its loo
 handles one record at a time:
 
 * commit **after** processing (at-least-once): poll, process, commit;
-* commit **before** processing (at-most-once): poll, commit, process.
+* commit **before** processing (at-most-once): poll, commit, process;
+* ``enable.auto.commit=true`` (the consumer's default): poll, process, and a
+  later ``poll()`` commits what the earlier ones returned
+  (:func:`consumer_auto_commit`); or, with a worker thread, poll, hand the
+  record over and poll again while the worker processes it.
 
 ``commitSync()`` stores the consumer's positions as the group's committed
 offsets.  After a crash the consumer restarts from the committed offsets,
@@ -14,7 +18,8 @@ output, recorded in the ghost field ``out`` (0, 1, or 2 for "more than once").
 The consumer fetches from each partition's leader, and only below its high
 watermark (model/partition.py).
 
-Simplifications: one record per poll; a crash and restart are one step,
+Simplifications: one record per poll (and one in a worker's hands); a
+crash and restart are one step,
 and a crash that would change nothing (nothing in hand and nothing
 uncommitted) is not modelled.  After a failover that truncated the log
 below its position the consumer's fetch is out of range and it resets to
@@ -60,6 +65,21 @@ def fields(c: Any) -> list[Field]:
 def _after_poll(c: Any) -> int:
     """Stage from which the record is processed."""
     return COMMITTED if c.mode.commit_before_processing else POLLED
+
+
+def _after_processing(c: Any) -> int:
+    """Stage the consumer is in once the record is processed."""
+    return IDLE if c.mode.commit_before_processing or c.mode.auto_commit else PROCESSED
+
+
+def commits_by_hand(c: Any) -> bool:
+    """The delivery path's application calls ``commitSync()`` itself."""
+    return pipeline(c) and not c.mode.auto_commit
+
+
+def auto_commits(c: Any) -> bool:
+    """The delivery path's consumer commits by itself (``enable.auto.commit=true``)."""
+    return pipeline(c) and c.mode.auto_commit
 
 
 @action(scope=pipeline, p=PARTITIONS, k=BATCHES, r=REPLICAS)
@@ -109,10 +129,10 @@ def consumer_process(s, c, r):
     return Effect(
         when=and_(s.c_stage == _after_poll(c), s.c_rec == r + 1),
         then={("out", r): ite(s.out[r] < MANY, s.out[r] + 1, MANY), "c_rec": 0,
-              "c_stage": IDLE if c.mode.commit_before_processing else PROCESSED})
+              "c_stage": _after_processing(c)})
 
 
-@action(scope=pipeline)
+@action(scope=commits_by_hand)
 def consumer_commit(s, c):
     """``commitSync()``: the group coordinator stores the consumer's positions.
 
@@ -123,6 +143,32 @@ def consumer_commit(s, c):
     return Effect(
         when=s.c_stage == (POLLED if before else PROCESSED),
         then={"committed": list(s.pos), "c_stage": COMMITTED if before else IDLE})
+
+
+@action(scope=auto_commits)
+def consumer_auto_commit(s, c):
+    """``enable.auto.commit=true``: a ``poll()`` commits the positions of what earlier polls returned.
+
+    Every ``auto.commit.interval.ms`` the consumer's ``poll()`` sends an
+    OffsetCommit of every partition's position, the offset after the last
+    record ``poll()`` has returned (``ConsumerCoordinator.
+    maybeAutoCommitOffsetsAsync``; in the new consumer ``CommitRequestManager.
+    maybeAutoCommitAsync``).  A loop that processes each record before its
+    next ``poll()`` thus commits only processed records (the KafkaConsumer
+    documentation's condition for at-least-once).  A worker thread breaks
+    that condition: the loop polls again while the worker still has the
+    record, and the commit covers it.  So does the new consumer before the
+    fix of KAFKA-18641, whose background thread could take the positions
+    while ``poll()`` was returning the records they had just moved past.
+    When the interval passes is not modelled: the commit may happen at any
+    such ``poll()``, or never.  The commit is asynchronous; the model lets
+    it arrive at once (a lost or late one commits less, as no commit at all
+    does).
+    """
+    ahead = c.mode.worker_thread or c.variant.auto_commit_ahead
+    polling = or_(s.c_stage == IDLE, s.c_stage == POLLED) if ahead else s.c_stage == IDLE
+    return Effect(when=and_(polling, any_(q != d for q, d in zip(s.pos, s.committed))),
+                  then={"committed": list(s.pos)})
 
 
 @action(scope=pipeline, fault=True)
@@ -140,7 +186,8 @@ def consumer_restart(s, c):
               "g_consumer_restarted": True, **spend_fault(s)})
 
 
-ACTIONS = [consumer_poll, consumer_reset, consumer_process, consumer_commit, consumer_restart]
+ACTIONS = [consumer_poll, consumer_reset, consumer_process, consumer_commit, consumer_auto_commit,
+           consumer_restart]
 
 
 # -- how the consumer's steps are told (stories) --------------------------------------
@@ -176,6 +223,14 @@ def tell_consumer_process(a, b, x, c):
 def tell_consumer_commit(a, b, x, c):
     same = " (unchanged)" if x["committed"] == b["committed"] else ""
     return f"the consumer commits offsets {offsets(x['committed'])}{same}"
+
+
+@teller
+def tell_consumer_auto_commit(a, b, x, c):
+    unprocessed = (f", although r{b['c_rec']}, which it returned, is not processed yet"
+                   if b["c_stage"] == POLLED else "")
+    return (f"the consumer's poll() auto-commits offsets {offsets(x['committed'])} (the "
+            f"positions after what it has returned){unprocessed}")
 
 
 @teller
@@ -219,6 +274,12 @@ def ev_consumer_process(a, b, x, c):
 def ev_consumer_commit(a, b, x, c):
     offsets = ",".join(str(o) for o in x["committed"])
     return Event(CONSUMER, f"commit offsets {offsets}", exchanges=(Exchange(GROUP),))
+
+
+@event_of
+def ev_consumer_auto_commit(a, b, x, c):
+    offsets = ",".join(str(o) for o in x["committed"])
+    return Event(CONSUMER, f"auto-commit offsets {offsets}", exchanges=(Exchange(GROUP),))
 
 
 @event_of

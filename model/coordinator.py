@@ -124,14 +124,17 @@ def fence_updates(s: Any, c: Any, t: int) -> dict[Any, Any]:
 
 # -- request handlers run by the clients' synchronous requests -----------------
 
-def add_partitions(s: Any, c: Any, t: int, parts: Any, epoch: Any, tag: Any) -> tuple[Any, Any, dict]:
+def add_partitions(s: Any, c: Any, t: int, parts: Any, epoch: Any, tag: Any,
+                   wanted: Any = None) -> tuple[Any, Any, dict]:
     """AddPartitionsToTxn / AddOffsetsToTxn for ``parts`` with producer epoch ``epoch``.
 
     Returns ``(ok, fenced, updates)``: any other epoch than the current one
     is answered ``PRODUCER_FENCED``; while a transition is in flight the
     request waits (neither ok nor fenced); otherwise the partitions join
     the transaction, which becomes Ongoing, and the change is written to
-    the log.
+    the log.  ``wanted``, one condition per partition of ``parts``: the
+    request names only those where it holds (the partitions a record's key
+    maps to).
     """
     fenced = epoch != s.tc_epoch[t]
     ok = and_(not_(fenced), not_(busy(s, t)))
@@ -140,9 +143,9 @@ def add_partitions(s: Any, c: Any, t: int, parts: Any, epoch: Any, tag: Any) -> 
            ("tl_state", t): ite(ok, ONGOING, s.tl_state[t]),
            ("tl_epoch", t): ite(ok, s.tc_epoch[t], s.tl_epoch[t]),
            ("tc_tag", t): ite(and_(ok, starts), tag, s.tc_tag[t])}
-    for part in parts:
-        upd[("tc_parts", t, part)] = or_(s.tc_parts[t][part], ok)
-        upd[("tl_parts", t, part)] = or_(s.tl_parts[t][part], ok)
+    for part, want in zip(parts, wanted if wanted is not None else [True] * len(parts)):
+        upd[("tc_parts", t, part)] = or_(s.tc_parts[t][part], and_(ok, want))
+        upd[("tl_parts", t, part)] = or_(s.tl_parts[t][part], and_(ok, want))
     return ok, fenced, upd
 
 

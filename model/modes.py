@@ -26,12 +26,18 @@ class Mode:
     max_in_flight: int        # max.in.flight.requests.per.connection
     commit_before_processing: bool  # consumer commits offsets before processing
     app_resends: bool         # the application sends again what it was not told was written
+    auto_commit: bool = False  # enable.auto.commit=true: a later poll() commits what earlier polls returned
+    worker_thread: bool = False  # the application hands each record to another thread and polls on
     # -- the exactly-once world (consume-transform-produce, docs/protocol.md §6-§9) --
     transactional: bool = False       # a transactional processor instead of producer + consumer
     isolation: str = "read_committed"  # the downstream reader's isolation.level
     offsets_in_txn: bool = True       # sendOffsetsToTransaction (else commitSync after the commit)
     rewind: bool = True               # the application seeks to the committed offsets after an abort
     txn_id_per_instance: bool = False  # each instance has its own transactional.id (KIP-447 style)
+    # the output partitions each input record's output goes to, in turn (r1 the first, r2 the
+    # second, ..., cycling): a key maps a record to its partitions, so a transaction may write
+    # only some of them
+    routes: tuple[tuple[int, ...], ...] = ((0, 1),)
     # default bounds where this mode's world needs other ones than Bounds' defaults
     bounds: tuple[tuple[str, int], ...] = ()
     # the bigger world the stateful engine samples by default (verify --engine stateful)
@@ -48,6 +54,16 @@ class Mode:
                              f"max.in.flight <= {IDEMPOTENCE_MAX_IN_FLIGHT}")
         if self.transactional and not self.idempotence:
             raise ValueError(f"mode {self.name}: transactional.id requires idempotence")
+        if self.auto_commit and self.commit_before_processing:
+            raise ValueError(f"mode {self.name}: with enable.auto.commit the application does not "
+                             f"commit, before processing or after")
+        if self.worker_thread and not self.auto_commit:
+            raise ValueError(f"mode {self.name}: a worker thread is modelled only with "
+                             f"enable.auto.commit (a manual commit would wait for the worker)")
+        if not self.routes or any(not r or r != tuple(sorted(set(r))) or not set(r) <= {0, 1}
+                                  for r in self.routes):
+            raise ValueError(f"mode {self.name}: routes must each name output partitions 0 and/or "
+                             f"1, in order, got {self.routes}")
         if self.isolation not in ("read_committed", "read_uncommitted"):
             raise ValueError(f"mode {self.name}: isolation must be read_committed or read_uncommitted")
 
@@ -105,6 +121,18 @@ MODES: dict[str, Mode] = {m.name: m for m in (
          "before any follower has it",
          acks=1, retries=True, idempotence=False, max_in_flight=5,
          commit_before_processing=False, app_resends=True, deep_bounds=DEEP_BOUNDS),
+    Mode("at-least-once-auto-commit",
+         "as at-least-once, but the consumer keeps enable.auto.commit=true (the default) and "
+         "processes each record before its next poll()",
+         acks=-1, retries=True, idempotence=False, max_in_flight=5,
+         commit_before_processing=False, app_resends=True, auto_commit=True,
+         deep_bounds=DEEP_BOUNDS),
+    Mode("auto-commit-worker-thread",
+         "as at-least-once-auto-commit, but the application hands each record to a worker thread "
+         "and polls again before it is processed",
+         acks=-1, retries=True, idempotence=False, max_in_flight=5,
+         commit_before_processing=False, app_resends=True, auto_commit=True, worker_thread=True,
+         deep_bounds=DEEP_BOUNDS),
     Mode("idempotent",
          "enable.idempotence=true (acks=all, retries, in-flight <= 5); commit after processing; "
          "the application resends what failed",
@@ -113,6 +141,10 @@ MODES: dict[str, Mode] = {m.name: m for m in (
     _eos("exactly-once",
          "transactional consume-transform-produce: offsets in the transaction, rewind after an "
          "abort, read_committed downstream; instances share one transactional.id"),
+    _eos("eos-keyed-outputs",
+         "as exactly-once, but each record's output goes only to the partitions its key maps to: "
+         "r1's to o0 and o1, r2's to o1 alone (a transaction that writes only some partitions)",
+         routes=((0, 1), (1,))),
     _eos("eos-read-uncommitted",
          "as exactly-once, but the downstream reader keeps the default isolation.level="
          "read_uncommitted", isolation="read_uncommitted"),

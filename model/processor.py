@@ -24,7 +24,8 @@ generation (KIP-447) tells the zombie it lost the input.
 Simplifications:
 
 * One input record per transaction; ``poll`` and ``beginTransaction`` are
-  one step.
+  one step.  Its output goes to both output partitions, or, in a mode that
+  routes by key, to the partitions of its key (the same for every attempt).
 * Under TV1 ``send`` first registers the partition with AddPartitionsToTxn
   (a synchronous request: the answer arrives in the same step); under TV2
   the partition leader registers it (KIP-890 part 2).
@@ -42,7 +43,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.ops import all_, and_, any_, ite, not_, or_, set_
+from deliverycheck.core.ops import all_, and_, any_, implies, ite, not_, or_, set_
 from deliverycheck.core.scene import Event, Exchange
 from deliverycheck.core.schema import Field, flag, num
 from deliverycheck.core.spec import Effect, action
@@ -59,7 +60,7 @@ from .txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, COMMIT, COMMIT_OFFS
                         FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF, OFFSETS, OPEN, OUT_STATUS,
                         OUTPUTS, PREP_FENCE,
                         READY, SENT, STAGES, STOPPED, TC_STATES, WRITTEN, INSTANCE, attempts, max_epoch,
-                        tid)
+                        route, tid, writes)
 
 
 # -- the processor instances' state ----------------------------------------------------
@@ -224,27 +225,33 @@ def processor_begin(s, c, i):
 
 @action(scope=transactional, i=INSTANCE)
 def processor_send(s, c, i):
-    """``send()`` twice: the instance writes its record's output to both output partitions.
+    """``send()`` per output: the instance writes its record's output to the partitions its key maps to.
 
-    Under TV1 it first adds both partitions to the transaction with one
-    AddPartitionsToTxn (``PRODUCER_FENCED`` is fatal).  Each produce request
-    carries the transactional producer id and the instance's epoch; the two
-    go to different leaders and arrive independently.
+    Every output partition by default; where the mode routes records by
+    key (``Mode.routes``), only the record's own, so a transaction may
+    write one partition and not the other.  Under TV1 the instance first
+    adds them to the transaction with one AddPartitionsToTxn
+    (``PRODUCER_FENCED`` is fatal).  Each produce request carries the
+    transactional producer id and the instance's epoch; they go to
+    different leaders and arrive independently.
     """
     t = tid(c, i)
     rows = [net.produce_rows(s, o, i) for o in range(OUTPUTS)]
-    base = and_(s.ps_stage[i] == IN_TXN, s.ps_out[i][0] == NOT_SENT)
-    room = and_(*(has_room(r) for r in rows))
+    wants = [writes(c, o, s.ps_pos[i]) for o in range(OUTPUTS)]
+    base = and_(s.ps_stage[i] == IN_TXN, *(s.ps_out[i][o] == NOT_SENT for o in range(OUTPUTS)))
+    room = and_(*(implies(w, has_room(r)) for w, r in zip(wants, rows)))
     if c.variant.tv2:
         ok, fenced, upd = True, False, {}
     else:
-        ok, fenced, upd = tc.add_partitions(s, c, t, range(OUTPUTS), s.ps_epoch[i], s.ps_tag[i])
+        ok, fenced, upd = tc.add_partitions(s, c, t, range(OUTPUTS), s.ps_epoch[i], s.ps_tag[i],
+                                            wanted=wants)
     then = dict(upd)
-    for o in range(OUTPUTS):
+    for o, w in zip(range(OUTPUTS), wants):
         request = pushed(rows[o], [s.ps_pos[i], s.ps_epoch[i], True, s.ps_tag[i]])
-        then.update(net.produce_update(o, i, [[ite(ok, v, w) for v, w in zip(new, old)]
-                                          for new, old in zip(request, rows[o])]))
-        then[("ps_out", i, o)] = ite(ok, SENT, NOT_SENT)
+        sends = and_(ok, w)
+        then.update(net.produce_update(o, i, [[ite(sends, v, old) for v, old in zip(new, prev)]
+                                          for new, prev in zip(request, rows[o])]))
+        then[("ps_out", i, o)] = ite(sends, SENT, NOT_SENT)
     then.update({("ps_stage", i): ite(fenced, STOPPED, IN_TXN), "g_fenced": or_(s.g_fenced, fenced)})
     return Effect(when=and_(base, or_(ok, fenced)), fits=room, then=then)
 
@@ -285,10 +292,12 @@ def processor_commit(s, c, i):
     """``commitTransaction()``: once every output is acknowledged, the instance sends EndTxn(commit).
 
     The client sends EndTxn only after all its produce requests completed
-    (and, with offsets in the transaction, after sending the offsets).
+    (every output its record writes acknowledged; and, with offsets in the
+    transaction, after sending the offsets).
     """
     room, then = _end(s, c, i, COMMIT)
-    done = and_(*(s.ps_out[i][o] == WRITTEN for o in range(OUTPUTS)))
+    done = and_(*(implies(writes(c, o, s.ps_pos[i]), s.ps_out[i][o] == WRITTEN)
+                  for o in range(OUTPUTS)))
     offsets = s.ps_offsets[i] if c.mode.offsets_in_txn else True
     return Effect(when=and_(s.ps_stage[i] == IN_TXN, done, offsets), fits=room,
                   then={**then, ("ps_stage", i): COMMITTING})
@@ -428,7 +437,8 @@ def tell_processor_send(a, b, x, c):
     new = added(b, x, t)
     how = f"adds {listing(new)} to the transaction and " if new else ""
     if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]:
-        return f"{inst(i)} tries to add o0, o1: PRODUCER_FENCED, it stops"
+        outs = listing([f"o{o}" for o in route(c, b["ps_pos"][i])])
+        return f"{inst(i)} tries to add {outs}: PRODUCER_FENCED, it stops"
     what = requests_sent(b, x, i)
     return f"{inst(i)} {how}sends {listing(what) or 'nothing'}"
 

@@ -3,7 +3,8 @@
 An input partition holds ``bounds.records`` records, already written and
 stable (the upstream producer is out of scope here: the delivery-path modes model
 it).  A *processor* reads an input record, writes one output record derived
-from it to each of two output partitions, sends its input offset to the
+from it to each of two output partitions (or, where the mode routes
+records by key, to some of them: ``route``), sends its input offset to the
 transaction and commits, all in one Kafka transaction.  A downstream reader
 reads the two output partitions.
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from deliverycheck.core.ops import any_
 from deliverycheck.core.schema import Field, flag, num
 
 # Transaction coordinator states (TransactionState in Kafka).
@@ -88,6 +90,23 @@ def SLOT(c: Any) -> range:
 def txn_ids(c: Any) -> int:
     """Transactional ids: one shared by every instance, or one per instance (KIP-447)."""
     return INSTANCES if c.mode.txn_id_per_instance else 1
+
+
+def route(c: Any, rec: int) -> tuple[int, ...]:
+    """The output partitions input record ``rec`` (numbered from 1) writes (``Mode.routes``)."""
+    return c.mode.routes[(rec - 1) % len(c.mode.routes)]
+
+
+def writes(c: Any, o: int, rec: Any) -> Any:
+    """Input record ``rec`` (numbered from 1; a state value) writes output ``o``.
+
+    Plain ``True`` where every record writes ``o`` (the default: each
+    record's output goes to both partitions).
+    """
+    recs = [r for r in range(1, c.bounds.records + 1) if o in route(c, r)]
+    if len(recs) == c.bounds.records:
+        return True
+    return any_(rec == r for r in recs)
 
 
 def tid(c: Any, i: int) -> int:

@@ -45,6 +45,8 @@ class Variant:
     bounce_keeps_isr: bool = False  # a quickly restarted follower stays in the ISR (until KAFKA-7235, 2.2)
     # -- producer state at the partition (docs/protocol.md §4) --
     expiry_when_busy: bool = False  # producer state can go while the producer still retries (retention before 2.4, KAFKA-7190)
+    # -- the consumer (docs/protocol.md §5) --
+    auto_commit_ahead: bool = False  # an auto-commit can store the position of records poll() is still returning (KAFKA-18641)
     checked_with: tuple[str, ...] = ()  # modes `deliverycheck verify` runs it with by default
     # default bounds where this variant's world needs other ones than its mode's
     bounds: tuple[tuple[str, int], ...] = ()
@@ -72,7 +74,7 @@ class Variant:
     @property
     def changes_delivery(self) -> bool:
         """The delivery path's partitions differ from today's Kafka with one replica."""
-        return self.replicated or self.expiry_when_busy
+        return self.replicated or self.expiry_when_busy or self.auto_commit_ahead
 
     @property
     def changes_transactions(self) -> bool:
@@ -131,7 +133,7 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
                          "OffsetFetch without the stable-offset wait (both KIP-447, 2.5), no "
                          "epoch bump after a timed-out write (KAFKA-8805, 2.5)",
             tv2=False, verification=False, group_metadata=False, stable_offsets=False,
-            client_bump=False, checked_with=("exactly-once", "eos-per-instance-id")),
+            client_bump=False, checked_with=("exactly-once", "eos-keyed-outputs", "eos-per-instance-id")),
     Variant("no-group-metadata", "today's Kafka with the application calling "
                                  "sendOffsetsToTransaction(offsets, groupId) (deprecated since "
                                  "3.0): no generation check on transactional offsets",
@@ -180,6 +182,11 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
                                  "(KAFKA-7190, fixed with KIP-360); one expiry, one fault",
             expiry_when_busy=True, bounds=(("expiries", 1), ("faults", 1)),
             checked_with=("idempotent",)),
+    Variant("new-consumer-before-18641",
+            "the Java client's new consumer (group.protocol=consumer, KIP-848) before the fix of "
+            "KAFKA-18641 (merged February 2025; no release checked): its background thread may "
+            "auto-commit the position poll() has just moved past the records it is returning",
+            auto_commit_ahead=True, checked_with=("at-least-once-auto-commit",)),
     Variant("rf2-isr2-elr", "Kafka 4.1 on (new clusters; 4.0 with eligible.leader.replicas.version=1): "
                             "eligible leader replicas (KIP-966); replication.factor=2, "
                             "min.insync.replicas=2, unclean election off",

@@ -20,8 +20,10 @@ from deliverycheck.model.partition import failover, leader_end, leader_entry, le
 from deliverycheck.model.state import ACKED, BATCH_STATES, IDLE, INFLIGHT, QUEUED, batch_in
 
 # the modes whose users rely on no loss (acks=1 users too: it is what they expect)
-NO_LOSS_MODES = ("at-least-once", "at-least-once-acks1", "idempotent")
-DELIVERY_MODES = ("at-most-once", *NO_LOSS_MODES)
+NO_LOSS_MODES = ("at-least-once", "at-least-once-acks1", "at-least-once-auto-commit", "idempotent")
+# the modes whose consumer commits by itself (enable.auto.commit=true)
+AUTO_COMMIT_MODES = ("at-least-once-auto-commit", "auto-commit-worker-thread")
+DELIVERY_MODES = ("at-most-once", *NO_LOSS_MODES, "auto-commit-worker-thread")
 
 
 # -- what a broken promise shows (concrete states only: plain Python is fine here) --

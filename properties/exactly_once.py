@@ -19,13 +19,14 @@ from deliverycheck.core.spec import always, final, progress
 from deliverycheck.model import broker_txn, coordinator
 from deliverycheck.model.modes import transactional
 from deliverycheck.model.txn_state import (ABORTED, COMMITTED, ONGOING, OUTCOMES, OUTPUTS,
-                                           TC_STATES, attempts, log_capacity, txn_ids)
+                                           TC_STATES, attempts, log_capacity, route, txn_ids)
 
 # The configurations that promise exactly-once (the pitfall modes are run to
 # show what they break, not because they promise it).
-EOS = ("exactly-once", "eos-per-instance-id")
+EOS = ("exactly-once", "eos-keyed-outputs", "eos-per-instance-id")
 # Every transactional mode, for the witnesses.
 TRANSACTIONAL_MODES = (*EOS, "eos-read-uncommitted", "eos-no-rewind", "eos-offsets-outside-txn")
+BOTH = tuple(range(OUTPUTS))   # a record whose output goes to every output partition
 
 
 def _entries(c: Any):
@@ -70,8 +71,11 @@ def _record(s: Any, c: Any, o: int, j: int) -> str:
 
 def _explain_atomic(s, c):
     seen = {o: {_tag(s, c, o, j) for oo, j in _returned(s, c) if oo == o} for o in range(OUTPUTS)}
+    recs = {_tag(s, c, o, j): broker_txn.col(s, c, "ent_rec", o)[j] for o, j in _returned(s, c)}
     out = []
     for n in sorted(seen[0] ^ seen[1]):
+        if route(c, recs[n]) != BOTH:
+            continue   # the record's key maps it to one partition: nothing to see on the other
         has, lacks = (0, 1) if n in seen[0] else (1, 0)
         out.append(f"the reader has been returned attempt #{n}'s record from o{has} but none "
                    f"from o{lacks}")
@@ -88,14 +92,15 @@ def _explain_offsets(s, c):
     out = []
     for r in range(c.bounds.records):
         offset = r < s.gc_committed
-        outputs = [o for o in range(OUTPUTS) if _copies(s, c, o, r) >= 1]
-        if offset and len(outputs) < OUTPUTS:
-            missing = [f"o{o}" for o in range(OUTPUTS) if o not in outputs]
+        mine = route(c, r + 1)
+        outputs = [o for o in mine if _copies(s, c, o, r) >= 1]
+        if offset and len(outputs) < len(mine):
+            missing = [f"o{o}" for o in mine if o not in outputs]
             out.append(f"r{r + 1}'s offset is committed (committed offset {s.gc_committed}) but its "
                        f"output is not committed on {' and '.join(missing)}")
-        elif not offset and len(outputs) == OUTPUTS:
-            out.append(f"r{r + 1}'s output is committed on o0 and o1 but its offset is not "
-                       f"(committed offset {s.gc_committed})")
+        elif not offset and len(outputs) == len(mine):
+            out.append(f"r{r + 1}'s output is committed on {' and '.join(f'o{o}' for o in mine)} "
+                       f"but its offset is not (committed offset {s.gc_committed})")
     return out
 
 
@@ -113,8 +118,18 @@ def _explain_rebalance(s, c):
 
 def _explain_exactly_once(s, c):
     return [f"r{r + 1}'s output is committed {n} time{'s' if n != 1 else ''} on o{o}"
+            + ("" if o in route(c, r + 1) else f" (its key maps it to {_names(route(c, r + 1))} only)")
             for r in range(c.bounds.records) for o in range(OUTPUTS)
-            for n in [_copies(s, c, o, r)] if n != 1]
+            for n in [_copies(s, c, o, r)] if n != _wanted(c, o, r)]
+
+
+def _names(outputs: tuple[int, ...]) -> str:
+    return " and ".join(f"o{o}" for o in outputs)
+
+
+def _wanted(c: Any, o: int, r: int) -> int:
+    """Committed copies of input record ``r``'s (from 0) output that output ``o`` should hold."""
+    return 1 if o in route(c, r + 1) else 0
 
 
 def _explain_hanging(s, c):
@@ -139,7 +154,9 @@ def atomic_transactions(s, c):
     Whenever no transaction is open or completing (every transactional id
     Empty or Complete*), for every transaction attempt the downstream
     reader has been returned a record of it from output partition 0 if and
-    only if it has been returned one from output partition 1.  Kafka
+    only if it has been returned one from output partition 1 (where records
+    are routed by key: for every attempt whose record's key maps it to
+    both).  Kafka
     promises no snapshot across partitions: while the markers are being
     written, or while another producer's open transaction holds one
     partition's LSO back, a reader may see one partition's records first.
@@ -149,8 +166,15 @@ def atomic_transactions(s, c):
     offline one).
     """
     done = and_(broker_txn.readable(s, c), *(coordinator.completed(s, t) for t in range(txn_ids(c))))
-    return implies(done, all_(_seen(s, c, 0, n) == _seen(s, c, 1, n)
-                              for n in range(1, attempts(c) + 1)))
+    if all(route(c, r) == BOTH for r in range(1, c.bounds.records + 1)):
+        return implies(done, all_(_seen(s, c, 0, n) == _seen(s, c, 1, n)
+                                  for n in range(1, attempts(c) + 1)))
+    # records routed by key: a record returned from one partition has its attempt's record on the
+    # other too, if its key maps it to both
+    return implies(done, all_(
+        implies(and_(broker_txn.fetched(s, c, o, j), broker_txn.col(s, c, "ent_rec", o)[j] == r),
+                _seen(s, c, 1 - o, _tag(s, c, o, j)))
+        for o, j in _entries(c) for r in range(1, c.bounds.records + 1) if route(c, r) == BOTH))
 
 
 @always(claims=EOS, scope=transactional, observes=("reader",), explain=_explain_aborted)
@@ -171,10 +195,11 @@ def offsets_match_outputs(s, c):
     Whenever no transaction is between EndTxn and its completion, for every
     input record: its offset is committed (the group's committed offset is
     past it) exactly when its output is committed on both output partitions
-    (read from their leaders, so while both have one).
+    (on those its key maps it to, where records are routed by key; read
+    from their leaders, so while both have one).
     """
     return implies(and_(_quiet(s, c), broker_txn.readable(s, c)), all_(
-        (r < s.gc_committed) == and_(*(_copies(s, c, o, r) >= 1 for o in range(OUTPUTS)))
+        (r < s.gc_committed) == and_(*(_copies(s, c, o, r) >= 1 for o in route(c, r + 1)))
         for r in range(c.bounds.records)))
 
 
@@ -229,9 +254,12 @@ def exactly_once(s, c):
     """End to end, each input record's effect is committed exactly once.
 
     In every terminal state, for every input record, its output is
-    committed exactly once on each output partition.
+    committed exactly once on each output partition (where records are
+    routed by key: once on each partition its key maps it to, and never on
+    another).
     """
-    return all_(_copies(s, c, o, r) == 1 for r in range(c.bounds.records) for o in range(OUTPUTS))
+    return all_(_copies(s, c, o, r) == _wanted(c, o, r)
+                for r in range(c.bounds.records) for o in range(OUTPUTS))
 
 
 @progress(claims=EOS, scope=transactional, explain=_explain_hanging)

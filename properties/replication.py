@@ -22,7 +22,14 @@ from deliverycheck.model.state import ACKED
 
 from deliverycheck.model import broker_txn
 
-from .delivery import DELIVERY_MODES
+from deliverycheck.model.variants import VARIANTS
+
+from .delivery import DELIVERY_MODES as _ALL_DELIVERY
+
+# the delivery modes some default variant runs with replicated partitions (model/variants.py):
+# the replication promises are claimed for them
+DELIVERY_MODES = tuple(m for m in _ALL_DELIVERY
+                       if any(v.replicated and m in v.checked_with for v in VARIANTS.values()))
 
 # the exactly-once mode whose default variants include a replicated one (model/variants.py)
 REPLICATED_EOS = ("exactly-once",)

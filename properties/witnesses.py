@@ -16,7 +16,9 @@ from deliverycheck.model.modes import transactional
 from deliverycheck.model.processor import running
 from deliverycheck.model.txn_client import bumps_after_error
 
-from .delivery import DELIVERY_MODES as ALL_MODES, NO_LOSS_MODES
+from deliverycheck.model.consumer import auto_commits
+
+from .delivery import AUTO_COMMIT_MODES, DELIVERY_MODES as ALL_MODES, NO_LOSS_MODES
 
 
 @sometimes(scope=pipeline, claims=ALL_MODES)
@@ -56,6 +58,16 @@ def witness_producer_restart(s, c):
 def witness_consumer_restart(s, c):
     """The consumer crashes and restarts from its committed offsets."""
     return s.g_consumer_restarted
+
+
+@sometimes(scope=auto_commits, claims=AUTO_COMMIT_MODES)
+def witness_auto_commit(s, c):
+    """The consumer's auto-commit stores an offset.
+
+    Where the consumer commits by itself nothing else commits, so any
+    committed offset above zero is an auto-commit's.
+    """
+    return any_(d > 0 for d in s.committed)
 
 
 from .exactly_once import TRANSACTIONAL_MODES as EOS  # noqa: E402  (the witnesses of every EOS mode)
@@ -121,5 +133,5 @@ def witness_takeover(s, c):
 
 
 PROPERTIES = [witness_processed, witness_retry, witness_send_failed, witness_dedup,
-              witness_producer_restart, witness_consumer_restart, witness_commit, witness_abort,
+              witness_producer_restart, witness_consumer_restart, witness_auto_commit, witness_commit, witness_abort,
               witness_fence, witness_failover_resend, witness_late_request, witness_epoch_bump, witness_takeover]

@@ -35,15 +35,21 @@ REPRESENTATIVE_REPLICATED = {("at-least-once", "rf2"), ("idempotent", "rf2")}
 # and tv2-4.0's world of 1.3 million states, too big for the Python explorer in CI: the
 # explorer checks them in every verify run; the engines agree on them under -m deep.
 DEEP_HISTORICAL = {"tv1-client-2.4", "kafka-2.4", "tv2-4.0", "kip-1228-without-19999"}
+# The auto-commit loop's rows: every step they take is at-least-once's or the worker-thread
+# mode's, whose auto-commit has both of its branches (between records and with a record in
+# hand; the new consumer before KAFKA-18641 takes the second): the cross-engine suites check
+# auto-commit-worker-thread in CI and these under -m deep.
+DEEP_PAIRS = {("at-least-once-auto-commit", "current"),
+              ("at-least-once-auto-commit", "new-consumer-before-18641")}
 
 
 def ci_marks(mode: str, variant: str) -> list:
     """[pytest.mark.deep] for a pair a cross-engine suite leaves out of CI, else []: the
     replicated pairs but the representative ones, the historical transactional rows of
-    ``DEEP_HISTORICAL``, and acks=1 with one replica (whose world is at-least-once's: the
-    same states, steps and verdicts)."""
+    ``DEEP_HISTORICAL``, the pairs of ``DEEP_PAIRS``, and acks=1 with one replica (whose world
+    is at-least-once's: the same states, steps and verdicts)."""
     from deliverycheck.model import MODES, VARIANTS
-    if variant in DEEP_HISTORICAL:
+    if variant in DEEP_HISTORICAL or (mode, variant) in DEEP_PAIRS:
         return [pytest.mark.deep]
     replicated = VARIANTS[variant].replicated
     if replicated and (mode, variant) not in REPRESENTATIVE_REPLICATED:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from conftest import enabled, instance, run, system
 
 from deliverycheck.catalog import SPEC
 from deliverycheck.core.system import System
 from deliverycheck.model import Config
+from deliverycheck.model.modes import MODES
 from deliverycheck.model.state import (ACKED, DUPLICATE, FAILED, FENCED, INFLIGHT, LOST, OK,
                                        OUT_OF_ORDER, QUEUED, RETRIABLE)
 
@@ -66,6 +68,39 @@ def test_commit_after_processing_reprocesses_after_a_crash():
                  "consumer_poll(p=0, k=0, r=0)", "consumer_process(r=0)"])
     assert d(sy, s)["out"] == [2, 0]
     assert not sy.holds("no_duplicate_output", s)
+
+
+WRITE_BOTH_AND_POLL_ONE = ["producer_send(r=0, k=0)", "broker_append(p=0, i=0, k=0, r=0)",
+                           "producer_send(r=1, k=1)", "broker_append(p=0, i=0, k=1, r=0)",
+                           "consumer_poll(p=0, k=0, r=0)"]
+
+
+def test_auto_commit_in_a_processing_loop_waits_for_the_next_poll():
+    sy = system("at-least-once-auto-commit")
+    labels = {i.label() for i in sy.instances}
+    assert "consumer_commit()" not in labels, "with enable.auto.commit the application never commits"
+    s = run(sy, WRITE_BOTH_AND_POLL_ONE)
+    assert "consumer_auto_commit()" not in enabled(sy, s), "r1 is returned but not processed"
+    s = run(sy, ["consumer_process(r=0)", "consumer_auto_commit()"], s)
+    assert d(sy, s)["committed"] == [1]
+    s = run(sy, ["consumer_poll(p=0, k=1, r=0)", "consumer_process(r=1)", "consumer_restart()"], s)
+    st = d(sy, s)
+    assert st["pos"] == [1] and st["out"] == [1, 1], "r2 is read again: reprocessed, not lost"
+
+
+def test_auto_commit_with_a_worker_thread_covers_a_record_not_processed():
+    for mode, variant in (("auto-commit-worker-thread", "current"),
+                          ("at-least-once-auto-commit", "new-consumer-before-18641")):
+        sy = system(mode, variant)
+        s = run(sy, [*WRITE_BOTH_AND_POLL_ONE, "consumer_auto_commit()", "consumer_restart()"])
+        st = d(sy, s)
+        assert st["committed"] == [1] and st["pos"] == [1] and st["out"] == [0, 0], mode
+        assert "consumer_process(r=0)" not in enabled(sy, s)
+
+
+def test_manual_commits_have_no_auto_commit():
+    for mode in ("at-most-once", "at-least-once", "idempotent"):
+        assert "consumer_auto_commit()" not in {i.label() for i in system(mode).instances}
 
 
 def test_restarted_producer_gets_a_new_pid_and_its_resend_is_not_deduplicated():
@@ -194,3 +229,11 @@ def test_a_full_batch_table_is_reported_not_a_silent_end():
     ex = explore(sy)
     assert ex.coverage.blocked.get("producer_send", 0) > 0 and ex.truncated > 0
     assert "no_loss" not in ex.violations and "no_stuck" not in ex.violations
+
+
+def test_auto_commit_knobs_that_contradict_each_other_are_refused():
+    base = MODES["at-least-once-auto-commit"]
+    with pytest.raises(ValueError, match="does not commit"):
+        replace(base, commit_before_processing=True)
+    with pytest.raises(ValueError, match="worker thread"):
+        replace(MODES["at-least-once"], worker_thread=True)

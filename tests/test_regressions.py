@@ -1,4 +1,5 @@
-"""Saved counterexamples (tests/regressions/*.itf.json) still replay and still mean what they meant."""
+"""Saved counterexamples (tests/regressions/*.itf.json) and the specification's saved histories
+(properties/histories/*.itf.json) still replay and still mean what they meant."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from deliverycheck import histories
 from deliverycheck.expected import load
 from deliverycheck.replay import replay_file
 
 FOLDER = Path(__file__).parent / "regressions"
-TRACES = sorted(FOLDER.glob("*.itf.json"))
+TRACES = sorted(FOLDER.glob("*.itf.json")) + histories.paths()
 EXPECTED = load().default
 
 
@@ -33,3 +35,22 @@ def test_saved_trace_replays_and_agrees_with_the_expectations(path):
         assert step == len(t), "the trace ends where the property breaks"
     else:
         assert not got.breaks(got.recorded), f"regression: {path.name} breaks {got.recorded} again"
+
+
+def test_the_specification_keeps_histories_that_still_show_their_case():
+    saved = [histories.load(p) for p in histories.paths()]
+    assert saved, "no saved histories in properties/histories/"
+    for h in saved:
+        assert histories.problems(h, EXPECTED) == [], h.name
+        assert h.title and h.about, f"{h.name}: a history has a title and says what it shows"
+
+
+def test_a_history_that_no_longer_shows_its_case_is_reported(tmp_path):
+    import json
+    doc = json.loads(histories.paths()[0].read_text())
+    doc["#meta"]["property"] = "zombie_fenced"          # a promise this history does not break
+    path = tmp_path / "wrong.itf.json"
+    path.write_text(json.dumps(doc))
+    wrong = histories.problems(histories.load(path), EXPECTED)
+    assert any("does not expect zombie_fenced to be violated" in w for w in wrong)
+    assert any("no longer breaks zombie_fenced" in w for w in wrong)

@@ -57,6 +57,8 @@ def test_gallery_check_notices_an_edit_and_a_stale_folder(default_runs, tmp_path
     for svg in (tmp_path / r.mode / r.variant / r.property for r in counterexamples(runs)
                 if r.expected == "violated"):
         (svg / "diagram.svg").write_text("<svg/>")
+    for history in (tmp_path / "histories").iterdir():
+        (history / "diagram.svg").write_text("<svg/>")
     assert differences(runs, tmp_path) == []
     dot = tmp_path / "at-least-once/current/in_order/diagram.dot"
     dot.write_text(dot.read_text().replace("append b1 @1", "append b1 @3"))
@@ -66,8 +68,12 @@ def test_gallery_check_notices_an_edit_and_a_stale_folder(default_runs, tmp_path
     got = differences(runs, tmp_path)
     assert f"{dot}: differs from what the model produces now" in got
     assert f"{stale}: no longer a counterexample" in got
-    write_gallery(runs, tmp_path, pictures=False)   # regenerating removes the stale folder
-    assert not stale.exists()
+    gone = tmp_path / "histories/a-case-taken-away"
+    gone.mkdir()
+    (gone / "trace.itf.json").write_text("{}")
+    assert f"{gone}: no longer a saved history" in differences(runs, tmp_path)
+    write_gallery(runs, tmp_path, pictures=False)   # regenerating removes the stale folders
+    assert not stale.exists() and not gone.exists()
 
 
 # -- the HTML report in a real browser ------------------------------------------
@@ -189,12 +195,29 @@ def test_gallery_command_checks_and_writes(capsys, monkeypatch, default_runs, tm
     import deliverycheck.gallery as gallery_module
     monkeypatch.setattr(gallery_module, "default_runs", lambda out, progress=None: list(default_runs.values()))
     code, out, err = _run(capsys, "gallery", "--check", "--out", str(GALLERY))
-    assert code == 0 and "up to date (159 counterexamples)" in out, out + err
+    assert code == 0 and "up to date (180 counterexamples, 1 saved history)" in out, out + err
     code, out, _ = _run(capsys, "gallery", "--check", "--out", str(tmp_path))
     assert code == 1 and "README.md: missing" in out and "regenerate the gallery" in out
     code, out, _ = _run(capsys, "gallery", "--out", str(tmp_path))
     assert code == 0 and (tmp_path / "at-least-once/current/in_order/diagram.svg").is_file()
     assert _run(capsys, "gallery", "--check", "--out", str(tmp_path))[0] == 0
+
+
+def test_gallery_fails_on_a_history_that_no_longer_shows_its_case(capsys, monkeypatch, default_runs,
+                                                                  tmp_path):
+    import json
+    import deliverycheck.gallery as gallery_module
+    from deliverycheck import histories
+    monkeypatch.setattr(gallery_module, "default_runs", lambda out, progress=None: list(default_runs.values()))
+    doc = json.loads(histories.paths()[0].read_text())
+    doc["#meta"]["property"] = "zombie_fenced"          # a promise this history does not break
+    wrong = tmp_path / "wrong.itf.json"
+    wrong.write_text(json.dumps(doc))
+    monkeypatch.setattr(gallery_module, "history_paths", lambda: [wrong])
+    code, out, _ = _run(capsys, "gallery", "--check", "--out", str(GALLERY))
+    assert code == 1 and "history wrong: it no longer breaks zombie_fenced" in out, out
+    code, _, err = _run(capsys, "gallery", "--out", str(tmp_path / "g"))
+    assert code == 1 and "the gallery was not written" in err and not (tmp_path / "g").exists()
 
 
 def test_verify_draws_png_copies_only_when_asked(capsys, tmp_path):

@@ -206,3 +206,24 @@ def test_a_marker_resent_after_a_failover_is_a_retry_with_kafka_19999(variant, b
     sy = system("exactly-once", variant, records=1)
     ex = explore(sy, [sy.spec.property("no_hanging_transaction")], progress=None)
     assert ex.complete and ("no_hanging_transaction" in ex.violations) == broken
+
+
+def test_a_record_keyed_to_one_partition_is_written_and_committed_there_alone():
+    from deliverycheck.model.txn_state import NOT_SENT, SENT
+    sy = system("eos-keyed-outputs", "tv1")
+    first = START + SEND + ["processor_send_offsets(i=0)", "processor_commit(i=0)",
+                            "coordinator_end_txn(i=0, k=0)", "coordinator_log_written(t=0)",
+                            "coordinator_send_markers(t=0)", "broker_write_marker(o=0, k=0, t=0)",
+                            "broker_write_marker(o=1, k=0, t=0)", "groups_write_marker(k=0, t=0)",
+                            "coordinator_complete(t=0)", "coordinator_log_written(t=0)"]
+    s = run(sy, first + ["processor_begin(i=0)", "processor_send(i=0)"])
+    d = _d(sy, s)
+    assert d["ps_pos"][0] == 2                       # r2, whose key maps it to o1 alone
+    assert d["tc_parts"][0] == [False, True, False]  # AddPartitionsToTxn named o1 only
+    assert d["ps_out"][0] == [NOT_SENT, SENT] and d["rq_rec"][0][0] == [0, 0]
+    s = run(sy, ["broker_append_txn(o=1, i=0, k=0)", "processor_send_offsets(i=0)"], s)
+    assert "processor_commit(i=0)" in enabled(sy, s)  # nothing owed on o0
+    s = run(sy, ["processor_commit(i=0)", "coordinator_end_txn(i=0, k=0)",
+                 "coordinator_log_written(t=0)", "coordinator_send_markers(t=0)"], s)
+    assert _d(sy, s)["mk_kind"][0][0] == 0           # no marker for o0: it is not in the transaction
+    assert sy.holds("atomic_transactions", s) and sy.holds("offsets_match_outputs", s)

@@ -44,10 +44,23 @@ def run(args: argparse.Namespace) -> int:
             for line in diffs:
                 print(line)
             if not diffs:
-                print(f"{folder}: up to date ({len(gallery.wanted(runs))} counterexamples)")
+                print(f"{folder}: up to date ({len(gallery.wanted(runs))} counterexamples, "
+                      f"{_histories()})")
             return 1 if diffs or bad else 0
-        note = gallery.write_gallery(runs, folder)
+        try:
+            note = gallery.write_gallery(runs, folder)
+        except gallery.HistoryError as e:
+            print(f"deliverycheck: {e}; the gallery was not written", file=sys.stderr)
+            return 1
     if note:
         print(note, file=sys.stderr)
-    print(f"{folder}: {len(gallery.wanted(runs))} counterexamples written; index in {folder / 'README.md'}")
+    print(f"{folder}: {len(gallery.wanted(runs))} counterexamples and {_histories()} written; "
+          f"index in {folder / 'README.md'}")
     return 1 if bad else 0
+
+
+def _histories() -> str:
+    """``2 saved histories`` (the specification's, deliverycheck.histories)."""
+    from deliverycheck.histories import paths
+    n = len(paths())
+    return f"{n} saved histor{'y' if n == 1 else 'ies'}"
