@@ -45,7 +45,7 @@ from . import txn_network as net
 from .environment import has_room, pushed, removed
 from .modes import transactional
 from .telling import event_of, leader_index, listing, teller, written
-from .txn_telling import TC, fenced_now, inst, late, marker_head, out_lane, told_stage
+from .txn_telling import TC, fenced_now, inst, late, marker_head, marker_taken, out_lane, told_stage
 from .txn_state import (COMMIT, DATA, END_KINDS, ENTRY_KINDS, INSTANCES, OUTPUTS, ONGOING, OPEN,
                         WRITTEN, log_capacity, max_epoch, tid, txn_ids, INSTANCE, OUTPUT, SLOT, TXN_IDS)
 
@@ -469,7 +469,7 @@ def tell_broker_append_txn(a, b, x, c):
 @teller
 def tell_broker_write_marker(a, b, x, c):
     o, t = a["o"], a["t"]
-    head, took = marker_head(a, b, x, c, o, f"o{o}", marker_epoch_was_ok(b, c, o, a["k"], a["t"]))
+    head, took = marker_head(a, b, x, o, f"o{o}", marker_epoch_was_ok(b, c, o, a["k"], a["t"]))
     at = written(b, x, "ent_kind", "log_len", o, leader_index(b, c, o))
     if at:
         ends = ", the transaction ends there" if x["pst_first"][o][t] == 0 != b["pst_first"][o][t] else ""
@@ -500,7 +500,7 @@ def ev_broker_write_marker(a, b, x, c):
     at = written(b, x, "ent_kind", "log_len", o, leader_index(b, c, o))
     if at:
         return Event(out_lane(c, o, b), f"write marker @{','.join(map(str, at))}")
-    took = any(x[f][o][t] != b[f][o][t] for f in ("pst_first", "pst_epoch", "pst_cepoch"))
+    took = marker_taken(b, x, o, t)
     # nothing written: the partition either took it with no transaction open, or changed nothing
     return Event(out_lane(c, o, b), "marker: nothing open" if took else "marker: no change")
 

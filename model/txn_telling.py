@@ -95,7 +95,12 @@ def added(b: dict, x: dict, t: int) -> list[str]:
     return [PART_NAMES[p] for p in changed(b["tc_parts"][t], x["tc_parts"][t]) if x["tc_parts"][t][p]]
 
 
-def marker_head(a, b, x, c, p, name, epoch_ok):
+def marker_taken(b: dict, x: dict, p: int, t: int) -> bool:
+    """Partition ``p`` took producer ``t``'s marker: its producer state changed."""
+    return any(x[f][p][t] != b[f][p][t] for f in ("pst_first", "pst_epoch", "pst_cepoch"))
+
+
+def marker_head(a, b, x, p, name, epoch_ok):
     """The head of a marker's sentence, and whether the partition's state changed.
 
     ``epoch_ok``: whether the partition's marker-epoch rule
@@ -105,8 +110,7 @@ def marker_head(a, b, x, c, p, name, epoch_ok):
     kind = MARKER_KINDS.get(b["mk_kind"][p][k], "?")
     head = (f"{name} gets the {kind} marker (epoch {b['mk_epoch'][p][k]}, coordinator epoch "
             f"{b['mk_cepoch'][p][k]})")
-    took = any(x[f][p][t] != b[f][p][t] for f in ("pst_first", "pst_epoch", "pst_cepoch"))
-    if took:
+    if marker_taken(b, x, p, t):
         return head, True
     # rejected: say what the partition had seen, as facts (the step changed nothing)
     why = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from deliverycheck.core.ops import all_, and_, any_, get, implies
-from deliverycheck.model.modes import pipeline
+from deliverycheck.model.modes import MODES, pipeline
 from deliverycheck.core.spec import always, final, progress
 from deliverycheck.model import settled
 from deliverycheck.model.partition import failover, leader_end, leader_entry, leader_hw, online
@@ -22,7 +22,7 @@ from deliverycheck.model.state import ACKED, BATCH_STATES, IDLE, INFLIGHT, QUEUE
 # the modes whose users rely on no loss (acks=1 users too: it is what they expect)
 NO_LOSS_MODES = ("at-least-once", "at-least-once-acks1", "at-least-once-auto-commit", "idempotent")
 # the modes whose consumer commits by itself (enable.auto.commit=true)
-AUTO_COMMIT_MODES = ("at-least-once-auto-commit", "auto-commit-worker-thread")
+AUTO_COMMIT_MODES = tuple(name for name, m in MODES.items() if m.auto_commit)
 DELIVERY_MODES = ("at-most-once", *NO_LOSS_MODES, "auto-commit-worker-thread")
 
 

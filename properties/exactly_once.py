@@ -167,6 +167,8 @@ def atomic_transactions(s, c):
     """
     done = and_(broker_txn.readable(s, c), *(coordinator.completed(s, t) for t in range(txn_ids(c))))
     if all(route(c, r) == BOTH for r in range(1, c.bounds.records + 1)):
+        # every record writes both outputs: per attempt (the formula the exactly-once proofs'
+        # lemmas were built on; the one below says the same there, entry by entry)
         return implies(done, all_(_seen(s, c, 0, n) == _seen(s, c, 1, n)
                                   for n in range(1, attempts(c) + 1)))
     # records routed by key: a record returned from one partition has its attempt's record on the

@@ -24,12 +24,12 @@ from deliverycheck.model import broker_txn
 
 from deliverycheck.model.variants import VARIANTS
 
-from .delivery import DELIVERY_MODES as _ALL_DELIVERY
+from .delivery import DELIVERY_MODES
 
 # the delivery modes some default variant runs with replicated partitions (model/variants.py):
 # the replication promises are claimed for them
-DELIVERY_MODES = tuple(m for m in _ALL_DELIVERY
-                       if any(v.replicated and m in v.checked_with for v in VARIANTS.values()))
+REPLICATED_DELIVERY = tuple(m for m in DELIVERY_MODES
+                            if any(v.replicated and m in v.checked_with for v in VARIANTS.values()))
 
 # the exactly-once mode whose default variants include a replicated one (model/variants.py)
 REPLICATED_EOS = ("exactly-once",)
@@ -83,7 +83,7 @@ def _explain_offline(s, c):
             for p in PARTS(c) if not online(s, c, p)]
 
 
-@always(scope=failover_pipeline, claims=DELIVERY_MODES, explain=_explain_phantom)
+@always(scope=failover_pipeline, claims=REPLICATED_DELIVERY, explain=_explain_phantom)
 def no_phantom_read(s, c):
     """A record the consumer was returned is never taken away later.
 
@@ -97,7 +97,7 @@ def no_phantom_read(s, c):
                 for p in range(c.bounds.partitions) for j in range(c.bounds.log))
 
 
-@always(scope=replicated, claims=(*DELIVERY_MODES, *REPLICATED_EOS), explain=_explain_disagree)
+@always(scope=replicated, claims=(*REPLICATED_DELIVERY, *REPLICATED_EOS), explain=_explain_disagree)
 def replicas_agree(s, c):
     """The replicas of the ISR agree on every offset below the high watermark.
 
@@ -111,7 +111,7 @@ def replicas_agree(s, c):
                 if r != l for j in OFFSETS(c))
 
 
-@always(scope=failover, claims=(*DELIVERY_MODES, *REPLICATED_EOS), explain=_explain_offline,
+@always(scope=failover, claims=(*REPLICATED_DELIVERY, *REPLICATED_EOS), explain=_explain_offline,
         aspect="availability")
 def available(s, c):
     """While a broker of a partition runs, the partition has a leader or can get one.
@@ -128,7 +128,7 @@ def available(s, c):
 
 # -- witnesses: the failover really happens ----------------------------------------
 
-@sometimes(scope=failover_pipeline, claims=DELIVERY_MODES)
+@sometimes(scope=failover_pipeline, claims=REPLICATED_DELIVERY)
 def witness_failover(s, c):
     """A partition's leader fails and a new one is elected, holding a record the application was
     told is written."""
@@ -138,7 +138,7 @@ def witness_failover(s, c):
                 for p in range(c.bounds.partitions))
 
 
-@sometimes(scope=replicated_pipeline, claims=DELIVERY_MODES)
+@sometimes(scope=replicated_pipeline, claims=REPLICATED_DELIVERY)
 def witness_replicated(s, c):
     """A follower in the ISR holds a record below the leader's high watermark (it is committed)."""
     return any_(and_(leads(s, p, l), s.isr[p][r], s.hw[p][l] >= 1, s.log[p][r][0] != 0)
@@ -146,13 +146,13 @@ def witness_replicated(s, c):
                 if r != l)
 
 
-@sometimes(scope=failover, claims=(*DELIVERY_MODES, *REPLICATED_EOS))
+@sometimes(scope=failover, claims=(*REPLICATED_DELIVERY, *REPLICATED_EOS))
 def witness_truncation(s, c):
     """A replica removes entries from its log (truncation after a failover, or a lost suffix)."""
     return s.g_truncated
 
 
-@sometimes(scope=failover_pipeline, claims=DELIVERY_MODES)
+@sometimes(scope=failover_pipeline, claims=REPLICATED_DELIVERY)
 def witness_read_kept(s, c):
     """After a failover the new leader still holds a record the consumer was returned."""
     return any_(and_(s.lepoch[p] >= 1, online(s, c, p),
