@@ -191,6 +191,9 @@ def parser() -> argparse.ArgumentParser:
                                     "model in the configuration it names and judge every property.")
     rp.add_argument("trace", metavar="TRACE", help="an .itf.json trace file")
     rp.add_argument("--json", action="store_true", help="print the result as JSON (schema in docs/cli.md)")
+    rp.add_argument("--rerecord", action="store_true",
+                    help="first take the trace's steps again in the current model and rewrite "
+                         "TRACE (after a change of the model's state fields)")
 
     r = sub.add_parser("render", parents=[spec],
                        help="draw a saved trace: sequence diagram, Mermaid, HTML, story",

@@ -228,7 +228,9 @@ def saved_histories() -> list[History]:
         try:
             h = load_history(path)
         except (ReplayError, TraceFileError) as e:
-            raise HistoryError(f"history {path.name}: {e}") from None
+            fix = (f" (after a change of the state fields, `deliverycheck replay --rerecord "
+                   f"{path}` takes its steps again)" if "variables" in str(e) else "")
+            raise HistoryError(f"history {path.name}: {e}{fix}") from None
         wrong = history_problems(h, expected)
         if wrong:
             raise HistoryError("; ".join(wrong))

@@ -111,6 +111,35 @@ def replay_file(path: str | Path) -> Replayed:
     return judge(tr.from_itf(doc, system))
 
 
+def rerecord(path: str | Path) -> int:
+    """Take the trace's steps again in the current model and rewrite the file; the step count.
+
+    For a model change that adds, drops or renames state fields (a new
+    history field, say), after which the trace no longer replays: it keeps
+    its actions and their parameters, its configuration, the property and
+    verdict it was saved for and a saved history's title and ``about``, and
+    gets every state anew from the model.  ``ReplayError`` (the step) when
+    an action is gone or no longer enabled: then the case must be found
+    again.
+    """
+    p = Path(path)
+    doc = load_doc(p)
+    system = system_of(doc)
+    index = {(i.name, tuple(sorted(i.args.items()))): j for j, i in enumerate(system.instances)}
+    steps = []
+    for n, st in enumerate(doc["states"][1:], 1):
+        m = st.get("#meta", {}) if isinstance(st, dict) else {}
+        key = (m.get("action"), tuple(sorted(dict(m.get("params", {})).items())))
+        if key not in index:
+            raise tr.ReplayError(f"step {n}: this model has no action {key[0]} with {dict(key[1])}")
+        steps.append(index[key])
+    meta = doc["#meta"]
+    trace = tr.from_path(system, steps, property=meta.get("property"), verdict=meta.get("verdict"),
+                         meta={k: meta[k] for k in ("history", "about") if k in meta})
+    p.write_text(tr.dumps(trace))
+    return len(trace)
+
+
 def judge(trace: tr.Trace) -> Replayed:
     """The properties ``trace`` breaks and the witnesses it reaches (see the module docstring)."""
     system = trace.system

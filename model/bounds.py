@@ -28,6 +28,7 @@ class Bounds:
     expiries: int = 0     # producer-state expirations at a replica (off unless asked for)
     unflushed: int = 0    # broker crashes that lose the log's unflushed suffix (off unless asked for)
     marker_retries: int = 0  # WriteTxnMarkers requests the coordinator sends again after a timeout (off unless asked for)
+    epochs: int = 0       # producer epochs per producer id, Short.MaxValue scaled down (0: they never run out)
     batches: int | None = None  # capacity: batches the producer can create (first sends and resends)
     log: int | None = None      # capacity: entries per partition log
     channel: int | None = None  # capacity: messages in flight per direction per partition
@@ -43,6 +44,11 @@ class Bounds:
             lo = _MINIMUM.get(f.name, 0)
             if not isinstance(v, int) or not lo <= v <= _MAXIMUM:
                 raise ValueError(f"bound {f.name} must be an integer in {lo}..{_MAXIMUM}, got {v!r}")
+        if self.epochs == 1:
+            # one epoch per producer id leaves none to fence with: Kafka keeps Short.MaxValue
+            # for the coordinator's last bump (TransactionMetadata.isEpochExhausted)
+            raise ValueError("bound epochs must be 0 (epochs never run out) or at least 2 (the last "
+                             "one is kept for the coordinator's fencing bump), got 1")
 
 
 def for_mode(mode, variant=None, **overrides: int) -> Bounds:

@@ -46,7 +46,7 @@ from .environment import has_room, pushed, removed
 from .modes import transactional
 from .telling import event_of, leader_index, listing, teller, written
 from .txn_telling import TC, fenced_now, inst, late, marker_head, marker_taken, out_lane, told_stage
-from .txn_state import (COMMIT, DATA, END_KINDS, ENTRY_KINDS, INSTANCES, OUTPUTS, ONGOING, OPEN,
+from .txn_state import (COMMIT, DATA, END_KINDS, ENTRY_KINDS, INSTANCES, OUTPUTS, ONGOING, OPEN, epoch_name,
                         WRITTEN, log_capacity, max_epoch, tid, txn_ids, INSTANCE, OUTPUT, SLOT, TXN_IDS)
 
 # ``pend`` for a marker: the coordinator waits for the WriteTxnMarkers answer
@@ -454,7 +454,7 @@ def tell_leader_answer_txn(a, b, x, c):
 def tell_broker_append_txn(a, b, x, c):
     o, i, k = a["o"], a["i"], a["k"]
     rec, epoch, live = b["rq_rec"][o][i][k], b["rq_epoch"][o][i][k], b["rq_live"][o][i][k]
-    what = f"r{rec}'s output from {inst(i)} (epoch {epoch}, attempt #{b['rq_tag'][o][i][k]})"
+    what = f"r{rec}'s output from {inst(i)} ({epoch_name(c, epoch)}, attempt #{b['rq_tag'][o][i][k]})"
     told = ""
     if x["ps_out"][i][o] != b["ps_out"][i][o]:
         told = f"; {inst(i)} gets the acknowledgement" \
@@ -469,7 +469,7 @@ def tell_broker_append_txn(a, b, x, c):
 @teller
 def tell_broker_write_marker(a, b, x, c):
     o, t = a["o"], a["t"]
-    head, took = marker_head(a, b, x, o, f"o{o}", marker_epoch_was_ok(b, c, o, a["k"], a["t"]))
+    head, took = marker_head(a, b, x, c, o, f"o{o}", marker_epoch_was_ok(b, c, o, a["k"], a["t"]))
     at = written(b, x, "ent_kind", "log_len", o, leader_index(b, c, o))
     if at:
         ends = ", the transaction ends there" if x["pst_first"][o][t] == 0 != b["pst_first"][o][t] else ""

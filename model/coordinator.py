@@ -29,6 +29,9 @@ Simplifications:
   retry while the first request is still on its way (a duplicate marker) is
   ``coordinator_marker_timeout``, off unless ``bounds.marker_retries``.
 * ``Dead`` (transactional-id expiration) is never entered.
+* Where epochs run out (``bounds.epochs``), the move to a new producer id
+  is numbered on in the epochs (model/txn_state.py, ``producer_id``): the
+  coordinator's ``tc_rotate`` is its ``nextProducerId``.
 """
 
 from __future__ import annotations
@@ -49,8 +52,8 @@ from .txn_telling import (MARKER_KINDS, PART_NAMES, TC, fenced_now, inst, late, 
                           told_stage)
 from .txn_state import (ABORT, ABORTED, COMMIT, COMMITTED, COMPLETE_ABORT, COMPLETE_COMMIT, EMPTY,
                         END_KINDS, INSTANCES, ONGOING, OUTPUTS, PREP_ABORT, PREP_COMMIT, PREP_FENCE,
-                        STAGES, STOPPED, TC_STATES, max_epoch, tid, txn_ids, INSTANCE, SLOT,
-                        TXN_IDS)
+                        STAGES, STOPPED, TC_STATES, at_last_epoch, epoch_name, exhausted, max_epoch,
+                        next_producer_id, tid, txn_ids, INSTANCE, SLOT, TXN_IDS)
 
 PARTS = OUTPUTS + 1  # o0, o1 and the group's offsets partition
 
@@ -81,7 +84,15 @@ def fields(c: Any) -> list[Field]:
         num("tl_epoch", E, "last durable epoch", shape=(T,)),
         flag("tl_parts", "last durable partition set", shape=(T, O + 1)),
     ] + ([num("mk_retried", c.bounds.marker_retries, "WriteTxnMarkers requests sent again "
-              "after a timeout so far")] if c.bounds.marker_retries else [])
+              "after a timeout so far")] if c.bounds.marker_retries else []) + (
+        [flag("tc_rotate", "the transaction completes on a new producer id (nextProducerId: the "
+              "epochs ran out)", shape=(T,)),
+         flag("tl_rotate", "last durable nextProducerId", shape=(T,))] if c.bounds.epochs else [])
+
+
+def _rotate(s: Any, c: Any, t: int) -> Any:
+    """The coordinator's transaction of ``t`` completes on a new producer id."""
+    return s.tc_rotate[t] if c.bounds.epochs else False
 
 
 # -- what the coordinator's state says ------------------------------------------
@@ -110,16 +121,39 @@ def completed(s: Any, t: int) -> Any:
     return and_(not_(s.tc_pending[t]), or_(st == EMPTY, st == COMPLETE_COMMIT, st == COMPLETE_ABORT))
 
 
+def can_fence(s: Any, c: Any, t: int) -> Any:
+    """The coordinator can fence ``t``'s producer: its epoch is not its producer id's last.
+
+    ``prepareFenceProducerEpoch`` throws at Short.MaxValue (the request fails
+    and is retried, to the same end).
+    """
+    return not_(at_last_epoch(c, s.tc_epoch[t]))
+
+
 def fence_updates(s: Any, c: Any, t: int) -> dict[Any, Any]:
     """Fence an Ongoing transaction: bump the epoch and abort it (PrepareEpochFence).
 
     Used by InitProducerId from a new instance and by the transaction
     timeout.  The bumped epoch is written with PrepareAbort (pending until
     the log write completes); its abort markers carry the bumped epoch, so
-    every partition fences the old one.
+    every partition fences the old one.  A fence's abort never moves to a
+    new producer id (``endTransaction`` allocates ``nextProducerId`` only
+    for a client's EndTxn): the retried InitProducerId does.
+
+    Kafka 4.0.0 under TV2 (``fence_bumps_once`` off, KAFKA-19367): the
+    abort bumps the epoch a second time; from the last epoch but one that
+    passes Short.MaxValue and ``prepareAbortOrCommit`` throws, after the
+    fence has already set the epoch in memory to the last one: the
+    transaction stays Ongoing, with nothing written, and no later fence
+    can bump it again (:func:`can_fence`).
     """
-    return {("tc_state", t): PREP_FENCE, ("tc_epoch", t): s.tc_epoch[t] + 1,
-            ("tc_pending", t): True, ("tc_reply", t): 0}
+    fenced = {("tc_state", t): PREP_FENCE, ("tc_epoch", t): s.tc_epoch[t] + 1,
+              ("tc_pending", t): True, ("tc_reply", t): 0}
+    if c.variant.fence_bumps_once or not c.variant.tv2:
+        return fenced
+    overflow = at_last_epoch(c, s.tc_epoch[t] + 1)
+    return {**{k: ite(overflow, value_at(s, k), v) for k, v in fenced.items()},
+            ("tc_epoch", t): ite(overflow, s.tc_epoch[t] + 1, s.tc_epoch[t] + 2)}
 
 
 # -- request handlers run by the clients' synchronous requests -----------------
@@ -135,9 +169,18 @@ def add_partitions(s: Any, c: Any, t: int, parts: Any, epoch: Any, tag: Any,
     the log.  ``wanted``, one condition per partition of ``parts``: the
     request names only those where it holds (the partitions a record's key
     maps to).
+
+    Where the epochs ran out, a request with the new producer id while the
+    old one's transaction still completes waits too (KAFKA-18660 checks
+    the pending transition before the producer id); before that fix it
+    was refused (``INVALID_PRODUCER_ID_MAPPING``, fatal for the client,
+    KAFKA-18019).
     """
-    fenced = epoch != s.tc_epoch[t]
-    ok = and_(not_(fenced), not_(busy(s, t)))
+    early = False
+    if c.variant.rotation_answer and c.bounds.epochs:
+        early = and_(_rotate(s, c, t), epoch == next_producer_id(c, s.tc_epoch[t]))
+    fenced = and_(epoch != s.tc_epoch[t], not_(early))
+    ok = and_(epoch == s.tc_epoch[t], not_(busy(s, t)))
     starts = s.tc_state[t] != ONGOING
     upd = {("tc_state", t): ite(ok, ONGOING, s.tc_state[t]),
            ("tl_state", t): ite(ok, ONGOING, s.tl_state[t]),
@@ -169,13 +212,18 @@ def init_producer_id(s: Any, c: Any, t: int, expected: Any = (False, 0)) -> tupl
     instance (``prepareInitProducerIdTransit`` checks only the producer id
     before that).  The model's client never retries a granted bump, so the
     TC's "retry of a successful bump" case (the previous epoch) is left out.
+
+    Where the epochs ran out (``isProducerEpochExhausted``), the grant is
+    the first epoch of a new producer id (``prepareProducerIdRotation``).
+    A fence the coordinator cannot make (:func:`can_fence`) leaves the
+    request failing and retried: it waits.
     """
     given, epoch = expected
-    ongoing = and_(s.tc_state[t] == ONGOING, not_(s.tc_pending[t]))
+    ongoing = and_(s.tc_state[t] == ONGOING, not_(s.tc_pending[t]), can_fence(s, c, t))
     free = completed(s, t)
     stale = and_(given, epoch != s.tc_epoch[t]) if given is not False else False
     ok = and_(free, not_(stale))
-    new_epoch = s.tc_epoch[t] + 1
+    new_epoch = granted_epoch(s, c, t)
     granted = {("tc_state", t): EMPTY, ("tc_epoch", t): new_epoch,
                ("tc_parts", t): [False] * PARTS, ("tc_tag", t): 0,
                ("tl_state", t): EMPTY, ("tl_epoch", t): new_epoch, ("tl_parts", t): [False] * PARTS}
@@ -185,6 +233,13 @@ def init_producer_id(s: Any, c: Any, t: int, expected: Any = (False, 0)) -> tupl
         old = value_at(s, key)
         upd[key] = _choose(ok, granted.get(key, old), _choose(ongoing, fenced.get(key, old), old))
     return ok, and_(free, stale), and_(not_(free), not_(ongoing)), upd
+
+
+def granted_epoch(s: Any, c: Any, t: int) -> Any:
+    """The epoch InitProducerId hands out for ``t``: the next one, or a new producer id's first."""
+    if not c.bounds.epochs:
+        return s.tc_epoch[t] + 1
+    return ite(exhausted(c, s.tc_epoch[t]), next_producer_id(c, s.tc_epoch[t]), s.tc_epoch[t] + 1)
 
 
 def _choose(cond: Any, a: Any, b: Any) -> Any:
@@ -204,8 +259,10 @@ def end_txn_answer(s: Any, c: Any, t: int, kind: int, epoch: Any) -> tuple[Any, 
       request of the aborted attempt still in flight is fenced (KIP-890
       part 2, KAFKA-14562);
     * ``ok``: a retry of the EndTxn that completed the last transaction
-      (same epoch under TV1; the epoch before the bump under TV2), or,
-      under TV1, an abort with nothing open (the client aborts locally);
+      (same epoch under TV1; the epoch before the bump under TV2, or the
+      old producer id's last epoch but one where that transaction moved
+      to a new producer id: ``retryOnOverflow``), or, under TV1, an abort
+      with nothing open (the client aborts locally);
     * ``error``: ``INVALID_TXN_STATE``, a commit with no transaction open;
     * ``fenced``: any other epoch (``PRODUCER_FENCED``).
 
@@ -223,9 +280,13 @@ def end_txn_answer(s: Any, c: Any, t: int, kind: int, epoch: Any) -> tuple[Any, 
     idle = completed(s, t)
     current = epoch == e
     if c.variant.tv2:
-        retry = and_(idle, st == done, epoch + 1 == e)
-        prepare = and_(current, or_(and_(not_(s.tc_pending[t]), st == ONGOING),
-                                    and_(idle, kind == ABORT)))
+        retried = epoch + 1 == e
+        if c.bounds.epochs:
+            retried = or_(retried, and_(exhausted(c, epoch), e == next_producer_id(c, epoch)))
+        retry = and_(idle, st == done, retried)
+        # no bump past an id's last epoch (only Kafka 4.0.0's overflowed fence leaves one there)
+        prepare = and_(current, not_(at_last_epoch(c, e)),
+                       or_(and_(not_(s.tc_pending[t]), st == ONGOING), and_(idle, kind == ABORT)))
         ok = retry
     else:
         retry = and_(idle, current, st == done)
@@ -246,7 +307,9 @@ def coordinator_end_txn(s, c, i, k):
     With the current epoch and an Ongoing transaction it starts writing
     PrepareCommit or PrepareAbort (under TV2 with the epoch bumped, KIP-890
     part 2: every marker and every later request of this producer carries
-    the new epoch), and answers the client once that is durable
+    the new epoch; from an exhausted epoch the bump is to the producer id's
+    last, and the transaction completes on a new producer id,
+    ``nextProducerId``), and answers the client once that is durable
     (:func:`coordinator_log_written`), *before* any marker is written.
     Retries, aborts with nothing open, commits with nothing open and
     stale epochs are answered at once (:func:`end_txn_answer`); while a
@@ -261,7 +324,10 @@ def coordinator_end_txn(s, c, i, k):
     prepare, ok, error, fenced = (or_(*(and_(kind == want, a[n]) for want, a in answers.items()))
                                   for n in range(4))
     new_epoch = ite(prepare, s.tc_epoch[t] + 1, s.tc_epoch[t]) if c.variant.tv2 else s.tc_epoch[t]
-    then: dict[Any, Any] = {
+    then: dict[Any, Any] = {}
+    if c.bounds.epochs and c.variant.tv2:
+        then[("tc_rotate", t)] = or_(s.tc_rotate[t], and_(prepare, exhausted(c, s.tc_epoch[t])))
+    then |= {
         ("tc_state", t): ite(prepare, ite(kind == COMMIT, PREP_COMMIT, PREP_ABORT), s.tc_state[t]),
         ("tc_epoch", t): new_epoch,
         ("tc_pending", t): or_(s.tc_pending[t], prepare),
@@ -284,6 +350,11 @@ def coordinator_log_written(s, c, t):
     PrepareAbort with the bumped epoch; a Prepare* state answers the client
     waiting on EndTxn (before any marker is written); Complete* ends the
     transaction and empties its partition set.
+
+    Where the transaction moves to a new producer id (``prepareComplete``
+    with ``nextProducerId``), Complete* takes the new id's first epoch, and
+    the answer to EndTxn already names it (KAFKA-18660; before that fix,
+    ``rotation_answer`` off, it named the old id and its last epoch).
     """
     st = s.tc_state[t]
     new = ite(st == PREP_FENCE, PREP_ABORT, st)
@@ -291,11 +362,17 @@ def coordinator_log_written(s, c, t):
     prepared = or_(new == PREP_COMMIT, new == PREP_ABORT)
     parts = [and_(p, not_(complete)) for p in s.tc_parts[t]]
     waiting = s.tc_reply[t]
+    epoch, told = s.tc_epoch[t], s.tc_epoch[t]
+    if c.bounds.epochs:
+        moved = and_(complete, s.tc_rotate[t])
+        epoch = ite(moved, next_producer_id(c, s.tc_epoch[t]), s.tc_epoch[t])
+        if c.variant.rotation_answer:
+            told = ite(s.tc_rotate[t], next_producer_id(c, s.tc_epoch[t]), s.tc_epoch[t])
     then: dict[Any, Any] = {
         ("tc_state", t): new, ("tc_pending", t): False, ("tc_parts", t): parts,
-        ("tc_tag", t): ite(complete, 0, s.tc_tag[t]),
+        ("tc_epoch", t): epoch, ("tc_tag", t): ite(complete, 0, s.tc_tag[t]),
         ("tc_sent", t): False, ("tc_marked", t): [False] * PARTS, ("tc_reply", t): 0,
-        ("tl_state", t): new, ("tl_epoch", t): s.tc_epoch[t], ("tl_parts", t): parts,
+        ("tl_state", t): new, ("tl_epoch", t): epoch, ("tl_parts", t): parts,
         # history: the attempt this transaction belongs to is now decided
         "outcome": set_(s.outcome, s.tc_tag[t],
                         ite(prepared, ite(new == PREP_COMMIT, COMMITTED, ABORTED),
@@ -304,10 +381,13 @@ def coordinator_log_written(s, c, t):
     for i in range(INSTANCES):
         if tid(c, i) != t:
             continue
-        told = and_(prepared, waiting == i + 1)
         for key, v in txn_client.end_txn_answered(s, c, i, ite(new == PREP_COMMIT, COMMIT, ABORT),
-                                              told, False, False, s.tc_epoch[t]).items():
+                                                  and_(prepared, waiting == i + 1), False, False,
+                                                  told).items():
             then[key] = v
+    if c.bounds.epochs:
+        rotate = and_(s.tc_rotate[t], not_(complete))
+        then |= {("tc_rotate", t): rotate, ("tl_rotate", t): rotate}
     return Effect(when=s.tc_pending[t], then=then)
 
 
@@ -361,9 +441,10 @@ def coordinator_timeout(s, c, t):
     spends one fault; a client that really died is replaced by a new
     instance, whose InitProducerId fences in the same way.
     """
-    return Effect(when=and_(can_fault(s, c), s.tc_state[t] == ONGOING, not_(s.tc_pending[t])),
-                  fits=s.tc_epoch[t] + 1 <= max_epoch(c),
-                  then={**fence_updates(s, c, t), **spend_fault(s)})
+    return Effect(when=and_(can_fault(s, c), s.tc_state[t] == ONGOING, not_(s.tc_pending[t]),
+                            can_fence(s, c, t)),
+                  fits=fence_updates(s, c, t)[("tc_epoch", t)] <= max_epoch(c),
+                  then={**fence_updates(s, c, t), **spend_fault(s), ("g_timed_out", t): True})
 
 
 @action(fault=True, scope=transactional, t=TXN_IDS, p=MARKED_PARTS)
@@ -418,6 +499,8 @@ def coordinator_failover(s, c):
             ("tc_parts", t): list(s.tl_parts[t]), ("tc_pending", t): False,
             ("tc_sent", t): False, ("tc_marked", t): [False] * PARTS, ("tc_reply", t): 0,
             ("g_reloaded", t): prepared})
+        if c.bounds.epochs:
+            then[("tc_rotate", t)] = s.tl_rotate[t]
     return Effect(when=and_(can_fault(s, c), s.tc_cepoch < max(1, c.bounds.faults)), then=then)
 
 
@@ -433,10 +516,14 @@ ACTIONS = [coordinator_end_txn, coordinator_log_written, coordinator_send_marker
 def tell_coordinator_end_txn(a, b, x, c):
     i, k, t = a["i"], a["k"], tid(c, a["i"])
     kind, epoch = END_KINDS[b["et_kind"][i][k]], b["et_epoch"][i][k]
-    head = f"the TC gets EndTxn({kind}, epoch {epoch}) from {inst(i)}{late(b['et_live'][i][k])}"
+    head = (f"the TC gets EndTxn({kind}, {epoch_name(c, epoch)}) from "
+            f"{inst(i)}{late(b['et_live'][i][k])}")
     if x["tc_state"][t] != b["tc_state"][t]:
-        bump = (f", epoch bumped to {x['tc_epoch'][t]}" if x["tc_epoch"][t] != b["tc_epoch"][t]
-                else "")
+        bump = (f", epoch bumped to {epoch_name(c, x['tc_epoch'][t])}"
+                if x["tc_epoch"][t] != b["tc_epoch"][t] else "")
+        if "tc_rotate" in x and x["tc_rotate"][t] and not b["tc_rotate"][t]:
+            bump += (": the epochs ran out, so the transaction will complete on a new producer id "
+                     "(nextProducerId)")
         return f"{head}: it writes {TC_STATES[x['tc_state'][t]]}{bump}"
     told = told_stage(b, x, i)
     if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]:
@@ -450,8 +537,17 @@ def tell_coordinator_log_written(a, b, x, c):
     told = [f"{inst(j)}, which is now {STAGES[x['ps_stage'][j]]}"
             for j in changed(b["ps_stage"], x["ps_stage"])]
     answer = f"; it answers {listing(told)}" if told else ""
-    return (f"{TC_STATES[x['tc_state'][t]]} (epoch {x['tc_epoch'][t]}) is durable in "
-            f"__transaction_state{answer}")
+    moved = (", the transactional id's new producer id" if "tc_rotate" in b and b["tc_rotate"][t]
+             and not x["tc_rotate"][t] else "")
+    return (f"{TC_STATES[x['tc_state'][t]]} ({epoch_name(c, x['tc_epoch'][t])}{moved}) is durable "
+            f"in __transaction_state{answer}{_told_epochs(b, x, c)}")
+
+
+def _told_epochs(b: dict, x: dict, c: Any) -> str:
+    """`` (I1 now holds epoch 3)`` when the step handed instances an epoch (TV2's EndTxn answer)."""
+    held = [f"{inst(j)} now holds {epoch_name(c, x['ps_epoch'][j])}"
+            for j in changed(b["ps_epoch"], x["ps_epoch"])]
+    return f" ({listing(held)})" if held else ""
 
 
 @teller
@@ -464,8 +560,8 @@ def tell_coordinator_send_markers(a, b, x, c):
     if not out:
         return "the TC sends no marker"
     kinds = sorted({m[0] for m in out})
-    return (f"the TC sends {'/'.join(kinds)} markers{again} (epoch {out[0][1]}, coordinator epoch "
-            f"{out[0][2]}) to {listing([m[3] for m in out])}")
+    return (f"the TC sends {'/'.join(kinds)} markers{again} ({epoch_name(c, out[0][1])}, coordinator "
+            f"epoch {out[0][2]}) to {listing([m[3] for m in out])}")
 
 
 @teller
@@ -476,8 +572,18 @@ def tell_coordinator_complete(a, b, x, c):
 @teller
 def tell_coordinator_timeout(a, b, x, c):
     t = a["t"]
-    return (f"transaction.timeout.ms expires: the TC fences the producer and moves the "
-            f"transaction to {TC_STATES[x['tc_state'][t]]} (epoch {x['tc_epoch'][t]})")
+    head = "transaction.timeout.ms expires: the TC fences the producer"
+    if x["tc_state"][t] == b["tc_state"][t]:
+        return f"{head}{overflow_told(x, t, c)}"
+    return (f"{head} and moves the transaction to {TC_STATES[x['tc_state'][t]]} "
+            f"({epoch_name(c, x['tc_epoch'][t])})")
+
+
+def overflow_told(x: dict, t: int, c: Any) -> str:
+    """What a fence whose abort overflowed the epoch did (Kafka 4.0.0, KAFKA-19367)."""
+    return (f": its epoch is now {epoch_name(c, x['tc_epoch'][t])}, and the abort's second bump "
+            "(KAFKA-19367) passes Short.MaxValue and throws; nothing is written and the "
+            f"transaction stays {TC_STATES[x['tc_state'][t]]}, with no epoch left to fence it")
 
 
 @teller
@@ -485,8 +591,8 @@ def tell_coordinator_marker_timeout(a, b, x, c):
     p = a["p"]
     for kind, _, epoch, cepoch in sent(marker_msgs(b, p), marker_msgs(x, p)):
         return (f"the TC's marker request to {PART_NAMES[p]} times out while still on its way; it "
-                f"sends the {MARKER_KINDS.get(kind, kind)} marker again (epoch {epoch}, coordinator "
-                f"epoch {cepoch}): the first copy may still arrive")
+                f"sends the {MARKER_KINDS.get(kind, kind)} marker again ({epoch_name(c, epoch)}, "
+                f"coordinator epoch {cepoch}): the first copy may still arrive")
     return f"the TC's marker request to {PART_NAMES[p]} times out"
 
 

@@ -115,7 +115,7 @@ ACTIONS = [groups_write_marker]
 @teller
 def tell_groups_write_marker(a, b, x, c):
     t = a["t"]
-    head, took = marker_head(a, b, x, OFFSETS, "the offsets partition",
+    head, took = marker_head(a, b, x, c, OFFSETS, "the offsets partition",
                              broker_txn.marker_epoch_was_ok(b, c, OFFSETS, a["k"], t))
     if x["gc_committed"] != b["gc_committed"]:
         return f"{head}: committed offset {x['gc_committed']}"

@@ -60,7 +60,7 @@ from .txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, COMMIT, COMMIT_OFFS
                         FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF, OFFSETS, OPEN, OUT_STATUS,
                         OUTPUTS, PREP_FENCE,
                         READY, SENT, STAGES, STOPPED, TC_STATES, WRITTEN, INSTANCE, attempts, max_epoch,
-                        route, tid, writes)
+                        epoch_name, producer_id, route, tid, writes)
 
 
 # -- the processor instances' state ----------------------------------------------------
@@ -162,22 +162,28 @@ def processor_init(s, c, i):
     t = tid(c, i)
     bump = s.ps_bump[i] if txn_client.bumps_after_error(c) else False
     granted, fenced, waits, upd = tc.init_producer_id(s, c, t, expected=(bump, s.ps_epoch[i]))
-    epoch = s.tc_epoch[t] + 1
+    epoch = tc.granted_epoch(s, c, t)
     fresh = and_(granted, not_(bump))
+    claims = and_(not_(bump), not_(fenced), not_(waits))
     then = {**upd, ("ps_stage", i): ite(granted, ite(bump, txn_client.after_abort(s, c, i), FETCH),
                                         ite(fenced, STOPPED, INIT)),
             ("ps_epoch", i): ite(granted, epoch, s.ps_epoch[i]),
-            "g_fenced": or_(s.g_fenced, fenced),
+            **txn_client.told_fenced(s, c, i, fenced),
             # history: from now on anything older of this id must stay invisible (g_fence
             # for the proofs' lemmas, which speak of epochs; g_init_attempt for the promise,
             # which speaks of what happened: every attempt begun so far is now too old).
             # A bump is not initTransactions(): it changes neither.
             ("g_fence", t): ite(fresh, epoch, s.g_fence[t]),
-            ("g_init_attempt", t): ite(fresh, s.g_attempts, s.g_init_attempt[t])}
+            ("g_init_attempt", t): ite(fresh, s.g_attempts, s.g_init_attempt[t]),
+            # history: the id's last caller of initTransactions() (a grant, or a fence of the
+            # open transaction it finds; not a bump)
+            ("g_owner", t): ite(claims, i + 1, s.g_owner[t]),
+            ("g_timed_out", t): and_(s.g_timed_out[t], not_(claims))}
     if txn_client.bumps_after_error(c):
         then[("ps_bump", i)] = and_(bump, not_(granted), not_(fenced))
     return Effect(when=and_(s.ps_stage[i] == INIT, not_(waits)),
-                  fits=epoch <= max_epoch(c), then=then)
+                  fits=and_(epoch <= max_epoch(c),
+                            tc.fence_updates(s, c, t)[("tc_epoch", t)] <= max_epoch(c)), then=then)
 
 
 @action(scope=transactional, i=INSTANCE)
@@ -252,7 +258,7 @@ def processor_send(s, c, i):
         then.update(net.produce_update(o, i, [[ite(sends, v, old) for v, old in zip(new, prev)]
                                           for new, prev in zip(request, rows[o])]))
         then[("ps_out", i, o)] = ite(sends, SENT, NOT_SENT)
-    then.update({("ps_stage", i): ite(fenced, STOPPED, IN_TXN), "g_fenced": or_(s.g_fenced, fenced)})
+    then.update({("ps_stage", i): ite(fenced, STOPPED, IN_TXN), **txn_client.told_fenced(s, c, i, fenced)})
     return Effect(when=and_(base, or_(ok, fenced)), fits=room, then=then)
 
 
@@ -278,6 +284,7 @@ def processor_send_offsets(s, c, i):
         when=and_(s.ps_stage[i] == IN_TXN, not_(s.ps_offsets[i]), or_(ok, fenced)),
         then={**upd, **gupd, ("ps_offsets", i): accepted, ("ps_stage", i): stage,
               ("ps_lost", i): or_(s.ps_lost[i], lost),
+              **txn_client.told_fenced(s, c, i, or_(fenced, gc_fenced)),
               "g_fenced": or_(s.g_fenced, fenced, gc_fenced, lost)})
 
 
@@ -392,23 +399,27 @@ def tell_processor_start(a, b, x, c):
 def tell_processor_init(a, b, x, c):
     i, t = a["i"], tid(c, a["i"])
     bump = b.get("ps_bump", [False] * (i + 1))[i]
-    call = (f"{inst(i)} ends its abort with InitProducerId(epoch {b['ps_epoch'][i]}) to bump its "
-            "epoch" if bump else f"{inst(i)} calls initTransactions()")
+    call = (f"{inst(i)} ends its abort with InitProducerId({epoch_name(c, b['ps_epoch'][i])}) to "
+            "bump its epoch" if bump else f"{inst(i)} calls initTransactions()")
+    got = epoch_name(c, x["ps_epoch"][i])
+    if producer_id(c, x["ps_epoch"][i])[0] != producer_id(c, b["tc_epoch"][t])[0] and b["tc_epoch"][t]:
+        got += ": the old producer id's epochs ran out (prepareProducerIdRotation)"
     if x["ps_epoch"][i] != b["ps_epoch"][i] and bump:
         then = ("; it has lost its input, so it stops" if x["ps_stage"][i] == STOPPED
                 else told_stage(b, x, i))
-        return (f"{call}: the TC gives it epoch {x['ps_epoch'][i]}, so any request of the aborted "
-                f"attempt still on the way is now stale{then}")
+        return (f"{call}: the TC gives it {got}, so any request of the aborted attempt still on "
+                f"the way is now stale{then}")
     if x["ps_epoch"][i] != b["ps_epoch"][i]:
-        return (f"{call}: InitProducerId gives it epoch {x['ps_epoch'][i]}, fencing every older "
-                "instance")
+        return f"{call}: InitProducerId gives it {got}, fencing every older instance"
     if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]:
-        return (f"{call}: the TC's epoch is {b['tc_epoch'][t]} now, another instance has the id, "
-                "so it answers PRODUCER_FENCED and the instance stops")
+        return (f"{call}: the TC's epoch is {epoch_name(c, b['tc_epoch'][t])} now, another instance "
+                "has the id, so it answers PRODUCER_FENCED and the instance stops")
     if x["tc_state"][t] == PREP_FENCE != b["tc_state"][t]:
         return (f"{call}: the TC finds a transaction Ongoing, fences "
-                f"it ({TC_STATES[PREP_FENCE]}, epoch {x['tc_epoch'][t]}) and answers "
+                f"it ({TC_STATES[PREP_FENCE]}, {epoch_name(c, x['tc_epoch'][t])}) and answers "
                 "CONCURRENT_TRANSACTIONS")
+    if x["tc_epoch"][t] != b["tc_epoch"][t]:
+        return f"{call}: the TC finds a transaction Ongoing and fences it{tc.overflow_told(x, t, c)}"
     return f"{call}: it is answered, and nothing changes"
 
 
@@ -439,7 +450,7 @@ def tell_processor_send(a, b, x, c):
     if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]:
         outs = listing([f"o{o}" for o in route(c, b["ps_pos"][i])])
         return f"{inst(i)} tries to add {outs}: PRODUCER_FENCED, it stops"
-    what = requests_sent(b, x, i)
+    what = requests_sent(b, x, i, c)
     return f"{inst(i)} {how}sends {listing(what) or 'nothing'}"
 
 
@@ -463,14 +474,14 @@ def tell_processor_send_offsets(a, b, x, c):
 @teller
 def tell_processor_commit(a, b, x, c):
     i = a["i"]
-    return f"{inst(i)} calls commitTransaction(): {end_sent(b, x, i) or 'no EndTxn is sent'}"
+    return f"{inst(i)} calls commitTransaction(): {end_sent(b, x, i, c) or 'no EndTxn is sent'}"
 
 
 @teller
 def tell_processor_abort(a, b, x, c):
     i = a["i"]
     why = " after an application error" if x["faults"] > b["faults"] else ""
-    return (f"{inst(i)} calls abortTransaction(){why}: {end_sent(b, x, i) or 'no EndTxn is sent'} "
+    return (f"{inst(i)} calls abortTransaction(){why}: {end_sent(b, x, i, c) or 'no EndTxn is sent'} "
             f"for attempt #{b['ps_tag'][i]}")
 
 
@@ -478,7 +489,7 @@ def tell_processor_abort(a, b, x, c):
 def tell_processor_timeout(a, b, x, c):
     i = a["i"]
     premature = " while the request is still on its way" if x["faults"] > b["faults"] else ""
-    again = end_sent(b, x, i)
+    again = end_sent(b, x, i, c)
     if again:
         return f"{inst(i)}'s EndTxn times out{premature}; it sends {again} again"
     if x["ps_stage"][i] == ABORTABLE != b["ps_stage"][i]:
@@ -509,7 +520,7 @@ def ev_processor_start(a, b, x, c):
 @event_of
 def ev_processor_init(a, b, x, c):
     i = a["i"]
-    got = (f"epoch {x['ps_epoch'][i]}" if x["ps_epoch"][i] != b["ps_epoch"][i]
+    got = (epoch_name(c, x["ps_epoch"][i]) if x["ps_epoch"][i] != b["ps_epoch"][i]
            else "PRODUCER_FENCED" if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]
            else "CONCURRENT_TXNS")
     return Event(inst(i), f"InitProducerId: {got}", exchanges=(Exchange(TC),))

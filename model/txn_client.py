@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.ops import and_, ite, or_
+from deliverycheck.core.ops import and_, ite, not_, or_
 
 from deliverycheck.core.schema import Field, flag
 
 from .txn_state import (ABORTABLE, ABORTING, COMMIT, COMMIT_OFFSETS, COMMITTING, FETCH, IN_TXN,
-                        INIT, INSTANCES, READY, SENT, STOPPED, WRITTEN)
+                        INIT, INSTANCES, READY, SENT, STOPPED, WRITTEN, tid)
 
 
 def rewinds(c: Any) -> bool:
@@ -64,6 +64,21 @@ def after_abort(s: Any, c: Any, i: int) -> Any:
     return ite(s.ps_lost[i], STOPPED, FETCH if rewinds(c) else READY)
 
 
+def told_fenced(s: Any, c: Any, i: int, fenced: Any) -> dict[Any, Any]:
+    """History: instance ``i`` is told (if ``fenced``) that its producer is fenced.
+
+    ``INVALID_PRODUCER_EPOCH``, ``PRODUCER_FENCED`` or
+    ``INVALID_PRODUCER_ID_MAPPING``, from the coordinator, a partition or
+    the group's offsets partition.  It is a *self*-fence when no other
+    instance has called initTransactions() with the id since ``i`` did and
+    no coordinator timeout has aborted its transaction since: nothing in
+    the history says it should stop.
+    """
+    t = tid(c, i)
+    self_fenced = and_(fenced, s.g_owner[t] == i + 1, not_(s.g_timed_out[t]))
+    return {"g_fenced": or_(s.g_fenced, fenced), "g_self_fenced": or_(s.g_self_fenced, self_fenced)}
+
+
 def end_txn_answered(s: Any, c: Any, i: int, kind: Any, ok: Any, error: Any, fenced: Any,
                      epoch: Any) -> dict[Any, Any]:
     """Instance ``i``'s reaction to the answer to its EndTxn(``kind``).
@@ -88,7 +103,7 @@ def end_txn_answered(s: Any, c: Any, i: int, kind: Any, ok: Any, error: Any, fen
     ok, error, fenced = and_(waiting, ok), and_(waiting, error), and_(waiting, fenced)
     new_stage = ite(ok, ite(kind == COMMIT, after_commit, aborted),
                     ite(or_(error, fenced), STOPPED, stage))
-    then: dict[Any, Any] = {("ps_stage", i): new_stage, "g_fenced": or_(s.g_fenced, fenced)}
+    then: dict[Any, Any] = {("ps_stage", i): new_stage, **told_fenced(s, c, i, fenced)}
     if c.variant.tv2:
         then[("ps_epoch", i)] = ite(ok, epoch, s.ps_epoch[i])
     return then
@@ -108,4 +123,4 @@ def produce_answered(s: Any, c: Any, i: int, o: int, ok: Any, error: Any,
     ok, error, fenced = and_(waiting, ok), and_(waiting, error), and_(waiting, fenced)
     return {("ps_out", i, o): ite(ok, WRITTEN, s.ps_out[i][o]),
             ("ps_stage", i): ite(error, ABORTABLE, ite(fenced, STOPPED, stage)),
-            "g_fenced": or_(s.g_fenced, fenced), **bump_required(s, c, i, error)}
+            **told_fenced(s, c, i, fenced), **bump_required(s, c, i, error)}

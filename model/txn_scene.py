@@ -18,7 +18,7 @@ from typing import Any
 from deliverycheck.core.scene import Channel, Lane, Observer
 
 from .telling import GROUP
-from .txn_state import INSTANCES, OUTPUTS
+from .txn_state import INSTANCES, OUTPUTS, epoch_name
 from .txn_telling import MARKER_KINDS as _KIND
 from .txn_telling import READER, TC, inst, out, out_lane
 
@@ -56,12 +56,12 @@ def txn_channels(c: Any) -> list[Channel]:
     return [
         Channel("produce", ("rq_rec", "rq_epoch", "rq_tag", "rq_live"), 3,
                 src=lambda ix, v, s: inst(ix[1]), dst=lambda ix, v, s: out_lane(c, ix[0], s),
-                label=lambda ix, v, s: f"Produce r{v[0]} (epoch {v[1]})"),
+                label=lambda ix, v, s: f"Produce r{v[0]} ({epoch_name(c, v[1])})"),
         Channel("end_txn", ("et_kind", "et_epoch", "et_live"), 2,
                 src=lambda ix, v, s: inst(ix[0]), dst=lambda ix, v, s: TC,
-                label=lambda ix, v, s: f"EndTxn({_KIND[v[0]].lower()}, epoch {v[1]})"),
+                label=lambda ix, v, s: f"EndTxn({_KIND[v[0]].lower()}, {epoch_name(c, v[1])})"),
         Channel("markers", ("mk_kind", "mk_pid", "mk_epoch", "mk_cepoch"), 4,
                 src=lambda ix, v, s: TC, dst=lambda ix, v, s: out_lane(c, ix[0], s),
-                label=lambda ix, v, s: f"{_KIND[v[0]]} marker (epoch {v[2]})"),
+                label=lambda ix, v, s: f"{_KIND[v[0]]} marker ({epoch_name(c, v[2])})"),
     ]
 

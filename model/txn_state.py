@@ -23,8 +23,9 @@ Actors and their fields:
 
 Records are numbered from 0 in the state and called r1, r2, ... in stories;
 epochs are stored as they are (the first InitProducerId returns epoch 1).
-A producer id is identified with its transactional id (one PID per id: the
-model never exhausts an epoch, which is when Kafka would allocate a new PID).
+A producer id is identified with its transactional id and its epochs: where
+``bounds.epochs`` lets them run out, the epochs of the id's successive
+producer ids are numbered on (see ``producer_id`` below).
 
 History (ghost) fields tag each transaction *attempt* (one processor's
 begin ... commit/abort, numbered 1, 2, ... in the order they began) so that
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deliverycheck.core.ops import any_
+from deliverycheck.core.ops import any_, ite
 from deliverycheck.core.schema import Field, flag, num
 
 # Transaction coordinator states (TransactionState in Kafka).
@@ -125,8 +126,64 @@ def attempts(c: Any) -> int:
 
 
 def max_epoch(c: Any) -> int:
-    """Largest producer epoch: InitProducerId twice, a fence or an EndTxn (TV2) per attempt."""
-    return 2 * attempts(c) + 2 * c.bounds.faults + 3
+    """Largest producer epoch: InitProducerId twice, a fence or an EndTxn (TV2) per attempt.
+
+    Where epochs run out (``bounds.epochs``) a move to a new producer id
+    skips the old id's last epoch, so at most twice as many.
+    """
+    most = 2 * attempts(c) + 2 * c.bounds.faults + 3
+    return 2 * most if c.bounds.epochs else most
+
+
+# -- epochs that run out (bounds.epochs; TransactionMetadata.isEpochExhausted) ---------------
+#
+# Where ``bounds.epochs`` is E > 0 each producer id has epochs 1..E (Kafka's 0..Short.MaxValue,
+# scaled down), and the model numbers the epochs of successive producer ids of a
+# transactional id on: epoch e of the id's (g+1)-th producer id is g*E + e.  Every check that
+# compares epochs (the coordinator's, the partition's producer state, the marker rule) then
+# orders an older producer id below a newer one, which is how Kafka fences it: a request of
+# the old id is refused by the coordinator (INVALID_PRODUCER_ID_MAPPING, fatal for the client
+# since KAFKA-18019) or by the partition, whose state for the old id ends with that id's last
+# marker (docs/model.md, "Producer epochs that run out").
+
+def producer_id(c: Any, epoch: int) -> tuple[int, int]:
+    """The (producer id number from 1, epoch within it) a model epoch stands for (a plain int)."""
+    E = c.bounds.epochs
+    if not E or epoch == 0:
+        return 1, epoch
+    return (epoch - 1) // E + 1, (epoch - 1) % E + 1
+
+
+def epoch_name(c: Any, epoch: int) -> str:
+    """How a story names a model epoch: ``epoch 2``, or where epochs run out ``epoch 2 of
+    producer id 1`` (``, its last`` at the last one, which only the coordinator hands out)."""
+    if not c.bounds.epochs:
+        return f"epoch {epoch}"
+    pid, e = producer_id(c, epoch)
+    return f"epoch {e} of producer id {pid}{', its last' if e == c.bounds.epochs else ''}"
+
+
+def _epochs_where(c: Any, epoch: Any, pick) -> Any:
+    """``epoch`` is one of the model epochs whose place within its producer id ``pick`` accepts."""
+    if not c.bounds.epochs:
+        return False
+    return any_(epoch == m for m in range(1, max_epoch(c) + 1) if pick(producer_id(c, m)[1]))
+
+
+def exhausted(c: Any, epoch: Any) -> Any:
+    """The producer id has no epoch left to hand out: ``epoch`` is its last but one or its last
+    (``isProducerEpochExhausted``: Short.MaxValue - 1 or more; the last is kept for fencing)."""
+    return _epochs_where(c, epoch, lambda e: e >= c.bounds.epochs - 1)
+
+
+def at_last_epoch(c: Any, epoch: Any) -> Any:
+    """``epoch`` is its producer id's last (Short.MaxValue): no bump can follow it."""
+    return _epochs_where(c, epoch, lambda e: e == c.bounds.epochs)
+
+
+def next_producer_id(c: Any, epoch: Any) -> Any:
+    """The first epoch of the producer id after the one ``epoch`` belongs to (an exhausted one)."""
+    return ite(at_last_epoch(c, epoch), epoch + 1, epoch + 2)
 
 
 def log_capacity(c: Any) -> int:
@@ -136,8 +193,10 @@ def log_capacity(c: Any) -> int:
 
 def slots(c: Any) -> int:
     """Requests in flight per sender and destination: the current one plus the late ones (a
-    marker sent again after a timeout leaves one more behind)."""
-    return c.bounds.faults + 1 + c.bounds.marker_retries
+    marker sent again after a timeout leaves one more behind; where epochs run out an instance
+    can be refused without a fault, a self-fence, and restart for free, which leaves up to two
+    more: the default bounds of tv2-before-18660 block no step)."""
+    return c.bounds.faults + 1 + c.bounds.marker_retries + (2 if c.bounds.epochs else 0)
 
 
 def history_fields(c: Any) -> list[Field]:
@@ -165,6 +224,14 @@ def history_fields(c: Any) -> list[Field]:
         num("g_init_attempt", N, "transaction attempts begun when initTransactions() last "
             "completed for each transactional id: an attempt numbered up to this began before it",
             ghost=True, shape=(T,)),
+        num("g_owner", I, "instance, plus one, that called initTransactions() last for each "
+            "transactional id (its InitProducerId granted, or fencing the open transaction)",
+            ghost=True, shape=(T,)),
+        flag("g_timed_out", "the coordinator has aborted a transaction of the id for a timeout "
+             "since initTransactions() was last called", ghost=True, shape=(T,)),
+        flag("g_self_fenced", "an instance was told its producer is fenced while no other had "
+             "called initTransactions() with its id since it did, and no timeout had aborted "
+             "its transaction", ghost=True),
     ] + (takeover_fields(c) if c.mode.txn_id_per_instance else [])
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .telling import GROUP, changed, listing, sent
-from .txn_state import END_KINDS, OFFSETS, PREP_ABORT, PREP_COMMIT, STAGES, STOPPED
+from .txn_state import END_KINDS, OFFSETS, PREP_ABORT, PREP_COMMIT, STAGES, STOPPED, epoch_name
 
 PART_NAMES = ("o0", "o1", "offsets")
 MARKER_KINDS = {2: "COMMIT", 3: "ABORT"}     # txn_state.COMMIT, ABORT
@@ -75,19 +75,19 @@ def told_stage(b: dict, x: dict, i: int) -> str:
     return f"; {inst(i)} is now {STAGES[x['ps_stage'][i]]}"
 
 
-def requests_sent(b: dict, x: dict, i: int) -> list[str]:
+def requests_sent(b: dict, x: dict, i: int, c: Any) -> list[str]:
     """``r1's output to o0 (epoch 1, attempt #1)`` for each produce request instance ``i`` sent."""
     out = []
     for o in range(len(x["rq_rec"])):
         for rec, epoch, _, tag in sent(produce_msgs(b, o, i), produce_msgs(x, o, i)):
-            out.append(f"r{rec}'s output to o{o} (epoch {epoch}, attempt #{tag})")
+            out.append(f"r{rec}'s output to o{o} ({epoch_name(c, epoch)}, attempt #{tag})")
     return out
 
 
-def end_sent(b: dict, x: dict, i: int) -> str:
+def end_sent(b: dict, x: dict, i: int, c: Any) -> str:
     """``EndTxn(commit, epoch 2)`` for the EndTxn request instance ``i`` sent, if any."""
     msgs = sent(end_msgs(b, i), end_msgs(x, i))
-    return listing([f"EndTxn({END_KINDS[kind]}, epoch {epoch})" for kind, epoch, _ in msgs])
+    return listing([f"EndTxn({END_KINDS[kind]}, {epoch_name(c, epoch)})" for kind, epoch, _ in msgs])
 
 
 def added(b: dict, x: dict, t: int) -> list[str]:
@@ -100,7 +100,7 @@ def marker_taken(b: dict, x: dict, p: int, t: int) -> bool:
     return any(x[f][p][t] != b[f][p][t] for f in ("pst_first", "pst_epoch", "pst_cepoch"))
 
 
-def marker_head(a, b, x, p, name, epoch_ok):
+def marker_head(a, b, x, c, p, name, epoch_ok):
     """The head of a marker's sentence, and whether the partition's state changed.
 
     ``epoch_ok``: whether the partition's marker-epoch rule
@@ -108,7 +108,7 @@ def marker_head(a, b, x, p, name, epoch_ok):
     """
     k, t = a["k"], a["t"]
     kind = MARKER_KINDS.get(b["mk_kind"][p][k], "?")
-    head = (f"{name} gets the {kind} marker (epoch {b['mk_epoch'][p][k]}, coordinator epoch "
+    head = (f"{name} gets the {kind} marker ({epoch_name(c, b['mk_epoch'][p][k])}, coordinator epoch "
             f"{b['mk_cepoch'][p][k]})")
     if marker_taken(b, x, p, t):
         return head, True
@@ -118,9 +118,10 @@ def marker_head(a, b, x, p, name, epoch_ok):
         why.append(f"it has seen coordinator epoch {b['pst_cepoch'][p][t]}")
     epoch, seen = b["mk_epoch"][p][k], b["pst_epoch"][p][t]
     if epoch < seen:
-        why.append(f"it has seen producer epoch {seen}")
+        why.append(f"it has seen producer {epoch_name(c, seen)}")
     elif not epoch_ok:
-        why.append(f"its producer epoch is not above the {seen} it has seen, as KIP-1228 requires")
+        why.append(f"its producer epoch is not above the {epoch_name(c, seen)} it has seen, as "
+                   f"KIP-1228 requires")
     if why and b["tc_marked"][t][p] == x["tc_marked"][t][p] and b["mk_cepoch"][p][k] == b["tc_cepoch"] \
             and b["tc_state"][t] in (PREP_COMMIT, PREP_ABORT):
         why.append("the coordinator stops sending this transaction's markers")

@@ -34,6 +34,8 @@ class Variant:
     strict_markers: bool = True  # under TV2 a marker needs an epoch above the partition's (KIP-1228, 4.2)
     marker_retry_ok: bool = True  # ... or equal to it with no transaction open: a retry (KAFKA-19999)
     client_bump: bool = True    # the client bumps its epoch after an abortable error (KAFKA-8805, Java 2.5)
+    rotation_answer: bool = True  # under TV2 EndTxn's answer names the new producer id when epochs ran out (KAFKA-18660, 4.0)
+    fence_bumps_once: bool = True  # under TV2 a fence's abort does not bump the epoch again (KAFKA-19367, 4.0.1/4.1)
     # -- the partition's replication (docs/protocol.md §11) --
     replicas: int = 1           # replication.factor: replicas of each partition, one per broker
     min_insync: int = 1         # min.insync.replicas: the ISR an acks=all write needs
@@ -77,6 +79,11 @@ class Variant:
         return self.replicated or self.expiry_when_busy or self.auto_commit_ahead
 
     @property
+    def epochs_run_out(self) -> bool:
+        """The variant's world lets producer epochs run out (its bounds set ``epochs``)."""
+        return bool(dict(self.bounds).get("epochs"))
+
+    @property
     def changes_transactions(self) -> bool:
         """Some transactional-protocol flag differs from today's Kafka."""
         return any(getattr(self, f) != getattr(_TODAY, f) for f in _TXN_FLAGS)
@@ -100,7 +107,7 @@ TRUNCATIONS = ("high-watermark", "kip101", "kip279")
 REPLICATED_BOUNDS = (("records", 1),)
 MAX_REPLICAS = 3
 _TXN_FLAGS = ("tv2", "verification", "group_metadata", "rewind", "stable_offsets", "client_bump",
-              "strict_markers", "marker_retry_ok")
+              "strict_markers", "marker_retry_ok", "rotation_answer", "fence_bumps_once")
 
 
 DEFAULT_VARIANT = "current"
@@ -113,6 +120,22 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
                        "marker whose epoch equals the one it has seen (before KIP-1228); one "
                        "record, one marker sent again after a timeout",
             strict_markers=False, bounds=(("records", 1), ("marker_retries", 1)),
+            checked_with=("exactly-once",)),
+    Variant("epochs-run-out", "today's Kafka in a world where a producer id's epochs run out at "
+                              "every transaction (Short.MaxValue scaled down to 2): the coordinator "
+                              "moves the transactional id to a new producer id",
+            bounds=(("epochs", 2),), checked_with=("exactly-once",)),
+    Variant("tv2-before-18660", "TV2 as on Kafka's trunk before KAFKA-18660 (January 2025, in "
+                                "4.0.0: no release has this): when epochs run out, EndTxn's answer "
+                                "names the old producer id, and a request with the new one is "
+                                "refused while the old one's transaction completes; epochs run out "
+                                "at every transaction", strict_markers=False,
+            rotation_answer=False, bounds=(("epochs", 2),), checked_with=("exactly-once",)),
+    Variant("kafka-4.0.0", "Kafka 4.0.0 with transaction.version=2: fencing an open transaction "
+                           "bumps the epoch, and its abort bumps it again (KAFKA-19367, fixed on "
+                           "the 4.0 and 4.1 branches in June 2025), past Short.MaxValue when the "
+                           "epoch was the last but one; epochs run out at every transaction",
+            strict_markers=False, fence_bumps_once=False, bounds=(("epochs", 2),),
             checked_with=("exactly-once",)),
     Variant("kip-1228-without-19999", "KIP-1228's strict marker epoch without the KAFKA-19999 "
                                       "exception: a marker sent again is refused once the first "
@@ -204,5 +227,5 @@ def relevant(variant: Variant, transactional: bool) -> bool:
     if variant.name == DEFAULT_VARIANT:
         return True
     if transactional:
-        return variant.changes_transactions or variant.replicated
+        return variant.changes_transactions or variant.replicated or variant.epochs_run_out
     return variant.changes_delivery

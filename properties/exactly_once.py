@@ -110,6 +110,12 @@ def _explain_zombie(s, c):
             for o, j in _returned(s, c) if broker_txn.col(s, c, "ent_stale", o)[j]]
 
 
+def _explain_self_fenced(s, c):
+    return ["an instance was told its producer is fenced although no other instance had called "
+            "initTransactions() with its transactional id since it did, and no coordinator timeout "
+            "had aborted its transaction"] if s.g_self_fenced else []
+
+
 def _explain_rebalance(s, c):
     return [f"attempt #{n} committed although it was still undecided when another instance took "
             "the input over, or was begun by an instance that had lost it"
@@ -224,6 +230,24 @@ def zombie_fenced(s, c):
                 for o, j in _entries(c))
 
 
+@always(claims=EOS, scope=transactional, explain=_explain_self_fenced)
+def fenced_only_by_successor(s, c):
+    """An instance is told it is fenced only when something in the history fences it.
+
+    No instance is told its producer is fenced (``PRODUCER_FENCED``,
+    ``INVALID_PRODUCER_EPOCH``, ``INVALID_PRODUCER_ID_MAPPING``) while it is
+    the last to have called initTransactions() with its transactional id
+    and no coordinator timeout has aborted a transaction of the id since.
+    Fencing is what stops a zombie; a producer fenced with no successor
+    and no timeout has lost its work for nothing (and the application its
+    producer, which it must close).  Stated through what happened (which
+    instance called initTransactions() last, which timeouts fired, what
+    each instance was told), not through the epochs or producer ids that
+    are meant to keep it.
+    """
+    return not_(s.g_self_fenced)
+
+
 def own_ids(c: Any) -> bool:
     """The exactly-once world where each instance has its own transactional id (KIP-447)."""
     return transactional(c) and c.mode.txn_id_per_instance
@@ -278,4 +302,4 @@ def no_hanging_transaction(s, c):
 
 
 PROPERTIES = [atomic_transactions, no_aborted_read, offsets_match_outputs, zombie_fenced,
-              rebalance_fenced, exactly_once, no_hanging_transaction]
+              fenced_only_by_successor, rebalance_fenced, exactly_once, no_hanging_transaction]

@@ -73,10 +73,11 @@ from deliverycheck.model.txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, 
 def _tv2_shared(cfg: Any) -> bool:
     """Exactly-once with one transactional id (``T``) under TV2 with today's marker rule (KIP-1228
     with KAFKA-19999's retry), with output partitions of one replica and no marker sent twice
-    (``marker_retries``, off by default): the lemmas speak of each output's one log."""
+    (``marker_retries``, off by default) and epochs that never run out (``epochs``): the lemmas
+    speak of each output's one log and of one producer id's epochs."""
     v = cfg.variant
     return (cfg.mode.name == "exactly-once" and v.tv2 and v.strict_markers and v.marker_retry_ok
-            and not v.replicated and cfg.bounds.marker_retries == 0)
+            and not v.replicated and cfg.bounds.marker_retries == 0 and not cfg.bounds.epochs)
 
 
 T = 0  # the one transactional id of the exactly-once mode

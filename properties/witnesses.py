@@ -11,7 +11,9 @@ from deliverycheck.core.ops import and_, any_, or_
 from deliverycheck.model.modes import pipeline
 from deliverycheck.core.spec import sometimes
 from deliverycheck.model.state import ACKED, FAILED, INFLIGHT
-from deliverycheck.model.txn_state import COMPLETE_ABORT, COMPLETE_COMMIT, INSTANCES, tid
+from deliverycheck.model import broker_txn
+from deliverycheck.model.txn_state import (COMPLETE_ABORT, COMPLETE_COMMIT, INSTANCES, OUTPUTS,
+                                           log_capacity, tid)
 from deliverycheck.model.modes import transactional
 from deliverycheck.model.processor import running
 from deliverycheck.model.txn_client import bumps_after_error
@@ -121,6 +123,23 @@ def witness_epoch_bump(s, c):
     return any_(and_(running(s, i), s.ps_epoch[i] > s.g_fence[tid(c, i)]) for i in range(INSTANCES))
 
 
+def _epochs_run_out(c) -> bool:
+    return transactional(c) and bool(c.bounds.epochs)
+
+
+@sometimes(scope=_epochs_run_out, claims=("exactly-once",))  # the mode run where epochs run out
+def witness_new_producer_id(s, c):
+    """A record written under a producer id the coordinator moved to is committed.
+
+    Some committed output record carries an epoch of a later producer id
+    than the transactional id's first: its epochs ran out, the coordinator
+    moved the id on, and the next transaction went through.
+    """
+    return any_(and_(broker_txn.committed(s, c, o, j),
+                     broker_txn.col(s, c, "ent_epoch", o)[j] > c.bounds.epochs)
+                for o in range(OUTPUTS) for j in range(log_capacity(c)))
+
+
 @sometimes(scope=own_ids, claims=("eos-per-instance-id",))
 def witness_takeover(s, c):
     """A new instance takes the input over while the old owner's transaction is undecided.
@@ -134,4 +153,5 @@ def witness_takeover(s, c):
 
 PROPERTIES = [witness_processed, witness_retry, witness_send_failed, witness_dedup,
               witness_producer_restart, witness_consumer_restart, witness_auto_commit, witness_commit, witness_abort,
-              witness_fence, witness_failover_resend, witness_late_request, witness_epoch_bump, witness_takeover]
+              witness_fence, witness_failover_resend, witness_late_request, witness_epoch_bump, witness_new_producer_id,
+              witness_takeover]

@@ -252,7 +252,7 @@ def test_a_pair_without_expectations_is_reported_not_compared(capsys, tmp_path):
                         "--out", str(tmp_path))
     assert code == 0
     assert "no expectations for these bounds, not compared" in out
-    assert "No expectations for these bounds: 12 verdicts of 1 search not compared." in out
+    assert "No expectations for these bounds: 13 verdicts of 1 search not compared." in out
     assert "All 0 verdicts" not in out
 
 

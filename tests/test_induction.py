@@ -208,7 +208,7 @@ def test_prove_command_reports_proofs_and_counterexamples(tmp_path, capsys):
     assert main(["prove", "--mode", "idempotent", "--property", "in_order", "--max-k", "1", *args]) == 0
     out = capsys.readouterr().out
     assert ("in_order: proved (k=1) at records=1, partitions=1, retries=1, faults=1, expiries=0, unflushed=0, "
-            "marker_retries=0, batches=2, log=2, channel=2; no capacity or range blocks any step from an invariant "
+            "marker_retries=0, epochs=0, batches=2, log=2, channel=2; no capacity or range blocks any step from an invariant "
             "state; 11 lemmas (--json lists them); ") in out
     # with room for one log entry the second append is blocked: a counterexample, drawn
     assert main(["prove", "--mode", "idempotent", "--property", "in_order", "--max-k", "1",
@@ -216,7 +216,7 @@ def test_prove_command_reports_proofs_and_counterexamples(tmp_path, capsys):
     out = capsys.readouterr().out
     assert ("in_order: not inductive at k=1 (capacity at broker_append(p=0, i=0, k=0, r=0); every step "
             "made keeps the invariant from k=1) at records=1, partitions=1, retries=1, faults=1, "
-            "expiries=0, unflushed=0, marker_retries=0, batches=2, log=1, channel=2; a step can be blocked") in out
+            "expiries=0, unflushed=0, marker_retries=0, epochs=0, batches=2, log=1, channel=2; a step can be blocked") in out
     story = (tmp_path / "proofs/idempotent/current/in_order.cti.story.txt").read_text()
     assert "In the last state broker_append(p=0, i=0, k=0, r=0) is enabled, but a capacity bound blocks it" in story
     assert main(["prove", "--mode", "idempotent", "--property", "in_order", "--max-k", "1",

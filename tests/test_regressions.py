@@ -9,7 +9,7 @@ import pytest
 
 from deliverycheck import histories
 from deliverycheck.expected import load
-from deliverycheck.replay import replay_file
+from deliverycheck.replay import replay_file, rerecord
 
 FOLDER = Path(__file__).parent / "regressions"
 TRACES = sorted(FOLDER.glob("*.itf.json")) + histories.paths()
@@ -54,3 +54,48 @@ def test_a_history_that_no_longer_shows_its_case_is_reported(tmp_path):
     wrong = histories.problems(histories.load(path), EXPECTED)
     assert any("does not expect zombie_fenced to be violated" in w for w in wrong)
     assert any("no longer breaks zombie_fenced" in w for w in wrong)
+
+
+def test_a_history_made_before_a_state_field_was_added_is_rerecorded_to_the_same_file(tmp_path):
+    import json
+    from deliverycheck.errors import ReplayError
+    original = histories.paths()[0]
+    doc = json.loads(original.read_text())
+    doc["vars"].remove("g_owner")                       # as if made before g_owner existed
+    for state in doc["states"]:
+        del state["g_owner"]
+    path = tmp_path / original.name
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ReplayError, match="variables do not match"):
+        histories.load(path)
+    assert rerecord(path) == len(doc["states"]) - 1
+    assert path.read_text() == original.read_text()     # the same steps, every state anew
+
+
+def test_a_history_whose_step_the_model_no_longer_has_cannot_be_rerecorded(tmp_path):
+    import json
+    from deliverycheck.errors import ReplayError
+    doc = json.loads(histories.paths()[0].read_text())
+    doc["states"][3]["#meta"]["action"] = "processor_vanish"
+    path = tmp_path / "gone.itf.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ReplayError, match="step 3: this model has no action processor_vanish"):
+        rerecord(path)
+
+
+def test_replay_rerecord_rewrites_the_trace_and_replays_it(capsys, tmp_path):
+    import json
+    from deliverycheck.cli import main
+    original = FOLDER / "exactly-once-tv1-client-2.4-no_aborted_read.itf.json"
+    doc = json.loads(original.read_text())
+    doc["vars"].remove("g_self_fenced")
+    for state in doc["states"]:
+        del state["g_self_fenced"]
+    path = tmp_path / original.name
+    path.write_text(json.dumps(doc))
+    assert main(["replay", str(path)]) == 1
+    assert "does not replay" in capsys.readouterr().out
+    assert main(["replay", "--rerecord", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "re-recorded in the current model (25 steps)" in out and "<- recorded" in out
+    assert path.read_text() == original.read_text()

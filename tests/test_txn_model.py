@@ -227,3 +227,89 @@ def test_a_record_keyed_to_one_partition_is_written_and_committed_there_alone():
                  "coordinator_log_written(t=0)", "coordinator_send_markers(t=0)"], s)
     assert _d(sy, s)["mk_kind"][0][0] == 0           # no marker for o0: it is not in the transaction
     assert sy.holds("atomic_transactions", s) and sy.holds("offsets_match_outputs", s)
+
+
+# -- producer epochs that run out (bounds.epochs; docs/model.md, "Producer epochs that run out") --
+
+COMMIT_ROUND = SEND + ["processor_send_offsets(i=0)", "processor_commit(i=0)",
+                       "coordinator_end_txn(i=0, k=0)", "coordinator_log_written(t=0)"]
+MARKERS = ["coordinator_send_markers(t=0)", "broker_write_marker(o=0, k=0, t=0)",
+           "broker_write_marker(o=1, k=0, t=0)", "groups_write_marker(k=0, t=0)",
+           "coordinator_complete(t=0)", "coordinator_log_written(t=0)"]
+
+
+def test_the_epochs_of_a_producer_id_are_numbered_on_in_the_next():
+    from deliverycheck.model.txn_state import epoch_name, producer_id
+    c = system("exactly-once", "epochs-run-out").cfg
+    assert [producer_id(c, m) for m in (1, 2, 3, 4, 5)] == [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1)]
+    assert epoch_name(c, 2) == "epoch 2 of producer id 1, its last"
+    assert epoch_name(system("exactly-once").cfg, 2) == "epoch 2"
+
+
+def test_an_end_txn_that_exhausts_the_epochs_completes_on_a_new_producer_id():
+    """The markers carry the old producer id's last epoch; EndTxn's answer already names the new
+    id (KAFKA-18660), whose first request waits until the old id's transaction completes."""
+    sy = system("exactly-once", "epochs-run-out")
+    s = run(sy, START + COMMIT_ROUND)
+    d = _d(sy, s)
+    assert d["tc_epoch"] == [2] and d["tc_rotate"] == [True] and d["tl_rotate"] == [True]
+    assert d["ps_epoch"][0] == 3 and d["ps_stage"][0] == READY   # producer id 2, epoch 1
+    s = run(sy, MARKERS[:1] + ["processor_begin(i=0)", "processor_send(i=0)"], s)
+    assert _d(sy, s)["mk_epoch"][0][0] == 2
+    # the new id's write waits (CONCURRENT_TRANSACTIONS) while the old id's markers are written
+    assert "broker_append_txn(o=0, i=0, k=0)" not in enabled(sy, s)
+    s = run(sy, MARKERS[1:], s)
+    d = _d(sy, s)
+    assert d["tc_epoch"] == [3] and d["tl_epoch"] == [3] and d["tc_rotate"] == [False]
+    s = run(sy, ["broker_append_txn(o=0, i=0, k=0)"], s)
+    d = _d(sy, s)
+    assert d["ps_stage"][0] != STOPPED and d["ent_epoch"][0][0][2] == 3
+    assert sy.holds("fenced_only_by_successor", s)
+
+
+def test_before_kafka_18660_the_answer_names_the_old_producer_id_and_the_producer_dies():
+    sy = system("exactly-once", "tv2-before-18660")
+    s = run(sy, START + COMMIT_ROUND)
+    assert _d(sy, s)["ps_epoch"][0] == 2                   # the old id's last epoch
+    s = run(sy, MARKERS + ["processor_begin(i=0)", "processor_send(i=0)",
+                           "broker_append_txn(o=0, i=0, k=0)"], s)
+    d = _d(sy, s)
+    assert d["tc_epoch"] == [3] and d["ps_stage"][0] == STOPPED
+    assert not sy.holds("fenced_only_by_successor", s)      # no other instance, no timeout
+
+
+def test_a_timeout_fences_an_instance_without_breaking_fenced_only_by_successor():
+    sy = system("exactly-once", "epochs-run-out")
+    s = run(sy, START + SEND[:2] + ["coordinator_timeout(t=0)", "broker_append_txn(o=1, i=0, k=0)"])
+    d = _d(sy, s)
+    assert d["tc_state"] == [PREP_FENCE] and d["ps_stage"][0] == STOPPED
+    assert sy.holds("fenced_only_by_successor", s)
+
+
+@pytest.mark.parametrize("variant,stuck", [("kafka-4.0.0", True), ("epochs-run-out", False)])
+def test_kafka_4_0_0_fences_past_the_last_epoch_and_the_transaction_hangs(variant, stuck):
+    """KAFKA-19367: the fence's abort bumps the epoch a second time; from the last epoch but one
+    that overflows, the transaction stays Ongoing at the last epoch and cannot be fenced again
+    (a second fault is left for a timeout, which cannot fence it either)."""
+    sy = system("exactly-once", variant, faults=2)
+    s = run(sy, START + SEND[:2] + ["processor_start(i=1)", "processor_init(i=1)"])
+    d = _d(sy, s)
+    assert d["tc_epoch"] == [2]
+    assert d["tc_state"] == ([ONGOING] if stuck else [PREP_FENCE])
+    assert d["tc_pending"] == [not stuck] and d["tl_epoch"] == [1]
+    assert "processor_init(i=1)" not in enabled(sy, s)  # waits: the abort, or an epoch to fence with
+    if stuck:
+        assert "coordinator_timeout(t=0)" not in enabled(sy, s)
+        s = run(sy, ["broker_append_txn(o=1, i=0, k=0)"], s)       # the zombie is refused
+        assert "processor_init(i=1)" not in enabled(sy, s) and _d(sy, s)["tc_state"] == [ONGOING]
+    else:
+        s = run(sy, ["coordinator_log_written(t=0)", "coordinator_send_markers(t=0)",
+                     "broker_write_marker(o=0, k=0, t=0)", "coordinator_complete(t=0)",
+                     "coordinator_log_written(t=0)", "processor_init(i=1)"], s)
+        assert _d(sy, s)["ps_epoch"][1] == 3   # the retried InitProducerId moves to producer id 2
+
+
+def test_a_bound_of_one_epoch_is_refused():
+    from deliverycheck.model.bounds import Bounds
+    with pytest.raises(ValueError, match="epochs must be 0"):
+        Bounds(epochs=1)

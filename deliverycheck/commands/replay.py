@@ -18,7 +18,17 @@ def run(args: argparse.Namespace) -> int:
     from deliverycheck.properties import LEMMAS
     from deliverycheck.replay import judge
     from deliverycheck.trace import from_itf
-    doc, system = read_trace_file(args.trace)
+    doc, system = read_trace_file(args.trace)   # a file that is no trace: a usage error
+    if args.rerecord:
+        from deliverycheck.replay import rerecord
+        try:
+            n = rerecord(args.trace)
+        except ReplayError as e:
+            print(f"{args.trace}: cannot be re-recorded: {e}; find the case again and save it")
+            return 1
+        if not args.json:
+            print(f"{args.trace}: re-recorded in the current model ({n} steps)")
+        doc, system = read_trace_file(args.trace)
     source = args.source.as_json()
     if not args.json:
         print(args.source.describe())
