@@ -105,6 +105,10 @@ TRUNCATIONS = ("high-watermark", "kip101", "kip279")
 # finding listed in expected.toml needs one record; the named world
 # "replication-two-records" checks two.
 REPLICATED_BOUNDS = (("records", 1),)
+# Producer ids with two epochs each (Short.MaxValue scaled down): every EndTxn exhausts one.
+# One input record shows every epoch finding (an abort, or a fence, then the record again);
+# two make 3 to 17 times the states and change no verdict (the eos-epochs-two-records world).
+EPOCHS_BOUNDS = (("epochs", 2), ("records", 1))
 MAX_REPLICAS = 3
 _TXN_FLAGS = ("tv2", "verification", "group_metadata", "rewind", "stable_offsets", "client_bump",
               "strict_markers", "marker_retry_ok", "rotation_answer", "fence_bumps_once")
@@ -123,19 +127,20 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
             checked_with=("exactly-once",)),
     Variant("epochs-run-out", "today's Kafka in a world where a producer id's epochs run out at "
                               "every transaction (Short.MaxValue scaled down to 2): the coordinator "
-                              "moves the transactional id to a new producer id",
-            bounds=(("epochs", 2),), checked_with=("exactly-once",)),
+                              "moves the transactional id to a new producer id; one record",
+            bounds=EPOCHS_BOUNDS, checked_with=("exactly-once",)),
     Variant("tv2-before-18660", "TV2 as on Kafka's trunk before KAFKA-18660 (January 2025, in "
                                 "4.0.0: no release has this): when epochs run out, EndTxn's answer "
                                 "names the old producer id, and a request with the new one is "
                                 "refused while the old one's transaction completes; epochs run out "
-                                "at every transaction", strict_markers=False,
-            rotation_answer=False, bounds=(("epochs", 2),), checked_with=("exactly-once",)),
+                                "at every transaction; one record", strict_markers=False,
+            rotation_answer=False, bounds=EPOCHS_BOUNDS, checked_with=("exactly-once",)),
     Variant("kafka-4.0.0", "Kafka 4.0.0 with transaction.version=2: fencing an open transaction "
                            "bumps the epoch, and its abort bumps it again (KAFKA-19367, fixed on "
                            "the 4.0 and 4.1 branches in June 2025), past Short.MaxValue when the "
-                           "epoch was the last but one; epochs run out at every transaction",
-            strict_markers=False, fence_bumps_once=False, bounds=(("epochs", 2),),
+                           "epoch was the last but one; epochs run out at every transaction; one "
+                           "record",
+            strict_markers=False, fence_bumps_once=False, bounds=EPOCHS_BOUNDS,
             checked_with=("exactly-once",)),
     Variant("kip-1228-without-19999", "KIP-1228's strict marker epoch without the KAFKA-19999 "
                                       "exception: a marker sent again is refused once the first "

@@ -249,7 +249,7 @@ def test_the_epochs_of_a_producer_id_are_numbered_on_in_the_next():
 def test_an_end_txn_that_exhausts_the_epochs_completes_on_a_new_producer_id():
     """The markers carry the old producer id's last epoch; EndTxn's answer already names the new
     id (KAFKA-18660), whose first request waits until the old id's transaction completes."""
-    sy = system("exactly-once", "epochs-run-out")
+    sy = system("exactly-once", "epochs-run-out", records=2)
     s = run(sy, START + COMMIT_ROUND)
     d = _d(sy, s)
     assert d["tc_epoch"] == [2] and d["tc_rotate"] == [True] and d["tl_rotate"] == [True]
@@ -268,7 +268,7 @@ def test_an_end_txn_that_exhausts_the_epochs_completes_on_a_new_producer_id():
 
 
 def test_before_kafka_18660_the_answer_names_the_old_producer_id_and_the_producer_dies():
-    sy = system("exactly-once", "tv2-before-18660")
+    sy = system("exactly-once", "tv2-before-18660", records=2)
     s = run(sy, START + COMMIT_ROUND)
     assert _d(sy, s)["ps_epoch"][0] == 2                   # the old id's last epoch
     s = run(sy, MARKERS + ["processor_begin(i=0)", "processor_send(i=0)",

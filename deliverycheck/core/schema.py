@@ -82,6 +82,9 @@ class Schema:
             (f, idx) for f in fields for idx in f.indices()
         ]
         self.hi: tuple[int, ...] = tuple(f.hi for f, _ in self.cells)
+        # decoded states, by their bytes: a trace's states are decoded for its ITF file, its
+        # story (each step's before and after) and its diagram, several times each
+        self._decoded: dict[bytes, dict[str, Any]] = {}
 
     def cell_name(self, i: int) -> str:
         """A readable name for flat cell ``i``, such as ``log[0][2]``."""
@@ -132,16 +135,29 @@ class Schema:
         return state
 
     def decode(self, state: bytes) -> dict[str, Any]:
-        """A concrete state as ``{field: value}``; booleans as ``bool``."""
+        """A concrete state as ``{field: value}``; booleans as ``bool``.
+
+        The same dict for the same state (kept for the last few thousand
+        states): callers read it and must not change it.
+        """
+        out = self._decoded.get(state)
+        if out is not None:
+            return out
         out = self.nest(list(state))
         for f in self.fields:
             if f.boolean:
                 out[f.name] = _map(bool, out[f.name])
+        if len(self._decoded) >= _DECODED_KEPT:
+            self._decoded.clear()
+        self._decoded[bytes(state)] = out
         return out
 
     def encode(self, values: dict[str, Any]) -> bytes:
         """Inverse of :meth:`decode`."""
         return self.make(**values)
+
+
+_DECODED_KEPT = 4096   # decoded states a schema keeps (a few traces' worth)
 
 
 def _nest(cells: list[Any], shape: tuple[int, ...]) -> list[Any]:
