@@ -141,7 +141,7 @@ def to_itf(trace: Trace) -> dict[str, Any]:
         if step.action is not None:
             m["action"] = step.action
             m["params"] = dict(step.params)
-        values = schema.decode(step.state)
+        values = schema.shared(step.state)
         states.append({"#meta": m, **{k: _itf_value(v) for k, v in values.items()}})
     return {"#meta": meta, "vars": [f.name for f in schema.fields], "states": states}
 

@@ -53,7 +53,7 @@ from .txn_telling import (MARKER_KINDS, PART_NAMES, TC, fenced_now, inst, late, 
 from .txn_state import (ABORT, ABORTED, COMMIT, COMMITTED, COMPLETE_ABORT, COMPLETE_COMMIT, EMPTY,
                         END_KINDS, INSTANCES, ONGOING, OUTPUTS, PREP_ABORT, PREP_COMMIT, PREP_FENCE,
                         STAGES, STOPPED, TC_STATES, at_last_epoch, epoch_name, exhausted, max_epoch,
-                        next_producer_id, tid, txn_ids, INSTANCE, SLOT, TXN_IDS)
+                        next_producer_id, producer_id, tid, txn_ids, INSTANCE, SLOT, TXN_IDS)
 
 PARTS = OUTPUTS + 1  # o0, o1 and the group's offsets partition
 
@@ -136,9 +136,14 @@ def fence_updates(s: Any, c: Any, t: int) -> dict[Any, Any]:
     Used by InitProducerId from a new instance and by the transaction
     timeout.  The bumped epoch is written with PrepareAbort (pending until
     the log write completes); its abort markers carry the bumped epoch, so
-    every partition fences the old one.  A fence's abort never moves to a
-    new producer id (``endTransaction`` allocates ``nextProducerId`` only
-    for a client's EndTxn): the retried InitProducerId does.
+    every partition fences the old one.  Under TV2, where the epochs ran
+    out, the fence's abort completes on a new producer id, as a client's
+    EndTxn does (``nextProducerId``; KAFKA-20090, February 2026: before it,
+    ``fence_rotates`` off, ``endTransaction`` allocated one only for a
+    client's EndTxn, the abort completed on the old id's last epoch, and a
+    late EndTxn(abort) of the fenced producer then passed as a retry and
+    handed it that last epoch, with which it could open a transaction no
+    bump and no fence can close).
 
     Kafka 4.0.0 under TV2 (``fence_bumps_once`` off, KAFKA-19367): the
     abort bumps the epoch a second time; from the last epoch but one that
@@ -149,6 +154,8 @@ def fence_updates(s: Any, c: Any, t: int) -> dict[Any, Any]:
     """
     fenced = {("tc_state", t): PREP_FENCE, ("tc_epoch", t): s.tc_epoch[t] + 1,
               ("tc_pending", t): True, ("tc_reply", t): 0}
+    if c.bounds.epochs and c.variant.tv2 and c.variant.fence_rotates:
+        fenced[("tc_rotate", t)] = exhausted(c, s.tc_epoch[t])
     if c.variant.fence_bumps_once or not c.variant.tv2:
         return fenced
     overflow = at_last_epoch(c, s.tc_epoch[t] + 1)
@@ -264,6 +271,8 @@ def end_txn_answer(s: Any, c: Any, t: int, kind: int, epoch: Any) -> tuple[Any, 
       to a new producer id: ``retryOnOverflow``), or, under TV1, an abort
       with nothing open (the client aborts locally);
     * ``error``: ``INVALID_TXN_STATE``, a commit with no transaction open;
+      or, at a producer id's last epoch, the bump's overflow (an unexpected
+      error; both are fatal for the client);
     * ``fenced``: any other epoch (``PRODUCER_FENCED``).
 
     The order of the checks in ``TransactionCoordinator.endTransaction``
@@ -284,15 +293,20 @@ def end_txn_answer(s: Any, c: Any, t: int, kind: int, epoch: Any) -> tuple[Any, 
         if c.bounds.epochs:
             retried = or_(retried, and_(exhausted(c, epoch), e == next_producer_id(c, epoch)))
         retry = and_(idle, st == done, retried)
-        # no bump past an id's last epoch (only Kafka 4.0.0's overflowed fence leaves one there)
-        prepare = and_(current, not_(at_last_epoch(c, e)),
-                       or_(and_(not_(s.tc_pending[t]), st == ONGOING), and_(idle, kind == ABORT)))
+        would = and_(current, or_(and_(not_(s.tc_pending[t]), st == ONGOING),
+                                  and_(idle, kind == ABORT)))
+        # no bump past an id's last epoch: ``prepareAbortOrCommit`` throws and the request fails
+        # with an unexpected error, fatal for the client (only a bug hands a client that epoch)
+        prepare = and_(would, not_(at_last_epoch(c, e)))
+        overflow = and_(would, at_last_epoch(c, e))
         ok = retry
     else:
         retry = and_(idle, current, st == done)
         prepare = and_(current, not_(s.tc_pending[t]), st == ONGOING)
         ok = or_(retry, and_(idle, current, kind == ABORT))
     error = and_(idle, current, not_(prepare), not_(ok), kind == COMMIT)
+    if c.variant.tv2 and c.bounds.epochs:
+        error = or_(error, overflow)
     checked_first = not_(current) if not c.variant.tv2 else False
     fenced = and_(or_(not_(busy(s, t)), checked_first), not_(prepare), not_(ok), not_(error))
     return prepare, ok, error, fenced
@@ -526,6 +540,10 @@ def tell_coordinator_end_txn(a, b, x, c):
                      "(nextProducerId)")
         return f"{head}: it writes {TC_STATES[x['tc_state'][t]]}{bump}"
     told = told_stage(b, x, i)
+    if x["ps_stage"][i] == STOPPED != b["ps_stage"][i] and epoch == b["tc_epoch"][t] \
+            and producer_id(c, epoch)[1] == c.bounds.epochs:
+        return (f"{head}: the bump would pass Short.MaxValue, so the TC fails the request (an "
+                f"unexpected error, fatal for the client); {inst(i)} stops")
     if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]:
         return f"{head}: PRODUCER_FENCED{told}"
     return f"{head}: answered at once ({TC_STATES[b['tc_state'][t]]}){told}"

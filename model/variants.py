@@ -36,6 +36,7 @@ class Variant:
     client_bump: bool = True    # the client bumps its epoch after an abortable error (KAFKA-8805, Java 2.5)
     rotation_answer: bool = True  # under TV2 EndTxn's answer names the new producer id when epochs ran out (KAFKA-18660, 4.0)
     fence_bumps_once: bool = True  # under TV2 a fence's abort does not bump the epoch again (KAFKA-19367, 4.0.1/4.1)
+    fence_rotates: bool = True  # under TV2 a fence's abort at an exhausted epoch moves to a new producer id (KAFKA-20090, 2026)
     # -- the partition's replication (docs/protocol.md §11) --
     replicas: int = 1           # replication.factor: replicas of each partition, one per broker
     min_insync: int = 1         # min.insync.replicas: the ISR an acks=all write needs
@@ -111,7 +112,8 @@ REPLICATED_BOUNDS = (("records", 1),)
 EPOCHS_BOUNDS = (("epochs", 2), ("records", 1))
 MAX_REPLICAS = 3
 _TXN_FLAGS = ("tv2", "verification", "group_metadata", "rewind", "stable_offsets", "client_bump",
-              "strict_markers", "marker_retry_ok", "rotation_answer", "fence_bumps_once")
+              "strict_markers", "marker_retry_ok", "rotation_answer", "fence_bumps_once",
+              "fence_rotates")
 
 
 DEFAULT_VARIANT = "current"
@@ -119,7 +121,8 @@ _TODAY = Variant("today", "")
 
 VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("current", "today's Kafka (4.2 on): TV2 with KIP-1228's strict marker epoch, "
-                       "partition verification, group metadata, rewind"),
+                       "partition verification, group metadata, rewind (and, where epochs run "
+                       "out, trunk since KAFKA-20090's fix of February 2026)"),
     Variant("tv2-4.0", "Kafka 4.0 and 4.1 with transaction.version=2: a partition accepts a "
                        "marker whose epoch equals the one it has seen (before KIP-1228); one "
                        "record, one marker sent again after a timeout",
@@ -134,14 +137,22 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
                                 "names the old producer id, and a request with the new one is "
                                 "refused while the old one's transaction completes; epochs run out "
                                 "at every transaction; one record", strict_markers=False,
-            rotation_answer=False, bounds=EPOCHS_BOUNDS, checked_with=("exactly-once",)),
+            rotation_answer=False, fence_rotates=False, bounds=EPOCHS_BOUNDS,
+            checked_with=("exactly-once",)),
     Variant("kafka-4.0.0", "Kafka 4.0.0 with transaction.version=2: fencing an open transaction "
                            "bumps the epoch, and its abort bumps it again (KAFKA-19367, fixed on "
                            "the 4.0 and 4.1 branches in June 2025), past Short.MaxValue when the "
                            "epoch was the last but one; epochs run out at every transaction; one "
                            "record",
-            strict_markers=False, fence_bumps_once=False, bounds=EPOCHS_BOUNDS,
+            strict_markers=False, fence_bumps_once=False, fence_rotates=False, bounds=EPOCHS_BOUNDS,
             checked_with=("exactly-once",)),
+    Variant("tv2-before-20090", "today's Kafka without the fix of KAFKA-20090 (merged February "
+                                "2026; TV2 had the bug from 4.0): a fence's abort at an exhausted epoch "
+                                "completes on the old producer id's last epoch, and a late "
+                                "EndTxn(abort) of the fenced producer passes as a retry; epochs "
+                                "run out at every transaction; one record, two faults (20 million "
+                                "states: not in the default run)",
+            fence_rotates=False, bounds=EPOCHS_BOUNDS + (("faults", 2),)),
     Variant("kip-1228-without-19999", "KIP-1228's strict marker epoch without the KAFKA-19999 "
                                       "exception: a marker sent again is refused once the first "
                                       "copy is written", marker_retry_ok=False,

@@ -313,3 +313,29 @@ def test_a_bound_of_one_epoch_is_refused():
     from deliverycheck.model.bounds import Bounds
     with pytest.raises(ValueError, match="epochs must be 0"):
         Bounds(epochs=1)
+
+
+@pytest.mark.parametrize("variant,stuck", [("tv2-before-20090", True), ("epochs-run-out", False)])
+def test_a_fence_at_an_exhausted_epoch_completes_on_a_new_producer_id_since_kafka_20090(variant,
+                                                                                       stuck):
+    """Before KAFKA-20090 the fence's abort completed on the old id's last epoch, and the fenced
+    producer's late EndTxn(abort) passed as a retry and handed it that epoch: the transaction
+    it then opened could take no bump and no fence."""
+    sy = system("exactly-once", variant, faults=4)   # one left for a timeout at the end
+    s = run(sy, START + ["processor_send_offsets(i=0)", "coordinator_timeout(t=0)",
+                         "processor_abort(i=0)", "coordinator_log_written(t=0)",
+                         "coordinator_send_markers(t=0)", "groups_write_marker(k=0, t=0)",
+                         "coordinator_complete(t=0)", "coordinator_log_written(t=0)"])
+    assert _d(sy, s)["tc_epoch"] == [2 if stuck else 3]      # the last epoch, or producer id 2's first
+    s = run(sy, ["coordinator_end_txn(i=0, k=0)"], s)         # the late abort passes as a retry
+    d = _d(sy, s)
+    assert d["ps_epoch"][0] == d["tc_epoch"][0] and d["ps_stage"][0] == FETCH
+    s = run(sy, ["processor_fetch_offsets(i=0)", "processor_begin(i=0)",
+                 "processor_send_offsets(i=0)", "processor_abort(i=0)",
+                 "coordinator_end_txn(i=0, k=0)"], s)
+    d = _d(sy, s)
+    if stuck:   # the bump would pass Short.MaxValue: the request fails, the instance stops
+        assert d["tc_state"] == [ONGOING] and d["ps_stage"][0] == STOPPED
+        assert "coordinator_timeout(t=0)" not in enabled(sy, s)
+    else:
+        assert d["tc_state"] == [PREP_ABORT] and d["tc_epoch"] == [4]

@@ -135,21 +135,23 @@ class Schema:
         return state
 
     def decode(self, state: bytes) -> dict[str, Any]:
-        """A concrete state as ``{field: value}``; booleans as ``bool``.
-
-        The same dict for the same state (kept for the last few thousand
-        states): callers read it and must not change it.
-        """
-        out = self._decoded.get(state)
-        if out is not None:
-            return out
+        """A concrete state as ``{field: value}``; booleans as ``bool`` (a new dict, the
+        caller's to change)."""
         out = self.nest(list(state))
         for f in self.fields:
             if f.boolean:
                 out[f.name] = _map(bool, out[f.name])
-        if len(self._decoded) >= _DECODED_KEPT:
-            self._decoded.clear()
-        self._decoded[bytes(state)] = out
+        return out
+
+    def shared(self, state: bytes) -> dict[str, Any]:
+        """:meth:`decode`'s dict, shared by every caller that reads the same state (kept for
+        the last few thousand states): for the renderers, which decode each state of a trace
+        several times and only read it; never change it."""
+        out = self._decoded.get(state)
+        if out is None:
+            if len(self._decoded) >= _DECODED_KEPT:
+                self._decoded.clear()
+            out = self._decoded[bytes(state)] = self.decode(state)
         return out
 
     def encode(self, values: dict[str, Any]) -> bytes:

@@ -109,7 +109,7 @@ def flow(trace: Trace) -> Flow:
         raise ValueError(f"specification {system.spec.name!r} declares no scene to draw")
     channels = scene.channels(cfg)
     wire = {name for ch in channels for name in ch.fields}   # drawn as arrows, not listed
-    states = [system.schema.decode(s.state) for s in trace.steps]
+    states = [system.schema.shared(s.state) for s in trace.steps]
     pending: dict[tuple, list[Arrow]] = {}
     unresolved: list[tuple[Arrow, Channel, Msg]] = []   # sent with no receiver known yet
     arrows: list[Arrow] = []

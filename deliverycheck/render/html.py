@@ -142,7 +142,7 @@ def _inline(svg: str) -> str:
 def state_table(trace: Trace) -> str:
     """The step-by-step state view: fields down, steps across, changes highlighted."""
     schema = trace.system.schema
-    states = [schema.decode(st.state) for st in trace.steps]
+    states = [schema.shared(st.state) for st in trace.steps]
     head = ["<th>field</th>"] + [
         f'<th title="{escape(st.action or "initial state")}">{n}'
         f'{"<br>" + escape(st.action) if st.action else "<br>initial"}</th>'

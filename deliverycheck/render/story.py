@@ -24,8 +24,8 @@ def sentence(trace: Trace, n: int) -> str:
     if describe is None:
         inner = ", ".join(f"{k}={v}" for k, v in step.params.items())
         return f"{step.action}({inner})"
-    before = system.schema.decode(trace.steps[n - 1].state)
-    after = system.schema.decode(step.state)
+    before = system.schema.shared(trace.steps[n - 1].state)
+    after = system.schema.shared(step.state)
     return describe(step.action, step.params, before, after, system.cfg)
 
 
@@ -70,7 +70,7 @@ def story(trace: Trace) -> str:
         lines.append("Counterexample to induction. It starts in a state that satisfies the "
                      "invariant (the promise and its lemmas) but need not be reachable:")
         lines.extend(f"    {name} = {show_value(system.schema.by_name[name], value)}" for name, value in
-                     system.schema.decode(trace.steps[0].state).items())
+                     system.schema.shared(trace.steps[0].state).items())
         lines.append("")
     width = len(str(len(trace)))
     for n in range(1, len(trace.steps)):
