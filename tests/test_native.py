@@ -31,7 +31,7 @@ from deliverycheck.native.search import NativeUnavailable, collision_probability
 from deliverycheck.trace import from_path
 from deliverycheck.verify import plan
 
-from conftest import ci_marks, needs_compiler
+from conftest import ci_marks, needs_compiler, system
 
 
 @pytest.fixture
@@ -249,3 +249,12 @@ def test_one_module_serves_every_choice_of_properties(cache):
         assert nat.violations == py.violations and set(nat.checked) == set(names)
         assert nat.states == py.states
     assert len(list(cache.glob("*.so"))) == 1
+
+
+def test_a_default_bounds_module_is_built_quickly_and_a_bigger_world_at_o1():
+    from deliverycheck.native.build import FLAGS, QUICK_FLAGS, flags_for
+    from deliverycheck.native.search import module_of
+    small = module_of(system("exactly-once"), []).source
+    big = module_of(system("exactly-once", records=3), []).source
+    assert flags_for(small) == QUICK_FLAGS and "-O0" in QUICK_FLAGS
+    assert flags_for(big) == FLAGS and "-O1" in FLAGS

@@ -305,8 +305,10 @@ def test_kafka_4_0_0_fences_past_the_last_epoch_and_the_transaction_hangs(varian
     else:
         s = run(sy, ["coordinator_log_written(t=0)", "coordinator_send_markers(t=0)",
                      "broker_write_marker(o=0, k=0, t=0)", "coordinator_complete(t=0)",
-                     "coordinator_log_written(t=0)", "processor_init(i=1)"], s)
-        assert _d(sy, s)["ps_epoch"][1] == 3   # the retried InitProducerId moves to producer id 2
+                     "coordinator_log_written(t=0)"], s)
+        assert _d(sy, s)["tc_epoch"] == [3]    # the fence's abort completes on producer id 2
+        s = run(sy, ["processor_init(i=1)"], s)
+        assert _d(sy, s)["ps_epoch"][1] == 5   # whose one usable epoch is exhausted: producer id 3
 
 
 def test_a_bound_of_one_epoch_is_refused():

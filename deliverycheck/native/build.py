@@ -43,6 +43,13 @@ from typing import Callable, Iterable
 # default verify builds every search's module on a first run, and its searches are short
 # (benchmarks/verify_time.py)
 FLAGS = ("-O1", "-fno-tree-dominator-opts", "-fPIC", "-shared", "-pthread", "-fno-strict-aliasing")
+# A search at its row's default bounds is built at -O0: 2.5 times faster to build
+# (exactly-once: 1.9 s -> 0.8 s) for searches 10 to 25% slower (the default run's biggest,
+# exactly-once/rf2's 1.4 million states: 3.9 s -> 4.4 s); the default verify builds 48 modules
+# on a first run.  Bigger worlds (--bound) keep -O1.  A module's source says which it wants
+# (QUICK_MARK, see deliverycheck.native.search.module_of).
+QUICK_FLAGS = ("-O0", "-fPIC", "-shared", "-pthread", "-fno-strict-aliasing")
+QUICK_MARK = "/* deliverycheck: a small world's module, built quickly */\n"
 SEARCH_C = Path(__file__).with_name("search.c")
 
 
@@ -74,6 +81,11 @@ def _compiler_id(cc: str) -> str:
     except (OSError, subprocess.TimeoutExpired) as e:
         raise BuildError(f"the C compiler {cc} does not run: {e}") from None
     return out.stdout.splitlines()[0] if out.stdout else cc
+
+
+def flags_for(source: str) -> tuple[str, ...]:
+    """The compiler flags for ``source``: QUICK_FLAGS when it starts with QUICK_MARK."""
+    return QUICK_FLAGS if source.startswith(QUICK_MARK) else FLAGS
 
 
 def full_source(model_source: str) -> str:
@@ -123,7 +135,7 @@ def build(model_source: str, timeout: float | None = None) -> tuple[ctypes.CDLL,
 
 def _target(cc: str, source: str) -> tuple[str, Path]:
     """The cache key of ``source`` built by ``cc``, and where its library goes."""
-    key = hashlib.sha256("\0".join([source, _compiler_id(cc), *FLAGS]).encode()).hexdigest()[:32]
+    key = hashlib.sha256("\0".join([source, _compiler_id(cc), *flags_for(source)]).encode()).hexdigest()[:32]
     return key, cache_dir() / f"{key}.so"
 
 
@@ -139,7 +151,8 @@ def _compile(cc: str, source: str, key: str, lib: Path, timeout: float | None,
         c_file.write_text(source)
         partial = lib.parent / f".{key}.{os.getpid()}.{threading.get_ident()}.so"
         # its own process group: the compiler driver's children (cc1, as) are stopped with it
-        proc = subprocess.Popen([cc, *FLAGS, "-o", str(partial), str(c_file)], start_new_session=True,
+        proc = subprocess.Popen([cc, *flags_for(source), "-o", str(partial), str(c_file)],
+                                start_new_session=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if job is not None:
             job.proc, job.partial, job.folder = proc, partial, Path(tmp)

@@ -16,6 +16,7 @@ before it is reported (deliverycheck/verify.py), as for the Python explorer.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import subprocess
 import time
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
@@ -25,7 +26,7 @@ from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
 from deliverycheck.errors import Stopped, UsageError
 from deliverycheck.memory import rss_mb
-from deliverycheck.native.build import build, prebuild as start_builds
+from deliverycheck.native.build import QUICK_MARK, build, prebuild as start_builds
 from deliverycheck.native.emit import Module, model_c
 
 ST_MORE, ST_LEVEL, ST_DONE, ST_OVERFLOW, ST_NOMEM, ST_CHECK, ST_TOOMANY, ST_IOERR = range(8)
@@ -64,8 +65,11 @@ def module_of(system: System, properties: Sequence[Property], tick: Any = None) 
     which it asks, see :class:`Search`).
     """
     names = {p.name for p in system.properties}
-    return model_c(system, list(system.properties) + [p for p in properties if p.name not in names],
-                   tick)
+    module = model_c(system, list(system.properties) + [p for p in properties if p.name not in names],
+                     tick)
+    if system.cfg.default_bounds:   # a small world: built quickly (build.QUICK_FLAGS)
+        module = dataclasses.replace(module, source=QUICK_MARK + module.source)
+    return module
 
 
 def prebuild(searches: Iterable[Callable[[], tuple[System, Sequence[Property]]]]) -> None:
