@@ -67,7 +67,9 @@ def module_of(system: System, properties: Sequence[Property], tick: Any = None) 
     names = {p.name for p in system.properties}
     module = model_c(system, list(system.properties) + [p for p in properties if p.name not in names],
                      tick)
-    if system.cfg.default_bounds:   # a small world: built quickly (build.QUICK_FLAGS)
+    # a Kafka configuration at its row's default bounds is a small world: built quickly
+    # (build.QUICK_FLAGS); another specification's (its cfg None) and bigger worlds at -O1
+    if getattr(system.cfg, "default_bounds", False):
         module = dataclasses.replace(module, source=QUICK_MARK + module.source)
     return module
 
