@@ -540,13 +540,19 @@ def tell_coordinator_end_txn(a, b, x, c):
                      "(nextProducerId)")
         return f"{head}: it writes {TC_STATES[x['tc_state'][t]]}{bump}"
     told = told_stage(b, x, i)
-    if x["ps_stage"][i] == STOPPED != b["ps_stage"][i] and epoch == b["tc_epoch"][t] \
-            and producer_id(c, epoch)[1] == c.bounds.epochs:
+    if _overflowed(b, x, c, i, t, epoch):
         return (f"{head}: the bump would pass Short.MaxValue, so the TC fails the request (an "
                 f"unexpected error, fatal for the client); {inst(i)} stops")
     if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]:
         return f"{head}: PRODUCER_FENCED{told}"
     return f"{head}: answered at once ({TC_STATES[b['tc_state'][t]]}){told}"
+
+
+def _overflowed(b: dict, x: dict, c: Any, i: int, t: int, epoch: int) -> bool:
+    """The step stopped instance ``i`` because its EndTxn (with ``epoch``) would bump past the
+    coordinator's epoch, its producer id's last: the request failed, it was not fenced."""
+    return (x["ps_stage"][i] == STOPPED != b["ps_stage"][i] and epoch == b["tc_epoch"][t]
+            and bool(c.bounds.epochs) and producer_id(c, epoch)[1] == c.bounds.epochs)
 
 
 @teller
@@ -627,8 +633,10 @@ def ev_coordinator_end_txn(a, b, x, c):
     late = not b["et_live"][i][a["k"]]
     if x["tc_state"][t] != b["tc_state"][t]:
         return Event(TC, f"write {TC_STATES[x['tc_state'][t]]}", late=late)
-    # answered within the step: fenced, or nothing to write; a late request's sender no longer listens
-    answer = "PRODUCER_FENCED" if fenced_now(b, x, i) else "answer at once"
+    # answered within the step: fenced, failed, or nothing to write; a late request's sender no
+    # longer listens
+    answer = ("fails: epoch overflow" if _overflowed(b, x, c, i, t, b["et_epoch"][i][a["k"]])
+              else "PRODUCER_FENCED" if fenced_now(b, x, i) else "answer at once")
     return Event(TC, answer, exchanges=() if late else (Exchange(inst(i)),), late=late)
 
 
