@@ -2,9 +2,9 @@
 
 Usage (from the repository root, after ``pip install -e .``)::
 
-    python benchmarks/prove_estimate.py --target idempotent:in_order \\
+    python benchmarks/prove_estimate.py --target idempotent-one-in-flight:in_order \\
         --bound records=3 --bound faults=2            # 3 instances per action
-    python benchmarks/prove_estimate.py --target idempotent:in_order \\
+    python benchmarks/prove_estimate.py --target idempotent-one-in-flight:in_order \\
         --bound records=6 --bound faults=3 --sample 1 --budget 1800
 
 A proof at k = 1 asks, for every action instance, whether its step keeps
@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--target", default="idempotent:in_order", metavar="MODE:PROPERTY")
+    ap.add_argument("--target", default="idempotent-one-in-flight:in_order", metavar="MODE:PROPERTY")
     ap.add_argument("--bound", action="append", default=[], metavar="NAME=VALUE")
     ap.add_argument("--sample", type=int, default=3, help="instances per action (default 3)")
     ap.add_argument("--budget", type=float, help="stop sampling after this many seconds")
@@ -45,7 +45,7 @@ def main() -> None:
 
     mode, _, prop = a.target.partition(":")
     if mode not in MODES or prop not in [p.name for p in SPEC.properties]:
-        ap.error(f"--target {a.target}: expected MODE:PROPERTY, e.g. idempotent:in_order")
+        ap.error(f"--target {a.target}: expected MODE:PROPERTY, e.g. idempotent-one-in-flight:in_order")
     try:
         bounds = {k: int(v) for k, v in (b.split("=", 1) for b in a.bound)}
         cfg = Config(MODES[mode], VARIANTS["current"], for_mode(MODES[mode], **bounds))

@@ -5,7 +5,7 @@ Usage (from the repository root, after ``pip install -e .``)::
     python benchmarks/prove_time.py                 # the default targets, 3 runs each
     python benchmarks/prove_time.py --runs 5 --max-k 2
     python benchmarks/prove_time.py --workers 1           # on one core (default: every core)
-    python benchmarks/prove_time.py --runs 1 --max-k 1 --target idempotent:in_order \
+    python benchmarks/prove_time.py --runs 1 --max-k 1 --target idempotent-one-in-flight:in_order \
         --bound records=3 --bound faults=2        # a world the explorer cannot enumerate
 
 Each proof runs in a fresh process; printed: verdict, k, the median time,

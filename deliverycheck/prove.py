@@ -26,7 +26,7 @@ from deliverycheck.properties.lemmas import STATED_FOR, STRENGTHENING
 # the log-level promises of the idempotent producer, and exactly-once's
 # atomicity and isolation (docs/smt.md).
 TARGETS: tuple[tuple[str, str], ...] = (
-    ("idempotent", "no_duplicate_send"), ("idempotent", "in_order"),
+    ("idempotent-one-in-flight", "no_duplicate_send"), ("idempotent-one-in-flight", "in_order"),
     ("exactly-once", "atomic_transactions"), ("exactly-once", "no_aborted_read"))
 
 

@@ -34,7 +34,7 @@ from deliverycheck.core.schema import Field, num
 from deliverycheck.core.spec import Effect, action
 
 from .modes import pipeline
-from .state import RESPONSE_CODES, max_conn, sizes
+from .state import RESPONSE_CODES, max_conn, max_epoch, sizes
 from .telling import (batch_label, event_of, listing, record_name, request_rows, response_rows,
                       taken, teller)
 
@@ -75,6 +75,9 @@ def network_fields(c: Any) -> list[Field]:
     R, P, B, L, C, S = sizes(c)
     return [
         num("rq_batch", B, "produce requests in flight: batch plus one (0 = empty)", shape=(P, C)),
+        num("rq_epoch", max_epoch(c), "producer epoch each request carries (idempotence; fixed when "
+            "sent, a later bump does not change a request on the wire)", shape=(P, C)),
+        num("rq_seq", B, "sequence number each request carries (idempotence)", shape=(P, C)),
         num("rq_conn", max_conn(c), "connection each request travels on", shape=(P, C)),
         num("rs_batch", B, "produce responses in flight: batch plus one", shape=(P, C)),
         num("rs_code", len(RESPONSE_CODES), "error code of each response", shape=(P, C),
@@ -136,8 +139,8 @@ def has_room(rows: Sequence[Sequence[Any]]) -> Any:
 
 
 def requests(s: Any, p: int) -> list[list[Any]]:
-    """The produce-request channel to partition ``p``'s leader."""
-    return [s.rq_batch[p], s.rq_conn[p]]
+    """The produce-request channel to partition ``p``'s leader: batch, epoch, sequence, connection."""
+    return [s.rq_batch[p], s.rq_epoch[p], s.rq_seq[p], s.rq_conn[p]]
 
 
 def responses(s: Any, p: int) -> list[list[Any]]:
@@ -147,7 +150,8 @@ def responses(s: Any, p: int) -> list[list[Any]]:
 
 def request_update(p: int, rows: Sequence[Sequence[Any]]) -> dict[Any, Any]:
     """``Effect.then`` entries writing the request channel of ``p``."""
-    return {("rq_batch", p): rows[0], ("rq_conn", p): rows[1]}
+    return {("rq_batch", p): rows[0], ("rq_epoch", p): rows[1], ("rq_seq", p): rows[2],
+            ("rq_conn", p): rows[3]}
 
 
 def response_update(p: int, rows: Sequence[Sequence[Any]]) -> dict[Any, Any]:

@@ -138,6 +138,11 @@ MODES: dict[str, Mode] = {m.name: m for m in (
          "the application resends what failed",
          acks=-1, retries=True, idempotence=True, max_in_flight=5,
          commit_before_processing=False, app_resends=True, deep_bounds=DEEP_BOUNDS),
+    Mode("idempotent-one-in-flight",
+         "as idempotent, with max.in.flight.requests.per.connection=1: a send waits until the "
+         "batch before it is done",
+         acks=-1, retries=True, idempotence=True, max_in_flight=1,
+         commit_before_processing=False, app_resends=True, deep_bounds=DEEP_BOUNDS),
     _eos("exactly-once",
          "transactional consume-transform-produce: offsets in the transaction, rewind after an "
          "abort, read_committed downstream; instances share one transactional.id"),

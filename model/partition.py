@@ -65,7 +65,7 @@ from .modes import pipeline, transactional
 from .state import (DEDUP_WINDOW, DUPLICATE, FENCED, INFLIGHT, NOT_ENOUGH, NOT_ENOUGH_AFTER, OK,
                     OUT_OF_ORDER, QUEUED, RESPONSE_CODES, RETRIABLE, batch_in, max_conn,
                     max_epoch)
-from .telling import answered, batch_name, event_of, listing, teller, written
+from .telling import answered, event_of, listing, request_name, teller, written
 from .txn_state import INSTANCES, OUTPUTS, log_capacity
 
 # What a leader's loss and a new leader mean to the exactly-once world around its output
@@ -153,7 +153,8 @@ def entry_columns(c: Any) -> tuple[str, ...]:
     if c.mode.transactional:
         return ("ent_kind", "ent_rec", "ent_pid", "ent_epoch", "ent_cepoch", "ent_tag",
                 "ent_stale", "lep")
-    return ("log", "lep")
+    # an idempotent batch is written with the epoch and sequence its request carried
+    return ("log", "lep", "lpe", "lseq") if c.mode.idempotence else ("log", "lep")
 
 
 def no_leader(c: Any) -> int:
@@ -216,6 +217,9 @@ def fields(c: Any) -> list[Field]:
     return [
         num("log", B, "each replica's log: batch plus one per entry", shape=(P, R, L)),
         _lep(c),
+        *([num("lpe", E, "producer epoch each entry was written with", shape=(P, R, L)),
+           num("lseq", B, "sequence number each entry was written with", shape=(P, R, L))]
+          if c.mode.idempotence else []),
         num("log_len", L, "log end offset of each replica", shape=(P, R)),
         *_replica_state(c),
         num("pend", max_conn(c) + 1, "acks=all answer the leader owes for each offset: connection "
@@ -371,16 +375,16 @@ def _pstate_update(s: Any, p: int, r: int, rows: tuple) -> dict[Any, Any]:
             ("ps_seq", p, r): last}
 
 
-def appended(s: Any, rows: tuple, entry: Any, cond: Any) -> tuple:
-    """Producer state after appending log entry ``entry`` (a batch plus one), if ``cond``.
+def appended(s: Any, rows: tuple, entry: Any, b_epoch: Any, seq: Any, cond: Any) -> tuple:
+    """Producer state after appending log entry ``entry`` (a batch plus one), written with
+    producer epoch ``b_epoch`` and sequence ``seq``, if ``cond``.
 
     ProducerAppendInfo: the PID's epoch and last sequence become the
     batch's; a new epoch (or a PID with no state) starts its first sequence
     there.  Leaders and followers alike (``appendAsFollower``).
     """
     known, epoch, first, last = rows
-    k = entry - 1
-    pid, b_epoch, seq = get(s.b_pid, k), get(s.b_epoch, k), get(s.b_seq, k)
+    pid = get(s.b_pid, entry - 1)
     new_epoch = or_(not_(get(known, pid)), b_epoch != get(epoch, pid))
     return (ite_list(cond, set_(known, pid, True), known),
             ite_list(cond, set_(epoch, pid, b_epoch), epoch),
@@ -388,8 +392,9 @@ def appended(s: Any, rows: tuple, entry: Any, cond: Any) -> tuple:
             ite_list(cond, set_(last, pid, seq), last))
 
 
-def rebuilt(s: Any, c: Any, log: list, length: Any) -> tuple:
-    """Producer state rebuilt from the first ``length`` entries of ``log``.
+def rebuilt(s: Any, c: Any, log: list, epochs: list, seqs: list, length: Any) -> tuple:
+    """Producer state rebuilt from the first ``length`` entries of ``log`` (with the epochs and
+    sequences they were written with).
 
     After a truncation Kafka reloads producer state from the log
     (UnifiedLog.truncateTo -> rebuildProducerState), so deduplication
@@ -398,12 +403,13 @@ def rebuilt(s: Any, c: Any, log: list, length: Any) -> tuple:
     S = len(s.ps_known[0][0])
     rows: tuple = ([False] * S, [0] * S, [0] * S, [0] * S)
     for j in OFFSETS(c):
-        rows = appended(s, rows, log[j], j < length)
+        rows = appended(s, rows, log[j], epochs[j], seqs[j], j < length)
     return rows
 
 
-def produce_check(s: Any, c: Any, p: int, r: int, k: int) -> Any:
-    """Replica ``r``'s verdict on batch ``k``: OK, DUPLICATE, FENCED or OUT_OF_ORDER.
+def produce_check(s: Any, c: Any, p: int, r: int, k: int, epoch: Any, seq: Any) -> Any:
+    """Replica ``r``'s verdict on batch ``k``, sent with producer epoch ``epoch`` and sequence
+    ``seq``: OK, DUPLICATE, FENCED or OUT_OF_ORDER.
 
     The checks of ProducerStateManager / ProducerAppendInfo, in Kafka's order
     (docs/protocol.md §4):
@@ -412,25 +418,30 @@ def produce_check(s: Any, c: Any, p: int, r: int, k: int) -> Any:
     2. epoch lower than the one stored: ``INVALID_PRODUCER_EPOCH`` (fenced);
     3. new epoch: the sequence must be 0; same epoch: last + 1; otherwise
        ``OUT_OF_ORDER_SEQUENCE_NUMBER``;
-    4. no state at all for this PID (new, or expired): any sequence.
+    4. no state at all for this PID (new, or expired): any sequence (since
+       KIP-360, Kafka 2.5; before, a non-zero one was UNKNOWN_PRODUCER_ID),
+       except that since KAFKA-15591 a partition whose log has never held a
+       record takes only sequence 0 (``first_seq_zero``; the model reads
+       "never held a record" as a log end of 0).
 
-    The cached batch metadata of the last ``DEDUP_WINDOW`` (5) batches is
-    the sequence range ``max(first, last - 4) .. last`` (one record per
-    batch).  Without idempotence the batch carries no PID and is always
-    appended.
+    The cached batch metadata of the last ``DEDUP_WINDOW`` (5) batches
+    (``ProducerStateEntry.NUM_BATCHES_TO_RETAIN``) is the sequence range
+    ``max(first, last - 4) .. last`` (one record per batch).  Without idempotence the batch carries no PID and is
+    always appended.
     """
     if not c.mode.idempotence:
         return OK
-    pid, epoch, seq = s.b_pid[k], s.b_epoch[k], s.b_seq[k]
+    pid = s.b_pid[k]
     known_row, epoch_row, first_row, last_row = _pstate(s, p, r)
     known = get(known_row, pid)
     st_epoch, first, last = get(epoch_row, pid), get(first_row, pid), get(last_row, pid)
     cached = and_(known, epoch == st_epoch, seq <= last, seq >= first,
                   seq + (DEDUP_WINDOW - 1) >= last)
     fenced = and_(known, epoch < st_epoch)
-    in_sequence = or_(not_(known),
-                      and_(epoch > st_epoch, seq == 0),
-                      and_(epoch == st_epoch, seq == last + 1))
+    fresh = and_(s.log_len[p][r] == 0, seq != 0) if c.variant.first_seq_zero else False
+    in_sequence = ite(known, or_(and_(epoch > st_epoch, seq == 0),
+                                 and_(epoch == st_epoch, seq == last + 1)),
+                      not_(fresh))
     return ite(cached, DUPLICATE, ite(fenced, FENCED, ite(in_sequence, OK, OUT_OF_ORDER)))
 
 
@@ -454,7 +465,8 @@ def broker_append(s, c, p, i, k, r):
     """
     rq, rs = requests(s, p), responses(s, p)
     log, lep, n = s.log[p][r], s.lep[p][r], s.log_len[p][r]
-    code: Any = produce_check(s, c, p, r, k)
+    epoch, seq = s.rq_epoch[p][i], s.rq_seq[p][i]
+    code: Any = produce_check(s, c, p, r, k, epoch, seq)
     if c.mode.acks == -1 and c.variant.replicated:
         code = ite(count(s.isr[p]) >= _min_isr(c), code, NOT_ENOUGH)
     append = code == OK
@@ -466,7 +478,9 @@ def broker_append(s, c, p, i, k, r):
             ("log_len", p, r): leo,
             ("hw", p, r): hw}
     if c.mode.idempotence:
-        then.update(_pstate_update(s, p, r, appended(s, _pstate(s, p, r), k + 1, append)))
+        then[("lpe", p, r)] = ite_list(append, set_(s.lpe[p][r], n, epoch), s.lpe[p][r])
+        then[("lseq", p, r)] = ite_list(append, set_(s.lseq[p][r], n, seq), s.lseq[p][r])
+        then.update(_pstate_update(s, p, r, appended(s, _pstate(s, p, r), k + 1, epoch, seq, append)))
         then["g_dedup"] = or_(s.g_dedup, code == DUPLICATE)
     fits = implies(append, n < c.bounds.log)
     if c.mode.acks != 0:
@@ -599,8 +613,9 @@ def follower_fetch(s, c, p, r, l):
     fetched.update({("log_len", p, r): leo, ("seen", p, r): n + 1, ("hw", p, l): hw,
                     ("hw", p, r): own_hw})
     if pipeline(c) and c.mode.idempotence:
-        entry = get(s.log[p][l], n)
-        fetched.update(_pstate_update(s, p, r, appended(s, _pstate(s, p, r), entry, copy)))
+        fetched.update(_pstate_update(s, p, r, appended(
+            s, _pstate(s, p, r), get(s.log[p][l], n), get(s.lpe[p][l], n), get(s.lseq[p][l], n),
+            copy)))
     # past the leader's log end (after an unclean election): OFFSET_OUT_OF_RANGE, and the
     # follower truncates to the leader's end (AbstractFetcherThread.fetchOffsetAndTruncate)
     ahead = n > end
@@ -748,7 +763,8 @@ def _cut(s: Any, c: Any, p: int, r: int, to: Any) -> dict[Any, Any]:
     then.update({("log_len", p, r): to, ("hw", p, r): ite(s.hw[p][r] < to, s.hw[p][r], to),
                  "g_truncated": or_(s.g_truncated, to < s.log_len[p][r])})
     if pipeline(c) and c.mode.idempotence:
-        then.update(_pstate_update(s, p, r, rebuilt(s, c, then[("log", p, r)], to)))
+        then.update(_pstate_update(s, p, r, rebuilt(
+            s, c, then[("log", p, r)], then[("lpe", p, r)], then[("lseq", p, r)], to)))
     return then
 
 
@@ -1048,11 +1064,11 @@ def tell_broker_append(a, b, x, c):
     if at:
         where = listing([str(j) for j in at])
         epoch = f" in leader epoch {x['lepoch'][p]}" if failover(c) else ""
-        return f"{who} appends {batch_name(x, k, c)}{via} at offset{'s' if len(at) > 1 else ''} " \
+        return f"{who} appends {request_name(b, p, i, c)}{via} at offset{'s' if len(at) > 1 else ''} " \
                f"{where}{epoch}{reply}"
     if any(code == RESPONSE_CODES[DUPLICATE] for _, code in answers) or x["g_dedup"] != b["g_dedup"]:
         return f"{who} recognises b{k + 1}{via} as a duplicate, appends nothing{reply}"
-    return f"{who} appends nothing for {batch_name(x, k, c)}{via}{reply}"
+    return f"{who} appends nothing for {request_name(b, p, i, c)}{via}{reply}"
 
 
 @teller

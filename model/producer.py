@@ -12,10 +12,18 @@ Simplifications:
 * One record per batch, one batch per request.
 * A crash and the restart of the producer are one step.  A crash with no
   batch outstanding is not modelled (it only renames later PIDs).
-* After a KIP-360 epoch bump, batches still queued keep their old epoch and
-  are fenced by the leader, where the Java client would re-sequence them;
-  the application then resends them as new batches.  This changes how such
-  a record gets written, not whether: no promise here depends on it.
+* The idempotent producer's sequence bookkeeping is the Java client's
+  (TransactionManager, 2.5 on): a failed batch, or an out-of-order answer
+  for the next batch, bumps the epoch and rewrites the sequences of the
+  partition's pending batches (:func:`bump_updates`).  A batch given up on
+  after its retries (``bounds.retries``, standing for delivery.timeout.ms)
+  asks for the bump at once, as ``handleFailedBatch`` does for an error
+  that ends a batch's delivery time; the other path, a batch expiring
+  while no answer is due, which marks the sequence unresolved and bumps
+  only once the partition has nothing in flight, is not modelled.  A
+  batch's delivery time outlasts the requests sent before it was created
+  (:func:`in_time`).  One epoch serves all partitions (see
+  :func:`bump_updates`).
 """
 
 from __future__ import annotations
@@ -24,17 +32,18 @@ from typing import Any
 
 from deliverycheck.core.ops import all_, and_, any_, count, ite, not_, or_
 from deliverycheck.core.scene import Event
-from deliverycheck.core.schema import Field, num
+from deliverycheck.core.schema import Field, flag, num
 from deliverycheck.core.spec import Effect, action
 
 from .modes import pipeline
 from .environment import (BATCHES, PARTITIONS, SLOTS, can_fault, deliverable, has_room, kept,
                           pushed, removed, request_update, requests, response_update,
                           responses, spend_fault)
-from .state import (ACKED, BATCH_STATES, DUPLICATE, FAILED, INFLIGHT, LOST, NOT_ENOUGH, OK, QUEUED,
-                    RESPONSE_CODES, RETRIED_CODES, batch_in, max_conn, max_epoch, partition_of, sizes)
-from .telling import (batch_label, batch_name, changed, event_of, partitions_of, producer_name,
-                      record_name, response_rows, sending, taken, teller, told)
+from .state import (ACKED, BATCH_STATES, DUPLICATE, FAILED, INFLIGHT, LOST, NOT_ENOUGH, OK,
+                    OUT_OF_ORDER, QUEUED, RESPONSE_CODES, RETRIED_CODES, batch_in, max_conn,
+                    max_epoch, partition_of, sizes)
+from .telling import (batch_label, batch_name, changed, event_of, listing, partitions_of,
+                      producer_name, record_name, response_rows, sending, taken, teller, told)
 
 
 def RECORDS(c: Any) -> range:
@@ -64,6 +73,9 @@ def fields(c: Any) -> list[Field]:
         num("b_seq", B, "sequence number of each batch", shape=(B,)),
         num("b_pid", S - 1 or 1, "producer id (session) of each batch", shape=(B,)),
         num("b_epoch", E, "producer epoch of each batch", shape=(B,)),
+        num("b_sent", B, "batches created when the batch's latest request was sent", shape=(B,)),
+        flag("b_reset", "the batch's sequence was reassigned by an epoch bump and it has not been "
+             "sent since (ProducerBatch.sequenceHasBeenReset)", shape=(B,)),
     ]
 
 
@@ -88,36 +100,83 @@ def may_transmit(s: Any, c: Any, p: int, below: int) -> Any:
     return and_(in_flight(s, c, p) < c.mode.max_in_flight, not_(retry_pending(s, c, p, below)))
 
 
-def give_up_updates(s: Any, c: Any, bump: Any) -> dict[Any, Any]:
-    """KIP-360: an idempotent producer that gives up on a batch bumps its epoch.
+def acked_through(s: Any, c: Any, p: int) -> Any:
+    """The producer's last acknowledged sequence for partition ``p``, plus one (0: none).
 
-    ``bump``: the step gives up on a batch that asks for the bump
-    (:func:`bumps`).
+    TxnPartitionEntry.lastAckedSequence: the highest sequence of a batch
+    the producer completed as acked (``handleCompletedBatch``), forgotten
+    when an epoch bump restarts the partition's sequences.  Read from the
+    batches: those of this session and epoch completed as acked.
+    """
+    out: Any = 0
+    for k in BATCHES(c):
+        mine = and_(s.b_state[k] == ACKED, s.b_pid[k] == s.session, s.b_epoch[k] == s.epoch,
+                    batch_in(s, c, k, p))
+        out = ite(and_(mine, s.b_seq[k] + 1 > out), s.b_seq[k] + 1, out)
+    return out
 
-    The outcome of the batch is unknown (it may have been written), so the
-    producer restarts its sequence numbers at 0 under a new epoch; late
-    copies carrying the old epoch are then fenced by the leader.  Only a
-    batch of the current epoch asks for the bump (see :func:`bumps`).
+
+def gap_found(s: Any, c: Any, p: int, k: int) -> Any:
+    """An OUT_OF_ORDER_SEQUENCE_NUMBER answer for batch ``k`` (to ``p``), to be retried, shows a
+    real gap in the partition's sequences.
+
+    TransactionManager.canRetry (idempotent producer; Java client 2.5 on,
+    KAFKA-8805 with KIP-360): an out-of-order answer for a batch that is
+    *not* the next one after the last acknowledged sequence, or whose
+    sequence was reassigned since it was sent, is only retried (an earlier
+    batch is still on its way); for the next one the producer also bumps
+    its epoch (:func:`bump_updates`).
+    """
+    if not c.mode.idempotence:
+        return False
+    return and_(s.b_seq[k] == acked_through(s, c, p), not_(s.b_reset[k]))
+
+
+def bump_updates(s: Any, c: Any, p: int, bump: Any, states: list) -> dict[Any, Any]:
+    """KIP-360: if ``bump``, the idempotent producer bumps its epoch and restarts ``p``'s sequences.
+
+    TransactionManager.bumpIdempotentProducerEpoch: the epoch goes up by
+    one, and the partition that asked for the bump has the sequences of
+    its batches still pending rewritten (``startSequencesAtBeginning``: in
+    send order from 0, under the new epoch, each marked
+    ``sequenceHasBeenReset``), so they go out again as the new epoch's
+    first batches.  ``states`` are the batches' states after the step (a
+    batch it fails is no longer pending).  Requests already on the wire
+    keep what they were sent with.  The bump is asked for when a batch
+    fails (``handleFailedBatch``: the outcome of a batch given up on is
+    unknown, so its sequence cannot be reused) and when an out-of-order
+    answer shows a gap (:func:`gap_found`).
+
+    Simplification: the model has one epoch for all partitions, so other
+    partitions restart at sequence 0 at once and their pending batches keep
+    the old epoch (fenced, then resent by the application), where the Java
+    client moves each of them to the new epoch once its batches are done
+    (``maybeUpdateProducerIdAndEpoch``, KAFKA-12152).
     """
     if not c.mode.idempotence:
         return {}
+    pending = [and_(bump, s.b_pid[j] == s.session, batch_in(s, c, j, p),
+                    or_(st == QUEUED, st == INFLIGHT)) for j, st in enumerate(states)]
     return {"epoch": ite(bump, s.epoch + 1, s.epoch),
-            "next_seq": [ite(bump, 0, q) for q in s.next_seq]}
+            "next_seq": [ite(bump, count(pending) if q == p else 0, s.next_seq[q])
+                         for q in PARTITIONS(c)],
+            "b_seq": [ite(m, count(pending[:j]), s.b_seq[j]) for j, m in enumerate(pending)],
+            "b_epoch": [ite(m, s.epoch + 1, s.b_epoch[j]) for j, m in enumerate(pending)],
+            "b_reset": [ite(m, True, s.b_reset[j]) for j, m in enumerate(pending)]}
 
 
-def bumps(s: Any, c: Any, k: int) -> Any:
-    """Giving up on batch ``k`` asks for an epoch bump: it carries the current epoch.
+def in_time(s: Any, c: Any, p: int, k: int) -> Any:
+    """Batch ``k``'s delivery time cannot have run out yet: another batch of its partition
+    still waits for the answer to a request sent before ``k`` was created.
 
-    A batch still carrying an epoch the producer has already bumped past
-    does not ask again.  The Java client's TransactionManager re-sequences
-    such batches under the new epoch when it bumps
-    (``bumpIdempotentProducerEpoch`` -> ``startSequencesAtBeginning``) and
-    retries their old-epoch errors without a new bump (``canRetry``:
-    ``sequenceHasBeenReset``), so one gap in the sequence costs one bump.
-    The model fails them instead (see the module docstring); bumping again
-    for each would turn one gap into several epochs.
+    KafkaProducer.configureDeliveryTimeout: ``delivery.timeout.ms`` is at
+    least ``linger.ms + request.timeout.ms``, so a request sent before
+    batch ``k`` was created times out (or is answered) before ``k``'s
+    delivery time runs out.  Retries stand for delivery time in the model
+    (``bounds.retries``), so such a batch is retried even past its retries.
     """
-    return s.b_epoch[k] == s.epoch if c.mode.idempotence else False
+    return any_(and_(s.b_state[j] == INFLIGHT, s.b_sent[j] <= k, s.b_pid[j] == s.b_pid[k],
+                     batch_in(s, c, j, p)) for j in BATCHES(c) if j != k)
 
 
 def epoch_fits(s: Any, c: Any, bump: Any) -> Any:
@@ -149,7 +208,8 @@ def _new_batch(s: Any, c: Any, r: int, k: int) -> tuple[Any, Any, dict[Any, Any]
         ("b_seq", k): seq,
         ("b_pid", k): s.session,
         ("b_epoch", k): s.epoch,
-        **request_update(p, pushed(requests(s, p), [k + 1, s.conn[p]])),
+        ("b_sent", k): k,
+        **request_update(p, pushed(requests(s, p), [k + 1, s.epoch, seq, s.conn[p]])),
     }
     if c.mode.idempotence:
         then[("next_seq", p)] = s.next_seq[p] + 1
@@ -197,7 +257,10 @@ def producer_retry(s, c, k, p):
     """The producer resends batch ``k`` (to partition ``p``) after an error or timeout.
 
     The retry keeps the batch's PID, epoch and sequence number, so an
-    idempotent leader recognises it if the first attempt was written.  Only
+    idempotent leader recognises it if the first attempt was written (after
+    an OUT_OF_ORDER_SEQUENCE_NUMBER bump they are the ones the bump gave it,
+    :func:`bump_updates`; sending it clears ``sequenceHasBeenReset``, as the
+    accumulator's drain closes the batch).  Only
     the oldest batch waiting for a retry goes, and only within the in-flight
     limit.  It travels on the current connection.
     """
@@ -207,8 +270,8 @@ def producer_retry(s, c, k, p):
     return Effect(
         when=and_(s.b_state[k] == QUEUED, batch_in(s, c, k, p), may_transmit(s, c, p, k)),
         fits=has_room(rq),
-        then={("b_state", k): INFLIGHT,
-              **request_update(p, pushed(rq, [k + 1, s.conn[p]]))})
+        then={("b_state", k): INFLIGHT, ("b_reset", k): False, ("b_sent", k): s.nbatches,
+              **request_update(p, pushed(rq, [k + 1, s.b_epoch[k], s.b_seq[k], s.conn[p]]))})
 
 
 def on_the_wire(s: Any, p: int) -> Any:
@@ -246,20 +309,22 @@ def producer_timeout(s, c, p):
     if c.mode.acks == 0:  # fire and forget: nothing is ever in flight
         return Effect(when=False)
     flying = [and_(s.b_state[k] == INFLIGHT, batch_in(s, c, k, p)) for k in BATCHES(c)]
-    retry = [and_(f, s.b_tries[k] < c.retries) for k, f in enumerate(flying)]
-    # giving up on a batch of the current epoch bumps it (its FAILED state comes from ``retry``)
-    bump = any_(and_(f, s.b_tries[k] >= c.retries, bumps(s, c, k)) for k, f in enumerate(flying))
+    more = [s.b_tries[k] < c.retries for k in BATCHES(c)]
+    retry = [and_(f, or_(more[k], in_time(s, c, p, k))) for k, f in enumerate(flying)]
+    # a batch it fails bumps the epoch (handleFailedBatch)
+    bump = any_(and_(f, not_(retry[k])) for k, f in enumerate(flying))
     premature = on_the_wire(s, p)
+    states = [ite(f, ite(retry[k], QUEUED, FAILED), s.b_state[k]) for k, f in enumerate(flying)]
     return Effect(
         when=and_(any_(flying), or_(not_(premature), can_fault(s, c))),
         fits=and_(epoch_fits(s, c, bump), s.conn[p] < max_conn(c)),
-        then={"b_state": [ite(f, ite(retry[k], QUEUED, FAILED), s.b_state[k])
-                          for k, f in enumerate(flying)],
-              "b_tries": [ite(retry[k], s.b_tries[k] + 1, s.b_tries[k]) for k in BATCHES(c)],
+        then={"b_state": states,
+              "b_tries": [ite(and_(retry[k], more[k]), s.b_tries[k] + 1, s.b_tries[k])
+                          for k in BATCHES(c)],
               ("conn", p): s.conn[p] + 1,
               **close_connection(s, p),
               "faults": ite(premature, s.faults + 1, s.faults),
-              **give_up_updates(s, c, bump)})
+              **bump_updates(s, c, p, bump, states)})
 
 
 @action(scope=pipeline, p=PARTITIONS, i=SLOTS, k=BATCHES)
@@ -269,8 +334,10 @@ def producer_receive(s, c, p, i, k):
     ``OK`` (appended, or recognised as a duplicate) completes the future as
     acked; a retriable error (``NOT_LEADER_OR_FOLLOWER``, ``NOT_ENOUGH_REPLICAS``,
     ``NOT_ENOUGH_REPLICAS_AFTER_APPEND``) or ``OUT_OF_ORDER_SEQUENCE_NUMBER`` queues the
-    batch for a retry while it has retries left, else fails it (with the
-    KIP-360 epoch bump); ``INVALID_PRODUCER_EPOCH`` fails it.  A
+    batch for a retry while it has retries left (Sender.canRetry), else fails
+    it; ``INVALID_PRODUCER_EPOCH`` fails it.  An idempotent producer bumps
+    its epoch when it fails a batch, and when an out-of-order answer for the
+    next batch shows a gap (:func:`gap_found`, :func:`bump_updates`).  A
     ``NOT_ENOUGH_REPLICAS`` refusal (nothing appended) is retried without
     using up a retry: the batch waits for the ISR to recover.  Responses only
     arrive on the open connection (see :func:`close_connection`).
@@ -284,15 +351,19 @@ def producer_receive(s, c, p, i, k):
     # a write refused for a small ISR is retried until the ISR recovers: giving up on it
     # (delivery.timeout.ms) would need the follower to stay behind that long, not modelled
     refused = code == NOT_ENOUGH
-    retry = and_(retriable, or_(refused, s.b_tries[k] < c.retries))
-    bump = and_(retriable, s.b_tries[k] >= c.retries, bumps(s, c, k))
+    more = s.b_tries[k] < c.retries
+    retry = and_(retriable, or_(refused, more, in_time(s, c, p, k)))
+    state = ite(success, ACKED, ite(retry, QUEUED, FAILED))
+    # a failed batch asks for an epoch bump (handleFailedBatch), and so does a gap
+    bump = or_(state == FAILED, and_(code == OUT_OF_ORDER, retry, gap_found(s, c, p, k)))
+    states = [state if j == k else st for j, st in enumerate(s.b_state)]
     return Effect(
         when=and_(deliverable(rs, i), s.rs_batch[p][i] == k + 1, s.b_state[k] == INFLIGHT),
         fits=epoch_fits(s, c, bump),
         then={**response_update(p, removed(rs, i)),
-              ("b_state", k): ite(success, ACKED, ite(retry, QUEUED, FAILED)),
-              ("b_tries", k): ite(and_(retry, not_(refused)), s.b_tries[k] + 1, s.b_tries[k]),
-              **give_up_updates(s, c, bump)})
+              ("b_state", k): state,
+              ("b_tries", k): ite(and_(retry, not_(refused), more), s.b_tries[k] + 1, s.b_tries[k]),
+              **bump_updates(s, c, p, bump, states)})
 
 
 @action(scope=pipeline, fault=True)
@@ -359,8 +430,8 @@ def tell_producer_timeout(a, b, x, c):
               if x["conn"][p] != b["conn"][p] else "its connection stays open")
     dropped = sum(len(taken(response_rows(b, q), response_rows(x, q))) for q in partitions_of(x))
     drop = f", dropping {dropped} unread response{'s' if dropped != 1 else ''}" if dropped else ""
-    bump = f"; it bumps its epoch to {x['epoch']}" if x["epoch"] != b["epoch"] else ""
-    return f"{producer_name(x)}'s request to partition {p} times out; {closes}{drop} ({fates}){bump}"
+    return f"{producer_name(x)}'s request to partition {p} times out; {closes}{drop} ({fates})" \
+           f"{bumped(b, x)}"
 
 
 @teller
@@ -375,8 +446,18 @@ def tell_producer_receive(a, b, x, c):
     fate = {ACKED: "the application is told it is written", QUEUED: "it will be retried",
             FAILED: "the application is told the send failed"}.get(
                 x["b_state"][k], BATCH_STATES[x["b_state"][k]])
-    bump = f"; it bumps its epoch to {x['epoch']}" if x["epoch"] != b["epoch"] else ""
-    return f"{producer_name(x, k)} receives {code} for b{k + 1} ({record_name(x, k)}): {fate}{bump}"
+    return f"{producer_name(x, k)} receives {code} for b{k + 1} ({record_name(x, k)}): {fate}" \
+           f"{bumped(b, x)}"
+
+
+def bumped(b: dict, x: dict) -> str:
+    """``; it bumps its epoch to 1 and gives b2 sequence 0``: what a KIP-360 bump changed."""
+    if x["epoch"] == b["epoch"]:
+        return ""
+    moved = [f"b{k + 1} sequence {x['b_seq'][k]}" for k in range(len(x["b_seq"]))
+             if (x["b_seq"][k], x["b_epoch"][k]) != (b["b_seq"][k], b["b_epoch"][k])]
+    return f"; it bumps its epoch to {x['epoch']}" + (
+        f" and gives {listing(moved)} under it" if moved else "")
 
 
 @teller

@@ -38,7 +38,7 @@ def pipeline_channels(c: Any) -> list[Channel]:
     def session(ident: tuple[int, ...], s: dict) -> str:
         return producer.lane(s["b_pid"][ident[0] - 1])
     return [
-        Channel("produce", ("rq_batch", "rq_conn"), 2,
+        Channel("produce", ("rq_batch", "rq_epoch", "rq_seq", "rq_conn"), 4,
                 src=lambda ix, v, s: session(v, s),
                 dst=lambda ix, v, s: partition.leader_lane(c, ix[0], s),
                 label=lambda ix, v, s: f"Produce b{v[0]}"),

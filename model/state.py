@@ -58,11 +58,13 @@ def max_conn(c: Any) -> int:
 
 
 def max_epoch(c: Any) -> int:
-    """Largest producer epoch of a session: KIP-360 bumps it once per batch given up on.
+    """Largest producer epoch of a session: KIP-360 bumps it once per batch failed, and once
+    per sequence gap an out-of-order answer shows.
 
-    A batch is given up on once (it is then failed), so a session's epoch
-    never exceeds the batches there are; the producer checks it anyway
-    (``producer.epoch_fits``).
+    A batch fails once, and a gap is found for a batch that then goes out
+    under the new epoch, so a session's epoch stays near the batches there
+    are; the producer checks it (``producer.epoch_fits``), and a bump past
+    it is reported as a capacity block, never dropped silently.
     """
     return max(1, c.bounds.batches)
 

@@ -113,6 +113,15 @@ def batch_name(s: dict, k: int, c: Any) -> str:
     return f"b{k + 1} ({record_name(s, k)}{extra})"
 
 
+def request_name(s: dict, p: int, i: int, c: Any) -> str:
+    """``b2 (r1, sequence 0, epoch 1)``: the batch the request in slot ``i`` to ``p`` carries,
+    with the sequence and epoch it was sent with (an epoch bump may since have changed the
+    batch's own)."""
+    k = s["rq_batch"][p][i] - 1
+    extra = f", sequence {s['rq_seq'][p][i]}, epoch {s['rq_epoch'][p][i]}" if c.mode.idempotence else ""
+    return f"b{k + 1} ({record_name(s, k)}{extra})"
+
+
 def producer_name(s: dict, k: int | None = None) -> str:
     """``P2``: the producer session of batch ``k`` (or the current one)."""
     return f"P{(s['b_pid'][k] if k is not None else s['session']) + 1}"
@@ -120,7 +129,7 @@ def producer_name(s: dict, k: int | None = None) -> str:
 
 def request_rows(s: dict, p: int) -> list[list[int]]:
     """The produce requests to ``p`` in a decoded state (the channel's rows)."""
-    return [s["rq_batch"][p], s["rq_conn"][p]]
+    return [s["rq_batch"][p], s["rq_epoch"][p], s["rq_seq"][p], s["rq_conn"][p]]
 
 
 def response_rows(s: dict, p: int) -> list[list[int]]:
@@ -135,7 +144,8 @@ def partitions_of(s: dict) -> range:
 
 def requested(b: dict, x: dict) -> list[tuple[int, int, int]]:
     """(partition, batch index, connection) of every produce request the step sent."""
-    return [(p, m[0] - 1, m[1]) for p in partitions_of(x) for m in sent(request_rows(b, p), request_rows(x, p))]
+    return [(p, m[0] - 1, m[-1]) for p in partitions_of(x)
+            for m in sent(request_rows(b, p), request_rows(x, p))]
 
 
 def answered(b: dict, x: dict, p: int) -> list[tuple[int, str]]:

@@ -48,6 +48,7 @@ class Variant:
     bounce_keeps_isr: bool = False  # a quickly restarted follower stays in the ISR (until KAFKA-7235, 2.2)
     # -- producer state at the partition (docs/protocol.md §4) --
     expiry_when_busy: bool = False  # producer state can go while the producer still retries (retention before 2.4, KAFKA-7190)
+    first_seq_zero: bool = True  # a never-written partition takes only sequence 0 from an unknown producer (KAFKA-15591, 2026)
     # -- the consumer (docs/protocol.md §5) --
     auto_commit_ahead: bool = False  # an auto-commit can store the position of records poll() is still returning (KAFKA-18641)
     checked_with: tuple[str, ...] = ()  # modes `deliverycheck verify` runs it with by default
@@ -77,7 +78,8 @@ class Variant:
     @property
     def changes_delivery(self) -> bool:
         """The delivery path's partitions differ from today's Kafka with one replica."""
-        return self.replicated or self.expiry_when_busy or self.auto_commit_ahead
+        return (self.replicated or self.expiry_when_busy or self.auto_commit_ahead
+                or not self.first_seq_zero)
 
     @property
     def epochs_run_out(self) -> bool:
@@ -221,6 +223,11 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
                                  "(KAFKA-7190, fixed with KIP-360); one expiry, one fault",
             expiry_when_busy=True, bounds=(("expiries", 1), ("faults", 1)),
             checked_with=("idempotent",)),
+    Variant("before-15591", "brokers from 2.5 (KIP-360) until KAFKA-15591 (merged August 2026): a "
+                            "partition accepts any first sequence from a producer it has no state "
+                            "for, also while its log has never held a record, so of two requests "
+                            "in flight to a new partition the second can be written while the "
+                            "first is refused", first_seq_zero=False),
     Variant("new-consumer-before-18641",
             "the Java client's new consumer (group.protocol=consumer, KIP-848) before the fix of "
             "KAFKA-18641 (merged February 2025; no release checked): its background thread may "

@@ -8,7 +8,8 @@ listed in :data:`STRENGTHENING` and proves the conjunction.  Each lemma is
 an ordinary ``always`` property: ``deliverycheck verify`` checks it like any
 promise, and expected.toml records its verdicts.
 
-The idempotent producer's argument, in four lemmas (docs/protocol.md §4, KIP-98):
+The idempotent producer's argument with one request in flight, in four
+lemmas (docs/protocol.md §4, KIP-98):
 
 * every batch the network or a log mentions was created by the producer;
 * the producer hands out (epoch, sequence) *keys* in increasing order per
@@ -17,10 +18,12 @@ The idempotent producer's argument, in four lemmas (docs/protocol.md §4, KIP-98
 * so an append (which needs a key above the leader's) is a batch sent
   after everything already logged for that PID, and never a logged one.
 
-With them every step that is made keeps ``no_duplicate_send`` and
-``in_order``.  The capacity lemmas (``lemma_cap_*`` and
-``lemma_leader_behind_producer``, below) show that no bound of the model
-blocks a step from a state that satisfies them all: a fault or an expiry
+Requests and log entries carry their own keys, so two more say that no
+epoch bump ever rewrites a batch here (``lemma_one_key_per_batch``) and
+that the leader always expects the pending batch
+(``lemma_leader_expects_next``).  With them every step that is made keeps
+``no_duplicate_send`` and ``in_order``.  The capacity lemmas
+(``lemma_cap_*``, below) show that no bound of the model blocks a step from a state that satisfies them all: a fault or an expiry
 makes at most one batch of each record fail, so the batch table never
 fills (docs/smt.md, "What is proved").
 """
@@ -32,17 +35,28 @@ from typing import Any
 from deliverycheck.core.ops import all_, and_, any_, count, get, implies, ite, not_, or_, sum_
 from deliverycheck.core.spec import always
 from deliverycheck.model.modes import pipeline
-from deliverycheck.model.partition import failover
-from deliverycheck.model.state import (FAILED, FENCED, INFLIGHT, LOST, NOT_ENOUGH, NOT_ENOUGH_AFTER,
-                                       OK, QUEUED, UNUSED, batch_in, partition_of)
+from deliverycheck.model.partition import failover, rebuilt
+from deliverycheck.model.state import (DUPLICATE, FAILED, INFLIGHT, LOST, OK, OUT_OF_ORDER, QUEUED, UNUSED, batch_in, partition_of)
 
 from . import lemmas_txn
 
 
+# The mode the idempotent lemmas are stated for (and claimed by).
+ONE_IN_FLIGHT = "idempotent-one-in-flight"
+
+
 def _sequenced(cfg: Any) -> bool:
-    """Configurations whose batches carry sequence numbers (idempotent delivery path), with
-    partitions whose leader never changes: the lemmas speak of the one replica, replica 0."""
-    return pipeline(cfg) and cfg.mode.idempotence and not failover(cfg)
+    """Configurations whose batches carry sequence numbers (idempotent delivery path) with one
+    request in flight, and partitions whose leader never changes: the lemmas speak of the one
+    replica, replica 0.
+
+    With more requests in flight the argument below does not hold: an epoch
+    bump rewrites the sequences of the batches still pending, one of which
+    may already be written (KAFKA-14034), so keys no longer follow send
+    order and ``no_duplicate_send`` itself is broken.
+    """
+    return (pipeline(cfg) and cfg.mode.idempotence and cfg.mode.max_in_flight == 1
+            and not failover(cfg))
 
 
 def _key_below(e1: Any, q1: Any, e2: Any, q2: Any) -> Any:
@@ -54,7 +68,7 @@ def _same_partition(s: Any, c: Any, k: int, j: int) -> Any:
     return any_(and_(batch_in(s, c, k, p), batch_in(s, c, j, p)) for p in range(c.bounds.partitions))
 
 
-@always(scope=_sequenced, claims=("idempotent",))
+@always(scope=_sequenced, claims=(ONE_IN_FLIGHT,))
 def lemma_batches_exist(s, c):
     """Every batch a request, a response or a log entry names was created.
 
@@ -74,7 +88,7 @@ def lemma_batches_exist(s, c):
         all_(ite(k < made, s.b_rec[k] != 0, s.b_state[k] == UNUSED) for k in range(B)))
 
 
-@always(scope=_sequenced, claims=("idempotent",))
+@always(scope=_sequenced, claims=(ONE_IN_FLIGHT,))
 def lemma_keys_follow_send_order(s, c):
     """Per PID and partition, a batch sent later has a larger (epoch, sequence) key.
 
@@ -95,7 +109,7 @@ def lemma_keys_follow_send_order(s, c):
     return and_(order, ahead)
 
 
-@always(scope=_sequenced, claims=("idempotent",))
+@always(scope=_sequenced, claims=(ONE_IN_FLIGHT,))
 def lemma_leader_remembers_logged(s, c):
     """For every logged batch, the leader holds its PID's state with a key at least as large.
 
@@ -113,6 +127,86 @@ def lemma_leader_remembers_logged(s, c):
                         and_(get(s.b_epoch, k) == st_epoch, get(s.b_seq, k) <= last)))
     return all_(implies(i < s.log_len[p][0], remembered(p, s.log[p][0][i]))
                 for p in range(c.bounds.partitions) for i in range(c.bounds.log))
+
+
+@always(scope=_sequenced, claims=(ONE_IN_FLIGHT,))
+def lemma_one_key_per_batch(s, c):
+    """A batch keeps the (epoch, sequence) key it was first sent with: no bump ever rewrites it.
+
+    Every request on the wire and every log entry carries its batch's
+    current key, no batch is marked ``sequenceHasBeenReset``, and no
+    ``OUT_OF_ORDER_SEQUENCE_NUMBER`` answer for a batch in flight is on the
+    wire (:func:`lemma_leader_expects_next`).  With one
+    request in flight a partition has one pending batch at a time, each
+    sent only once the one before it is done, and the leader's producer
+    state is the one its log gives, so the leader always expects the next
+    batch: an out-of-order answer, the only way a pending batch is
+    rewritten, never comes.
+    """
+    out = [not_(x) for x in s.b_reset]
+    for p in range(c.bounds.partitions):
+        # one request in flight: a partition's batches are pending one at a time
+        out.append(count(and_(_pending(s, k), batch_in(s, c, k, p)) for k in range(c.bounds.batches))
+                   <= c.mode.max_in_flight)
+        # the leader's producer state is the one its log gives (no expiry: a lemma for its bounds)
+        rows = rebuilt(s, c, s.log[p][0], s.lpe[p][0], s.lseq[p][0], s.log_len[p][0])
+        held = (s.ps_known[p][0], s.ps_epoch[p][0], s.ps_first[p][0], s.ps_seq[p][0])
+        out += [a == b for row, built in zip(held, rows) for a, b in zip(row, built)]
+
+        for i in range(c.bounds.channel):
+            k = s.rq_batch[p][i] - 1
+            out.append(implies(s.rq_batch[p][i] != 0,
+                               and_(s.rq_epoch[p][i] == get(s.b_epoch, k),
+                                    s.rq_seq[p][i] == get(s.b_seq, k))))
+            out.append(implies(and_(s.rs_batch[p][i] != 0,
+                                    get(s.b_state, s.rs_batch[p][i] - 1) == INFLIGHT),
+                               s.rs_code[p][i] != OUT_OF_ORDER))
+        for j in range(c.bounds.log):
+            k = s.log[p][0][j] - 1
+            out.append(implies(j < s.log_len[p][0],
+                               and_(s.lpe[p][0][j] == get(s.b_epoch, k),
+                                    s.lseq[p][0][j] == get(s.b_seq, k))))
+    return and_(*out)
+
+
+@always(scope=_sequenced, claims=(ONE_IN_FLIGHT,))
+def lemma_leader_expects_next(s, c):
+    """The leader expects the producer's next batch: a batch in flight is never out of order.
+
+    Per partition, for the current producer id: while a batch with key
+    (e, q) is pending, the leader holds epoch e with last sequence q - 1
+    (or q, once the batch is written: always so once a success answer for
+    it is on the wire), or, for q = 0, no state of an epoch as new; while
+    none is pending, the leader holds the producer's epoch
+    and the sequence before its next one (or, at sequence 0, nothing of
+    that epoch).  A failed batch bumps the epoch, so the batches of one
+    epoch before the pending one were all acknowledged (KIP-98, KIP-360).
+    """
+    out = []
+    for p in range(c.bounds.partitions):
+        known = get(s.ps_known[p][0], s.session)
+        held, last = get(s.ps_epoch[p][0], s.session), get(s.ps_seq[p][0], s.session)
+        mine = [and_(_pending(s, k), s.b_pid[k] == s.session, batch_in(s, c, k, p))
+                for k in range(c.bounds.batches)]
+        for k, m in enumerate(mine):
+            e, q = s.b_epoch[k], s.b_seq[k]
+            written = and_(known, held == e, last == q)
+            answered = any_(and_(s.rs_batch[p][i] == k + 1, or_(s.rs_code[p][i] == OK,
+                                                                 s.rs_code[p][i] == DUPLICATE))
+                            for i in range(c.bounds.channel))
+            out.append(implies(m, and_(
+                # it is the partition's latest batch: the producer's next key follows it
+                or_(and_(e == s.epoch, s.next_seq[p] == q + 1), and_(e < s.epoch, s.next_seq[p] == 0)),
+                *(not_(and_(j < s.nbatches, s.b_pid[j] == s.session, batch_in(s, c, j, p)))
+                  for j in range(k + 1, c.bounds.batches)),
+                implies(answered, written),
+                ite(q == 0, or_(not_(known), held < e, written),
+                    and_(known, held == e, or_(last + 1 == q, last == q))))))
+        nxt = s.next_seq[p]
+        out.append(implies(not_(any_(mine)),
+                           ite(nxt == 0, or_(not_(known), held < s.epoch),
+                               and_(known, held == s.epoch, last + 1 == nxt))))
+    return and_(*out)
 
 
 # -- capacities: no bound of the model ever blocks a step ---------------------
@@ -145,7 +239,7 @@ def _current(s: Any, c: Any, p: int) -> Any:
             + count(s.rs_batch[p][i] != 0 for i in range(C)))
 
 
-@always(scope=_sequenced, claims=("idempotent",))
+@always(scope=_sequenced, claims=(ONE_IN_FLIGHT,))
 def lemma_cap_sessions(s, c):
     """A new producer session per spent fault; batches still pending are the current session's.
 
@@ -159,7 +253,7 @@ def lemma_cap_sessions(s, c):
                 all_(implies(k < s.nbatches, s.b_pid[k] <= s.session) for k in range(B)))
 
 
-@always(scope=_sequenced, claims=("idempotent",))
+@always(scope=_sequenced, claims=(ONE_IN_FLIGHT,))
 def lemma_cap_records(s, c):
     """A batch carries a record already handed over; a record has one pending batch at most.
 
@@ -183,7 +277,7 @@ def lemma_cap_records(s, c):
     return and_(handed, earlier, one, per_record)
 
 
-@always(scope=_sequenced, claims=("idempotent",))
+@always(scope=_sequenced, claims=(ONE_IN_FLIGHT,))
 def lemma_cap_sequence_and_epoch(s, c):
     """A sequence number per batch created; an epoch bump per batch of the session given up on.
 
@@ -197,7 +291,7 @@ def lemma_cap_sequence_and_epoch(s, c):
                                  for k in range(B)))
 
 
-@always(scope=_sequenced, claims=("idempotent",))
+@always(scope=_sequenced, claims=(ONE_IN_FLIGHT,))
 def lemma_cap_messages(s, c):
     """The network holds what the producer's state accounts for.
 
@@ -224,27 +318,6 @@ def lemma_cap_messages(s, c):
                 _current(s, c, p) <= _in_flight(s, c, p),
                 stale <= R * s.faults,
                 s.conn[p] + waiting <= 2 * s.faults]
-    return and_(*out)
-
-
-@always(scope=_sequenced, claims=("idempotent",))
-def lemma_leader_behind_producer(s, c):
-    """A leader never holds an epoch of the current session the producer has not reached.
-
-    The leader learns a PID and epoch only from a batch, and a batch
-    carries its session's epoch at the time it was sent; a PID of a later
-    session is unknown to every leader.  So an ``INVALID_PRODUCER_EPOCH``
-    answer is for a batch of an earlier epoch or session, never the current one.
-    """
-    out = []
-    for p in range(c.bounds.partitions):
-        for q in range(c.bounds.faults + 1):
-            out.append(implies(s.ps_known[p][0][q], q <= s.session))
-        out.append(implies(get(s.ps_known[p][0], s.session), get(s.ps_epoch[p][0], s.session) <= s.epoch))
-        for i in range(c.bounds.channel):
-            k = s.rs_batch[p][i] - 1
-            out.append(implies(and_(s.rs_batch[p][i] != 0, s.rs_code[p][i] == FENCED),
-                               not_(_current_epoch(s, k))))
     return and_(*out)
 
 
@@ -288,7 +361,7 @@ def _undisturbed(s: Any, c: Any, p: int) -> Any:
     return and_(*out)
 
 
-@always(scope=_sequenced, claims=("idempotent",))
+@always(scope=_sequenced, claims=(ONE_IN_FLIGHT,))
 def lemma_cap_batches(s, c):
     """Each spent fault or expiry makes at most one batch of each record fail or get lost.
 
@@ -327,27 +400,8 @@ def lemma_cap_batches(s, c):
     return and_(*out)
 
 
-@always(scope=_sequenced, claims=("idempotent",))
-def lemma_one_replica(s, c):
-    """The single replica leads for good: the partition's replication fields keep their start values.
-
-    With one replica and no lost unflushed data no replication step exists:
-    replica 0 leads in epoch 0 from offset 0, alone in the ISR, its broker
-    up; nothing is owed or being truncated; its high watermark is its log
-    end, every entry was written in epoch 0, and no answer says
-    ``NOT_ENOUGH_REPLICAS`` (the ISR is the leader itself).
-    """
-    out = [s.up[0], *(and_(code != NOT_ENOUGH, code != NOT_ENOUGH_AFTER)
-                      for row in s.rs_code for code in row)]
-    for p in range(c.bounds.partitions):
-        out += [s.leader[p] == 0, s.lepoch[p] == 0, s.estart[p] == 0, s.isr[p][0],
-                s.seen[p][0] == 0, not_(s.trunc[p][0]), s.hw[p][0] == s.log_len[p][0],
-                *(e == 0 for e in s.lep[p][0]), *(x == 0 for x in s.pend[p])]
-    return and_(*out, s.unflushed == 0)
-
-
-CAPACITY = ("lemma_one_replica", "lemma_cap_sessions", "lemma_cap_records", "lemma_cap_sequence_and_epoch",
-            "lemma_cap_messages", "lemma_leader_behind_producer", "lemma_cap_batches")
+CAPACITY = ("lemma_cap_sessions", "lemma_cap_records", "lemma_cap_sequence_and_epoch",
+            "lemma_cap_messages", "lemma_cap_batches")
 
 
 def stated_for(bounds: Any) -> str | None:
@@ -359,8 +413,8 @@ def stated_for(bounds: Any) -> str | None:
 
 
 PROPERTIES = [lemma_batches_exist, lemma_keys_follow_send_order, lemma_leader_remembers_logged,
-              lemma_cap_sessions, lemma_cap_records, lemma_cap_sequence_and_epoch, lemma_cap_messages,
-              lemma_leader_behind_producer, lemma_cap_batches, lemma_one_replica]
+              lemma_one_key_per_batch, lemma_leader_expects_next, lemma_cap_sessions,
+              lemma_cap_records, lemma_cap_sequence_and_epoch, lemma_cap_messages, lemma_cap_batches]
 
 # target property -> the lemmas ``deliverycheck prove`` strengthens it with
 # (those of the exactly-once proofs are in lemmas_txn.py)
@@ -368,11 +422,12 @@ STRENGTHENING: dict[str, tuple[str, ...]] = {
     # (the key order is what keeps in_order; no_duplicate_send needs it too,
     # for the batch-table capacity: a fault-free epoch sends in key order)
     "no_duplicate_send": ("lemma_batches_exist", "lemma_keys_follow_send_order",
-                          "lemma_leader_remembers_logged", *CAPACITY),
+                          "lemma_leader_remembers_logged", "lemma_one_key_per_batch",
+                          "lemma_leader_expects_next", *CAPACITY),
     # (in_order also leans on no_duplicate_send: a log of distinct batches
     # never holds more entries than batches were created, so it has room)
     "in_order": ("no_duplicate_send", "lemma_batches_exist", "lemma_keys_follow_send_order",
-                 "lemma_leader_remembers_logged", *CAPACITY),
+                 "lemma_one_key_per_batch", "lemma_leader_expects_next", *CAPACITY),
     **lemmas_txn.STRENGTHENING,
 }
 

@@ -44,7 +44,7 @@ def witness_send_failed(s, c):
     return any_(st == FAILED for st in s.b_state)
 
 
-@sometimes(scope=pipeline, claims=("idempotent",))
+@sometimes(scope=pipeline, claims=("idempotent", "idempotent-one-in-flight"))
 def witness_dedup(s, c):
     """A partition leader recognises a retried batch and discards the duplicate."""
     return s.g_dedup

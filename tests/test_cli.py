@@ -270,9 +270,10 @@ SMALL_WORLD = ["verify", "--mode", "idempotent", "--variant", "current", "--boun
 def test_a_named_world_is_compared(capsys, tmp_path):
     code, out, _ = _run(capsys, *SMALL_WORLD, "--out", str(tmp_path))
     assert code == 0, out
-    assert "idempotent-three-records world" in out and "47,166 states" in out
-    assert _row(out, "witness_send_failed")[1:] == ["reached", "reached", "9"]
-    assert "All 25 verdicts and 10 pinned figures match properties/expected.toml." in out
+    assert "idempotent-three-records world" in out and "47,170 states" in out
+    # with one fault no send fails: a later batch's delivery time outlasts the lost request's timeout
+    assert _row(out, "witness_send_failed")[1:] == ["unreachable", "unreachable"]
+    assert "All 15 verdicts and 9 pinned figures match properties/expected.toml." in out
 
 
 def test_a_changed_figure_is_its_own_kind_of_difference(capsys, tmp_path):
@@ -289,11 +290,12 @@ def test_a_changed_figure_is_its_own_kind_of_difference(capsys, tmp_path):
 
 
 def test_lemma_rows_are_hidden_unless_asked(capsys, tmp_path):
-    code, out, _ = _run(capsys, *SMALL_WORLD, "--out", str(tmp_path))
+    one = ["verify", "--mode", "idempotent-one-in-flight", "--variant", "current"]
+    code, out, _ = _run(capsys, *one, "--out", str(tmp_path))
     assert code == 0 and "lemma_batches_exist" not in out
     assert "(10 lemma rows hidden; --lemmas shows them)" in out
     assert "All 25 verdicts" in out   # still compared
-    code, out, _ = _run(capsys, *SMALL_WORLD, "--lemmas", "--out", str(tmp_path))
+    code, out, _ = _run(capsys, *one, "--lemmas", "--out", str(tmp_path))
     assert code == 0 and _row(out, "lemma_batches_exist")[1:3] == ["holds", "holds"]
 
 

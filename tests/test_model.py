@@ -157,11 +157,13 @@ def test_in_flight_limit_holds_back_new_sends():
     assert "producer_send(r=1, k=1)" not in enabled(sy, s)
 
 
-def _leader_state(sy, **over):
-    """Batch 0 of PID 0 in flight, and whatever producer state the test sets."""
+def _leader_state(sy, seq=0, epoch=0, **over):
+    """Batch 0 of PID 0 in flight, its request carrying ``seq`` and ``epoch``, and whatever
+    producer state the test sets."""
     base = d(sy, sy.init)
     base.update(b_rec=[1, 0, 0, 0, 0, 0], b_state=[INFLIGHT, 0, 0, 0, 0, 0], nbatches=1, handed=1,
-                rq_batch=[[1, 0, 0, 0, 0, 0]])
+                rq_batch=[[1, 0, 0, 0, 0, 0]], rq_seq=[[seq, 0, 0, 0, 0, 0]],
+                rq_epoch=[[epoch, 0, 0, 0, 0, 0]])
     base.update(over)
     return sy.schema.encode(base)
 
@@ -175,21 +177,61 @@ def test_leader_checks_in_kafkas_order():
     sy = system("idempotent")
     known = dict(ps_known=[[[1, 0, 0]]], ps_epoch=[[[0, 0, 0]]], ps_seq=[[[3, 0, 0]]], ps_first=[[[0, 0, 0]]])
     # 1. a cached sequence with the same epoch: duplicate
-    assert _verdict(sy, _leader_state(sy, b_seq=[2, 0, 0, 0, 0, 0], **known)) == DUPLICATE
+    assert _verdict(sy, _leader_state(sy, seq=2, **known)) == DUPLICATE
     # 2. an older epoch: fenced, even for an in-sequence number
     newer = {**known, "ps_epoch": [[[1, 0, 0]]]}
-    assert _verdict(sy, _leader_state(sy, b_seq=[4, 0, 0, 0, 0, 0], **newer)) == FENCED
+    assert _verdict(sy, _leader_state(sy, seq=4, **newer)) == FENCED
     # 3. same epoch: must be last + 1; new epoch: must be 0
-    assert _verdict(sy, _leader_state(sy, b_seq=[5, 0, 0, 0, 0, 0], **known)) == OUT_OF_ORDER
-    assert _verdict(sy, _leader_state(sy, b_seq=[4, 0, 0, 0, 0, 0], **known)) == OK
-    bumped = dict(b_epoch=[1, 0, 0, 0, 0, 0], epoch=1)
-    assert _verdict(sy, _leader_state(sy, b_seq=[1, 0, 0, 0, 0, 0], **bumped, **known)) == OUT_OF_ORDER
-    assert _verdict(sy, _leader_state(sy, b_seq=[0, 0, 0, 0, 0, 0], **bumped, **known)) == OK
-    # 4. no state for the PID: any sequence is accepted
-    assert _verdict(sy, _leader_state(sy, b_seq=[4, 0, 0, 0, 0, 0])) == OK
+    assert _verdict(sy, _leader_state(sy, seq=5, **known)) == OUT_OF_ORDER
+    assert _verdict(sy, _leader_state(sy, seq=4, **known)) == OK
+    assert _verdict(sy, _leader_state(sy, seq=1, epoch=1, **known)) == OUT_OF_ORDER
+    assert _verdict(sy, _leader_state(sy, seq=0, epoch=1, **known)) == OK
+    # 4. no state for the PID: any sequence is accepted (KIP-360) where the log has held a
+    # record, only 0 where it never has (KAFKA-15591)
+    held = dict(log=[[[2, 0, 0, 0, 0, 0]]], log_len=[[1]], hw=[[1]])
+    assert _verdict(sy, _leader_state(sy, seq=4, **held)) == OK
+    assert _verdict(sy, _leader_state(sy, seq=4)) == OUT_OF_ORDER
+    assert _verdict(sy, _leader_state(sy, seq=0)) == OK
     # a sequence older than the 5-batch cache is not recognised
     far = {**known, "ps_seq": [[[6, 0, 0]]]}
-    assert _verdict(sy, _leader_state(sy, b_seq=[1, 0, 0, 0, 0, 0], **far)) == OUT_OF_ORDER
+    assert _verdict(sy, _leader_state(sy, seq=1, **far)) == OUT_OF_ORDER
+    # the request's own sequence counts, not the one a later bump gave its batch
+    assert _verdict(sy, _leader_state(sy, seq=4, b_seq=[0, 0, 0, 0, 0, 0], **known)) == OK
+
+
+def test_a_bump_rewrites_the_pending_batches_and_a_written_one_is_written_again():
+    # KAFKA-14034: b1 fails after its retries while b2, already written, waits for a retry;
+    # the bump gives b2 sequence 0 of the new epoch, and the leader appends it again
+    sy = system("idempotent")
+    s = run(sy, ["producer_send(r=0, k=0)", "producer_send(r=1, k=1)",
+                 "broker_append(p=0, i=0, k=0, r=0)", "broker_append(p=0, i=0, k=1, r=0)",
+                 "producer_timeout(p=0)", "producer_retry(k=0, p=0)", "producer_timeout(p=0)"])
+    st = d(sy, s)
+    assert st["b_state"][:2] == [FAILED, QUEUED] and st["epoch"] == 1
+    assert (st["b_seq"][1], st["b_epoch"][1], st["b_reset"][1]) == (0, 1, True)
+    assert st["next_seq"] == [1]
+    s = run(sy, ["producer_retry(k=1, p=0)", "broker_append(p=0, i=1, k=1, r=0)"], s)
+    assert d(sy, s)["log"][0][0][:3] == [1, 2, 2] and not sy.holds("no_duplicate_send", s)
+
+
+def test_an_out_of_order_answer_is_retried_and_bumps_only_for_the_next_batch():
+    # canRetry: b2's answer (b1 lost; a log that never held a record takes only sequence 0,
+    # KAFKA-15591) is not for the next sequence: a plain retry, no bump
+    sy = system("idempotent", retries=2)
+    s = run(sy, ["producer_send(r=0, k=0)", "producer_send(r=1, k=1)",
+                 "network_lose_request(p=0, i=0, k=0)", "broker_append(p=0, i=0, k=1, r=0)",
+                 "producer_receive(p=0, i=0, k=1)"])
+    st = d(sy, s)
+    assert st["b_state"][1] == QUEUED and st["epoch"] == 0 and not st["b_reset"][1]
+    # for the next batch (nothing acknowledged yet, b1 has sequence 0) the gap is real: the
+    # producer bumps its epoch and rewrites b1, which is retried as the new epoch's first
+    ahead = dict(ps_known=[[[1, 0, 0]]], ps_epoch=[[[0, 0, 0]]], ps_seq=[[[3, 0, 0]]],
+                 ps_first=[[[2, 0, 0]]], log=[[[2, 2, 0, 0, 0, 0]]], log_len=[[2]], hw=[[2]])
+    s = run(sy, ["broker_append(p=0, i=0, k=0, r=0)", "producer_receive(p=0, i=0, k=0)"],
+            _leader_state(sy, **ahead))
+    st = d(sy, s)
+    assert st["b_state"][0] == QUEUED and st["epoch"] == 1
+    assert (st["b_seq"][0], st["b_epoch"][0], st["b_reset"][0]) == (0, 1, True)
 
 
 def test_expired_producer_state_accepts_a_late_retry_twice():
