@@ -20,7 +20,7 @@ from deliverycheck.engines.induction import Proof, k_induction
 from deliverycheck.model import Bounds, Config
 from deliverycheck.render.story import story
 from deliverycheck.errors import MODEL_BUGS, ModelError
-from deliverycheck.properties.lemmas import STATED_FOR, STRENGTHENING
+from deliverycheck.properties.lemmas import LEMMA_WORLD, STATED_FOR, STRENGTHENING
 
 # What `deliverycheck prove` proves when no --mode / --property is given:
 # the log-level promises of the idempotent producer, and exactly-once's
@@ -67,8 +67,9 @@ def not_stated(cfg: Config, prop: str) -> str | None:
     """Why the lemmas of ``prop`` are not stated for ``cfg``'s bounds (None: they are, or it has none)."""
     if STRENGTHENING.get(prop) and not lemmas_for(cfg, prop):
         lost = f" with unflushed={cfg.bounds.unflushed}" if cfg.bounds.unflushed else ""
-        return (f"none of its lemmas is about variant {cfg.variant.name}{lost} (they speak of "
-                "a partition whose one replica leads for good)")
+        where = LEMMA_WORLD.get(prop, "a partition whose one replica leads for good")
+        return (f"none of its lemmas is about mode {cfg.mode.name}, variant "
+                f"{cfg.variant.name}{lost} (they speak of {where})")
     why = STATED_FOR.get(prop)
     return why(cfg.bounds) if why and lemmas_for(cfg, prop) else None
 

@@ -431,6 +431,10 @@ STRENGTHENING: dict[str, tuple[str, ...]] = {
     **lemmas_txn.STRENGTHENING,
 }
 
+# target property -> the configurations its lemmas speak of, for the message of a refusal
+LEMMA_WORLD = {t: ("one request in flight (the idempotent-one-in-flight mode) and a partition "
+                   "whose one replica leads for good") for t in ("no_duplicate_send", "in_order")}
+
 # target property -> why its lemmas are not stated for given bounds (None: they are);
 # ``deliverycheck prove`` refuses bounds its lemmas do not speak of
 STATED_FOR = {**{t: stated_for for t in ("no_duplicate_send", "in_order")},

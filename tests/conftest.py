@@ -43,7 +43,11 @@ DEEP_HISTORICAL = {"tv1-client-2.4", "kafka-2.4", "tv2-4.0", "kip-1228-without-1
 # hand; the new consumer before KAFKA-18641 takes the second): the cross-engine suites check
 # auto-commit-worker-thread in CI and these under -m deep.
 DEEP_PAIRS = {("at-least-once-auto-commit", "current"),
-              ("at-least-once-auto-commit", "new-consumer-before-18641")}
+              ("at-least-once-auto-commit", "new-consumer-before-18641"),
+              # the idempotent rows' steps, with one request in flight (a knob the sending
+              # steps read) and with the older first-sequence rule (a flag the leader's check
+              # reads): the suites check idempotent/current in CI and these under -m deep
+              ("idempotent-one-in-flight", "current"), ("idempotent", "before-15591")}
 
 
 def ci_marks(mode: str, variant: str) -> list:

@@ -241,6 +241,11 @@ def test_prove_refuses_bounds_its_lemmas_do_not_speak_of(capsys):
     assert main(["prove", "--mode", "exactly-once", "--bound", "faults=2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not stated for these bounds" in err[0] and "faults=1" in err[0]
+    # five requests in flight: the idempotent lemmas do not speak of it (nor does the promise hold)
+    assert main(["prove", "--mode", "idempotent", "--property", "no_duplicate_send"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "none of its lemmas is about mode idempotent" in err[0]
+    assert "idempotent-one-in-flight" in err[0]
 
 
 def test_a_lemma_with_an_error_is_one_line_and_exit_2(monkeypatch, capsys, tmp_path):

@@ -69,10 +69,10 @@ def test_the_documented_protocol_change_fails_verify_in_a_fresh_install(tmp_path
     source = (clone / file).read_text()
     assert old in source, f"the walkthrough's change no longer matches {file}"
     (clone / file).write_text(source.replace(old, new))
-    verify = ". .venv/bin/activate && deliverycheck verify --mode idempotent --quiet"
+    verify = ". .venv/bin/activate && deliverycheck verify --mode idempotent-one-in-flight --quiet"
     p = _run(verify, clone)
     assert p.returncode == 1, p.stdout[-3000:] + p.stderr[-2000:]
-    assert "idempotent/current no_duplicate_send: violated, expected holds" in p.stdout
+    assert "idempotent-one-in-flight/current no_duplicate_send: violated, expected holds" in p.stdout
     assert f"from {clone}" in p.stdout.splitlines()[0]      # the header says what was checked
     # a non-editable install of the unchanged protocol, run in the changed checkout
     pristine = _fresh_clone(tmp_path / "pristine")
@@ -81,4 +81,4 @@ def test_the_documented_protocol_change_fails_verify_in_a_fresh_install(tmp_path
     p = _run(verify, clone)
     assert p.returncode == 1, p.stdout[-3000:] + p.stderr[-2000:]
     assert "read in place of the installed copy" in p.stdout.splitlines()[0]
-    assert "idempotent/current no_duplicate_send: violated, expected holds" in p.stdout
+    assert "idempotent-one-in-flight/current no_duplicate_send: violated, expected holds" in p.stdout

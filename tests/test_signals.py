@@ -98,10 +98,10 @@ def test_a_run_that_outgrows_its_memory_cap_is_incomplete(tmp_path):
 def test_a_signal_stops_a_proof_and_its_workers(tmp_path, sig, status):
     # the step case runs on forked workers (engines/parallel.py): the parent
     # stops them and says incomplete, never proved
-    p = _start(["prove", "--mode", "idempotent", "--property", "no_duplicate_send",
+    p = _start(["prove", "--mode", "idempotent-one-in-flight", "--property", "no_duplicate_send",
                 "--workers", "2"], tmp_path)
     _wait_for(p, "no_duplicate_send: started")
-    time.sleep(6)   # well into the step case (about 45 s at the default bounds)
+    time.sleep(6)   # well into the step case (about 90 s at the default bounds)
     children = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
     p.send_signal(sig)
     out, err = p.communicate(timeout=60)
