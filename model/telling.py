@@ -107,19 +107,19 @@ def record_name(s: dict, k: int) -> str:
     return f"r{s['b_rec'][k]}"
 
 
-def batch_name(s: dict, k: int, c: Any) -> str:
-    """``b2 (r1, sequence 0)``: a batch with what identifies it on the wire."""
-    extra = f", sequence {s['b_seq'][k]}, epoch {s['b_epoch'][k]}" if c.mode.idempotence else ""
+def batch_name(s: dict, k: int, c: Any, seq: int | None = None, epoch: int | None = None) -> str:
+    """``b2 (r1, sequence 0, epoch 1)``: a batch with what identifies it on the wire (its own
+    sequence and epoch, or the ``seq`` and ``epoch`` a request of it carries)."""
+    seq = s["b_seq"][k] if seq is None else seq
+    epoch = s["b_epoch"][k] if epoch is None else epoch
+    extra = f", sequence {seq}, epoch {epoch}" if c.mode.idempotence else ""
     return f"b{k + 1} ({record_name(s, k)}{extra})"
 
 
 def request_name(s: dict, p: int, i: int, c: Any) -> str:
-    """``b2 (r1, sequence 0, epoch 1)``: the batch the request in slot ``i`` to ``p`` carries,
-    with the sequence and epoch it was sent with (an epoch bump may since have changed the
-    batch's own)."""
-    k = s["rq_batch"][p][i] - 1
-    extra = f", sequence {s['rq_seq'][p][i]}, epoch {s['rq_epoch'][p][i]}" if c.mode.idempotence else ""
-    return f"b{k + 1} ({record_name(s, k)}{extra})"
+    """The batch the request in slot ``i`` to ``p`` carries, with the sequence and epoch it was
+    sent with (an epoch bump may since have changed the batch's own)."""
+    return batch_name(s, s["rq_batch"][p][i] - 1, c, s["rq_seq"][p][i], s["rq_epoch"][p][i])
 
 
 def producer_name(s: dict, k: int | None = None) -> str:
