@@ -1,6 +1,6 @@
 """One model, every interpretation: Z3 and the compiled code read the same actions.
 
-For at least 1,000 reachable states of every configuration whose actions
+For 500 reachable states of every configuration whose actions
 run different code (``STEPS``) and every action instance: the concrete
 guard is true exactly when the Z3 step is satisfiable (with the pre-state
 fixed to the concrete state), the capacity condition agrees, and the Z3
@@ -21,7 +21,7 @@ from deliverycheck.engines.explore import explore
 from deliverycheck.native.build import compiler
 from deliverycheck.model import MODES
 
-SAMPLE = 1000
+SAMPLE = 500
 # Worlds other than the default.  at-most-once has only 84 states at the default bounds: widen
 # its world (its 1,264 states need no more than 8 batches and log entries and 4 slots, so the
 # capacities are set there: the same states with a sixth of the instances).  The worker

@@ -24,7 +24,7 @@ from deliverycheck.engines.explore import explore
 from deliverycheck.engines.smt import KINDS, bmc
 from deliverycheck.model import MODES, VARIANTS
 
-DEPTH = {"at-most-once": 30, "at-least-once": 7, "idempotent": 6}
+DEPTH = {"at-most-once": 30, "at-least-once": 7, "idempotent": 5}
 # in CI: the exactly-once world with its shallowest violations (7 and 11 steps), and
 # the replicated partition in the representative pairs (conftest.REPRESENTATIVE_REPLICATED)
 SLOW = {("eos-read-uncommitted", "current")}
