@@ -1,8 +1,9 @@
 """The partition leader's transactional side: transactional writes, markers, the LSO (docs/protocol.md §7).
 
 Each output partition keeps, per transactional producer, the epoch it has
-seen, the first offset of the producer's open transaction and the
-coordinator epoch of the last marker (Kafka's ProducerStateManager).  From
+seen, the sequence number it expects next, the first offset of the
+producer's open transaction and the coordinator epoch of the last marker
+(Kafka's ProducerStateManager).  From
 those and the log follow the last stable offset (LSO) and the aborted
 transactions (the aborted-transaction index), which decide what a
 ``read_committed`` fetch returns.
@@ -45,9 +46,11 @@ from . import txn_network as net
 from .environment import has_room, pushed, removed
 from .modes import transactional
 from .telling import event_of, leader_index, listing, teller, written
-from .txn_telling import TC, fenced_now, inst, late, marker_head, marker_taken, out_lane, told_stage
+from .txn_telling import (TC, fenced_now, inst, late, marker_head, marker_taken, out_lane, produce_detail,
+                          produce_msgs, told_stage)
 from .txn_state import (COMMIT, DATA, END_KINDS, ENTRY_KINDS, INSTANCES, OUTPUTS, ONGOING, OPEN, epoch_name,
-                        WRITTEN, log_capacity, max_epoch, tid, txn_ids, INSTANCE, OUTPUT, SLOT, TXN_IDS)
+                        WRITTEN, log_capacity, max_epoch, max_seq, tid, txn_ids, INSTANCE, OUTPUT, SLOT,
+                        TXN_IDS)
 
 # ``pend`` for a marker: the coordinator waits for the WriteTxnMarkers answer
 MARKER_ANSWER = INSTANCES + 1
@@ -71,7 +74,11 @@ def fields(c: Any) -> list[Field]:
             shape=(O + 1, T)),
         num("pst_cepoch", F, "coordinator epoch of the last marker per producer",
             shape=(O + 1, T)),
-    ]
+        num("pst_seq", max_seq(c), "sequence number each output partition expects next per producer "
+            "at the epoch it has seen (the last written plus one; 0 when none is written at it)",
+            shape=(O, T)),
+    ] + ([num("ent_seq", max_seq(c), "sequence number of each data record (a new leader rebuilds "
+              "producer state from it)", shape=(O, B, L))] if part.replicated(c) else [])
 
 
 # -- the leader's log -------------------------------------------------------------
@@ -197,6 +204,49 @@ def produce_verdict(s: Any, c: Any, o: int, t: int, epoch: Any) -> tuple[Any, An
     return not_(stale), False, stale, {}
 
 
+def sequence_was_ok(b: dict, c: Any, o: int, t: int, epoch: int, seq: int) -> bool:
+    """:func:`sequence_ok` read from a story's before-state ``b`` (a story explains a refusal by
+    the rule the step applied)."""
+    return bool(sequence_ok(SimpleNamespace(**b), c, o, t, epoch, seq))
+
+
+def sequence_ok(s: Any, c: Any, o: int, t: int, epoch: Any, seq: Any) -> Any:
+    """Output ``o`` takes sequence number ``seq`` from producer ``t`` at ``epoch`` (not older than
+    the one it has seen: that is fenced first).
+
+    ``ProducerAppendInfo.checkSequence``: at the epoch the partition has seen,
+    the sequence must be the next one (the last written plus one; 0 when none
+    is written at that epoch, as after a marker that moved the epoch, which
+    clears the producer's batch metadata); a newer epoch starts at 0; a
+    producer the partition does not know may start anywhere.  Anything else is
+    ``OUT_OF_ORDER_SEQUENCE_NUMBER``.  A duplicate (a sequence already
+    written, answered with the first write's offset) needs two copies of one
+    request, which the model does not send (docs/model.md).  Since
+    KAFKA-18202 a TV2 partition also refuses a non-zero sequence from a
+    producer it does not know; no TV2 request of the model carries one (each
+    transaction has a new epoch and writes a partition once), so the rule is
+    left out.
+    """
+    seen = s.pst_epoch[o][t]
+    return or_(seen == 0, ite(epoch == seen, seq == s.pst_seq[o][t], seq == 0))
+
+
+def sequence_unknown(s: Any, c: Any, o: int, t: int, epoch: Any, seq: Any) -> Any:
+    """Output ``o`` answers ``UNKNOWN_PRODUCER_ID`` to sequence ``seq`` (brokers 2.1 to 2.4).
+
+    KAFKA-7298: a non-zero sequence from a producer the partition does not
+    know, or at the epoch it has seen when it knows no sequence at that
+    epoch (only a marker of the producer is left), is answered
+    ``UNKNOWN_PRODUCER_ID`` so that the client can start the partition's
+    sequences again from 0.  KIP-360 (2.5) replaced it by
+    :func:`sequence_ok`'s rules (``Variant.seq_after_marker``).
+    """
+    if c.variant.seq_after_marker:
+        return False
+    seen = s.pst_epoch[o][t]
+    return and_(seq != 0, or_(seen == 0, and_(epoch == seen, s.pst_seq[o][t] == 0)))
+
+
 @action(scope=transactional, o=OUTPUT, i=INSTANCE, k=SLOT)
 def broker_append_txn(s, c, o, i, k):
     """The leader of output ``o`` handles the produce request in slot ``k`` from instance ``i``.
@@ -209,28 +259,49 @@ def broker_append_txn(s, c, o, i, k):
     """
     t = tid(c, i)
     rows = net.produce_rows(s, o, i)
-    rec, epoch, live, tag = (row[k] for row in rows)
-    ok, invalid, fenced, upd = produce_verdict(s, c, o, t, epoch)
+    rec, epoch, live, tag, seq = (row[k] for row in rows)
+    checked, invalid, fenced, upd = produce_verdict(s, c, o, t, epoch)
+    unknown = and_(checked, sequence_unknown(s, c, o, t, epoch, seq))
+    in_seq = and_(sequence_ok(s, c, o, t, epoch, seq), not_(unknown))
+    ok = and_(checked, in_seq)
+    out_of_order = and_(checked, not_(in_seq), not_(unknown))
+    # the client resends a live request refused as out of order (txn_client.gives_up_resent_batches):
+    # it stays in the network, marked as resent; a late one is dropped
+    resent = and_(out_of_order, live)
+    # UNKNOWN_PRODUCER_ID: the client (2.4's canRetry: nothing acknowledged on the partition is
+    # above its log start) starts the partition's sequences at 0 again and resends the batch
+    # with sequence 0 (its only one there)
+    restart = and_(unknown, live)
     n = end(s, c, o)
     opens = s.pst_first[o][t] == 0
     # acks=all with followers: the acknowledgement waits for the high watermark
     waits = part.replicated(c)
+    entry = {"ent_kind": DATA, "ent_rec": rec, "ent_pid": t, "ent_epoch": epoch,
+             # history: which attempt wrote it, and whether a newer instance already held the id
+             "ent_tag": tag, "ent_stale": tag <= s.g_init_attempt[t]}
+    if part.replicated(c):
+        entry["ent_seq"] = seq
     then: dict[Any, Any] = {
         **upd,
-        **net.produce_update(o, i, removed(rows, k)),
-        # history: which attempt wrote it, and whether a newer instance already held the id
-        **_append(s, c, o, {"ent_kind": DATA, "ent_rec": rec, "ent_pid": t, "ent_epoch": epoch,
-                            "ent_tag": tag, "ent_stale": tag <= s.g_init_attempt[t]},
-                  ok, and_(live, ok) if waits else False, i + 1),
+        **net.produce_update(o, i, [ite_list(restart, again, ite_list(resent, row, gone))
+                                    for row, again, gone in zip(rows, net.with_seq(rows, k, 0),
+                                                                removed(rows, k))]),
+        **_append(s, c, o, entry, ok, and_(live, ok) if waits else False, i + 1),
         ("pst_epoch", o, t): ite(ok, epoch, s.pst_epoch[o][t]),
+        ("pst_seq", o, t): ite(ok, seq + 1, s.pst_seq[o][t]),
         ("pst_first", o, t): ite(and_(ok, opens), n + 1, s.pst_first[o][t]),
         "g_late": or_(s.g_late, not_(live)),
     }
     then.update(txn_client.produce_answered(s, c, i, o, and_(live, ok, not waits), and_(live, invalid),
                                         and_(live, fenced)))
+    then[("ps_resent", i, o)] = or_(s.ps_resent[i][o], resent)
+    if not c.variant.seq_after_marker:
+        then[("ps_seq", i, o)] = ite(restart, 1, s.ps_seq[i][o])
     if c.variant.tv2:
         then[("tc_tag", t)] = ite(and_(ok, s.tc_state[t] != ONGOING), tag, s.tc_tag[t])
-    return Effect(when=and_(rec != 0, part.online(s, c, o), or_(ok, invalid, fenced)),
+    return Effect(when=and_(rec != 0, part.online(s, c, o),
+                            or_(ok, invalid, fenced, unknown, and_(out_of_order, not_(live)),
+                                and_(resent, not_(s.ps_resent[i][o])))),
                   fits=implies(ok, n < log_capacity(c)), then=then)
 
 
@@ -250,7 +321,8 @@ def _append(s: Any, c: Any, o: int, entry: dict[str, Any], cond: Any, wait: Any,
         out[("log_len", o, 0)] = ite(cond, n + 1, n)
         return out
     out = {}
-    entry = {**entry, "lep": s.lepoch[o], "ent_cepoch": entry.get("ent_cepoch", 0)}
+    entry = {**entry, "lep": s.lepoch[o], "ent_cepoch": entry.get("ent_cepoch", 0),
+             "ent_seq": entry.get("ent_seq", 0)}
     for r in part.REPLICAS(c):
         here = and_(cond, part.leads(s, o, r))
         n = s.log_len[o][r]
@@ -321,6 +393,10 @@ def marker_verdict(s: Any, c: Any, p: int, k: int, t: int,
         ("pst_cepoch", p, t): ite(accepted, cepoch, s.pst_cepoch[p][t]),
         ("tc_marked", t, p): or_(s.tc_marked[t][p], ours),
     })
+    if p < OUTPUTS:
+        # a marker that moves the producer's epoch clears its batch metadata: the next write at
+        # that epoch must start at sequence 0 (ProducerStateEntry.maybeUpdateProducerEpoch)
+        then[("pst_seq", p, t)] = ite(and_(accepted, epoch != s.pst_epoch[p][t]), 0, s.pst_seq[p][t])
     return accepted, and_(accepted, open_), then
 
 
@@ -404,21 +480,24 @@ def producer_state_of(s: Any, c: Any, o: int, r: int) -> dict[Any, Any]:
 
     A follower keeps producer state as it appends (UnifiedLog.appendAsFollower),
     which is a function of its log: per producer, the epoch of its last
-    entry, the first offset of its data after its last marker (the open
-    transaction, which holds the LSO), and the coordinator epoch of its last
-    marker (ProducerStateManager).
+    entry, the sequence after its last record at that epoch, the first
+    offset of its data after its last marker (the open transaction, which
+    holds the LSO), and the coordinator epoch of its last marker
+    (ProducerStateManager).
     """
     then: dict[Any, Any] = {}
     n = s.log_len[o][r]
     for t in range(txn_ids(c)):
-        epoch, first, cepoch = 0, 0, 0
+        epoch, seq, first, cepoch = 0, 0, 0, 0
         for j in part.OFFSETS(c):
             mine = and_(j < n, s.ent_pid[o][r][j] == t, s.ent_kind[o][r][j] != 0)
             data = s.ent_kind[o][r][j] == DATA
-            epoch = ite(mine, s.ent_epoch[o][r][j], epoch)
+            e = s.ent_epoch[o][r][j]
+            seq = ite(mine, ite(data, s.ent_seq[o][r][j] + 1, ite(e != epoch, 0, seq)), seq)
+            epoch = ite(mine, e, epoch)
             first = ite(mine, ite(data, ite(first == 0, j + 1, first), 0), first)
             cepoch = ite(and_(mine, not_(data)), s.ent_cepoch[o][r][j], cepoch)
-        then.update({("pst_epoch", o, t): epoch, ("pst_first", o, t): first,
+        then.update({("pst_epoch", o, t): epoch, ("pst_seq", o, t): seq, ("pst_first", o, t): first,
                      ("pst_cepoch", o, t): cepoch})
     return then
 
@@ -453,8 +532,8 @@ def tell_leader_answer_txn(a, b, x, c):
 @teller
 def tell_broker_append_txn(a, b, x, c):
     o, i, k = a["o"], a["i"], a["k"]
-    rec, epoch, live = b["rq_rec"][o][i][k], b["rq_epoch"][o][i][k], b["rq_live"][o][i][k]
-    what = f"r{rec}'s output from {inst(i)} ({epoch_name(c, epoch)}, attempt #{b['rq_tag'][o][i][k]})"
+    rec, epoch, live, tag, seq = (row[k] for row in produce_msgs(b, o, i))
+    what = f"r{rec}'s output from {inst(i)} ({produce_detail(c, epoch, seq, tag)})"
     told = ""
     if x["ps_out"][i][o] != b["ps_out"][i][o]:
         told = f"; {inst(i)} gets the acknowledgement" \
@@ -463,7 +542,22 @@ def tell_broker_append_txn(a, b, x, c):
     at = written(b, x, "ent_kind", "log_len", o, leader_index(b, c, o))
     if at:
         return f"o{o} appends {what} at offset {listing([str(j) for j in at])}{late(live)}{told}"
-    return f"o{o} rejects {what}{late(live)}{told}"
+    t = tid(c, i)
+    why = ""
+    if x["rq_rec"][o][i][k] and x["rq_seq"][o][i][k] != seq:   # UNKNOWN_PRODUCER_ID: restarted
+        return (f"o{o} answers UNKNOWN_PRODUCER_ID to {what}: it knows no sequence of the producer "
+                f"at {epoch_name(c, epoch)}; {inst(i)} starts o{o}'s sequences at 0 again and "
+                f"will send it as seq {x['rq_seq'][o][i][k]}")
+    if not sequence_was_ok(b, c, o, t, epoch, seq):
+        expected = b["pst_seq"][o][t] if epoch == b["pst_epoch"][o][t] else 0
+        why = (": a duplicate of a record it has, not written again" if seq < expected else
+               f": out of order, o{o} expects seq {expected} from {epoch_name(c, epoch)}")
+    elif x["rq_rec"][o][i][k] == 0 and not live and b["pst_epoch"][o][t] and \
+            bool(sequence_unknown(SimpleNamespace(**b), c, o, t, epoch, seq)):
+        why = f": UNKNOWN_PRODUCER_ID, it knows no sequence of the producer at {epoch_name(c, epoch)}"
+    if x["rq_rec"][o][i][k]:   # still in the network: the client resends it
+        return f"o{o} refuses {what}{why}; {inst(i)} will send it again"
+    return f"o{o} rejects {what}{why}{late(live)}{told}"
 
 
 @teller
@@ -487,6 +581,11 @@ def ev_broker_append_txn(a, b, x, c):
         label = f"append @{','.join(map(str, at))}"
     else:
         label = "reject: FENCED" if fenced_now(b, x, i) else "reject"
+        if x["rq_rec"][o][i][k]:
+            label = ("UNKNOWN_PRODUCER_ID: resend from seq 0"
+                     if x["rq_seq"][o][i][k] != b["rq_seq"][o][i][k] else "OUT_OF_ORDER: resend")
+        elif not sequence_was_ok(b, c, o, tid(c, i), b["rq_epoch"][o][i][k], b["rq_seq"][o][i][k]):
+            label = "reject: OUT_OF_ORDER"
     late = not b["rq_live"][o][i][k]
     # a late request's sender no longer waits: no answer is drawn back to it
     # with replicas the answer waits for the high watermark (leader_answer_txn)

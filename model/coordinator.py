@@ -450,15 +450,20 @@ def coordinator_timeout(s, c, t):
     """``transaction.timeout.ms`` expires on the Ongoing transaction of ``t``.
 
     The TC fences the producer and aborts the transaction, as for a new
-    instance (:func:`fence_updates`).  The client was merely slow (a
-    transaction the model lets run on), so the timeout is premature and
-    spends one fault; a client that really died is replaced by a new
-    instance, whose InitProducerId fences in the same way.
+    instance (:func:`fence_updates`).  While an instance of the id still
+    runs, the client was merely slow (a transaction the model lets run on),
+    so the timeout is premature and spends one fault (a client that died
+    without a word is one that takes no more steps, and a new instance
+    fences it in the same way).  Once every instance of the id has stopped
+    (a fatal error: nothing will end its transaction but the timeout) the
+    timeout is bound to come and spends none.
     """
-    return Effect(when=and_(can_fault(s, c), s.tc_state[t] == ONGOING, not_(s.tc_pending[t]),
-                            can_fence(s, c, t)),
+    stopped = and_(*(s.ps_stage[i] == STOPPED for i in INSTANCE(c) if tid(c, i) == t))
+    return Effect(when=and_(or_(stopped, can_fault(s, c)), s.tc_state[t] == ONGOING,
+                            not_(s.tc_pending[t]), can_fence(s, c, t)),
                   fits=fence_updates(s, c, t)[("tc_epoch", t)] <= max_epoch(c),
-                  then={**fence_updates(s, c, t), **spend_fault(s), ("g_timed_out", t): True})
+                  then={**fence_updates(s, c, t), "faults": ite(stopped, s.faults, s.faults + 1),
+                        ("g_timed_out", t): True})
 
 
 @action(fault=True, scope=transactional, t=TXN_IDS, p=MARKED_PARTS)

@@ -151,7 +151,7 @@ def entry_columns(c: Any) -> tuple[str, ...]:
     and history.  Every entry also carries the leader epoch it was appended in.
     """
     if c.mode.transactional:
-        return ("ent_kind", "ent_rec", "ent_pid", "ent_epoch", "ent_cepoch", "ent_tag",
+        return ("ent_kind", "ent_rec", "ent_pid", "ent_epoch", "ent_seq", "ent_cepoch", "ent_tag",
                 "ent_stale", "lep")
     # an idempotent batch is written with the epoch and sequence its request carried
     return ("log", "lep", "lpe", "lseq") if c.mode.idempotence else ("log", "lep")

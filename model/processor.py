@@ -31,10 +31,12 @@ Simplifications:
   the partition leader registers it (KIP-890 part 2).
 * ``sendOffsetsToTransaction`` (AddOffsetsToTxn then TxnOffsetCommit) is
   one step.
-* Produce requests are not retried: a timeout makes the transaction
-  abortable (as the Java client does after a delivery timeout), so
-  sequence numbers, which only deduplicate retries, are left out.  Epochs,
-  which fence, are modelled.
+* Each produce request carries its partition's next sequence number under
+  the instance's epoch (from 0 under each new epoch), which the partition
+  checks (:func:`broker_txn.sequence_ok`).  A request is not sent twice:
+  its timeout is the batch's delivery timeout, which makes the transaction
+  abortable, and a resend after ``request.timeout.ms``, which the partition
+  would deduplicate, is left out (docs/model.md).
 * A crash is an instance that never takes another step; a replacement is
   ``processor_start``.
 """
@@ -60,7 +62,7 @@ from .txn_state import (ABORT, ABORTABLE, ABORTED, ABORTING, COMMIT, COMMIT_OFFS
                         FETCH, IN_TXN, INIT, INSTANCES, NOT_SENT, OFF, OFFSETS, OPEN, OUT_STATUS,
                         OUTPUTS, PREP_FENCE,
                         READY, SENT, STAGES, STOPPED, TC_STATES, WRITTEN, INSTANCE, attempts, max_epoch,
-                        epoch_name, producer_id, route, tid, writes)
+                        max_seq, epoch_name, producer_id, route, tid, writes)
 
 
 # -- the processor instances' state ----------------------------------------------------
@@ -71,6 +73,8 @@ def fields(c: Any) -> list[Field]:
     return [
         num("ps_stage", len(STAGES) - 1, "stage of each processor instance", shape=(I,), labels=STAGES),
         num("ps_epoch", E, "producer epoch the instance holds", shape=(I,)),
+        num("ps_seq", max_seq(c), "next sequence number per output partition under the epoch held",
+            shape=(I, O)),
         num("ps_pos", R, "the instance's consumer position in the input partition", shape=(I,)),
         num("ps_out", 2, "output status per partition in the current transaction", shape=(I, O),
             labels=OUT_STATUS),
@@ -106,9 +110,14 @@ def give_up_requests(s: Any, c: Any, i: int) -> dict[Any, Any]:
 
 def live_request(s: Any, c: Any, i: int) -> Any:
     """A request instance ``i`` still waits for is in the network, or written and waiting for a
-    replicated leader's high watermark (its answer is still to come)."""
+    replicated leader's high watermark (its answer is still to come).
+
+    A produce request refused as out of order and being resent does not
+    count: each resend is refused while the gap before it lasts, and its
+    delivery time runs out without any fault.
+    """
     pending = [x == i + 1 for o in range(OUTPUTS) for x in s.pend[o]] if c.variant.replicated else []
-    return or_(any_(and_(r != 0, lv) for o in range(OUTPUTS)
+    return or_(any_(and_(r != 0, lv, not_(s.ps_resent[i][o])) for o in range(OUTPUTS)
                     for r, lv in zip(s.rq_rec[o][i], s.rq_live[o][i])),
                any_(and_(k != 0, lv) for k, lv in zip(s.et_kind[i], s.et_live[i])),
                *pending)
@@ -134,10 +143,11 @@ def processor_start(s, c, i):
         when=and_(startable, or_(not_(zombie), can_fault(s, c))),
         # two instances can knock each other out once per fault, then restart for free
         fits=s.gc_generation < 2 * max(1, c.bounds.faults) + 2,
-        then={("ps_stage", i): INIT, ("ps_epoch", i): 0, ("ps_pos", i): 0,
+        then={("ps_stage", i): INIT, ("ps_epoch", i): 0, ("ps_seq", i): [0] * OUTPUTS, ("ps_pos", i): 0,
               ("ps_out", i): [NOT_SENT] * OUTPUTS, ("ps_offsets", i): False, ("ps_lost", i): False,
               ("ps_gen", i): s.gc_generation + 1, "gc_generation": s.gc_generation + 1,
               ("ps_tag", i): 0, **give_up_requests(s, c, i), **txn_client.bump_reset(c, i),
+              **txn_client.resends_forgotten(i),
               **({("g_superseded", i): False} if c.mode.txn_id_per_instance else {}),
               "faults": ite(zombie, s.faults + 1, s.faults)})
 
@@ -168,6 +178,9 @@ def processor_init(s, c, i):
     then = {**upd, ("ps_stage", i): ite(granted, ite(bump, txn_client.after_abort(s, c, i), FETCH),
                                         ite(fenced, STOPPED, INIT)),
             ("ps_epoch", i): ite(granted, epoch, s.ps_epoch[i]),
+            # a new epoch starts every partition's sequence at 0 (InitProducerIdHandler:
+            # resetSequenceNumbers after a bump; a fresh producer has none yet)
+            ("ps_seq", i): [ite(granted, 0, q) for q in s.ps_seq[i]],
             **txn_client.told_fenced(s, c, i, fenced),
             # history: from now on anything older of this id must stay invisible (g_fence
             # for the proofs' lemmas, which speak of epochs; g_init_attempt for the promise,
@@ -223,6 +236,7 @@ def processor_begin(s, c, i):
         fits=s.g_attempts < attempts(c),
         then={("ps_stage", i): IN_TXN, ("ps_pos", i): s.ps_pos[i] + 1,
               ("ps_out", i): [NOT_SENT] * OUTPUTS, ("ps_offsets", i): False,
+              **txn_client.resends_forgotten(i),
               ("ps_tag", i): n, "g_attempts": n,
               # history: an instance that has lost the input begins an old owner's attempt
               **({"att_old": set_(s.att_old, n, s.g_superseded[i])}
@@ -238,8 +252,9 @@ def processor_send(s, c, i):
     write one partition and not the other.  Under TV1 the instance first
     adds them to the transaction with one AddPartitionsToTxn
     (``PRODUCER_FENCED`` is fatal).  Each produce request carries the
-    transactional producer id and the instance's epoch; they go to
-    different leaders and arrive independently.
+    transactional producer id, the instance's epoch and the partition's
+    next sequence number; they go to different leaders and arrive
+    independently.
     """
     t = tid(c, i)
     rows = [net.produce_rows(s, o, i) for o in range(OUTPUTS)]
@@ -253,11 +268,13 @@ def processor_send(s, c, i):
                                             wanted=wants)
     then = dict(upd)
     for o, w in zip(range(OUTPUTS), wants):
-        request = pushed(rows[o], [s.ps_pos[i], s.ps_epoch[i], True, s.ps_tag[i]])
+        request = pushed(rows[o], [s.ps_pos[i], s.ps_epoch[i], True, s.ps_tag[i], s.ps_seq[i][o]])
         sends = and_(ok, w)
         then.update(net.produce_update(o, i, [[ite(sends, v, old) for v, old in zip(new, prev)]
                                           for new, prev in zip(request, rows[o])]))
         then[("ps_out", i, o)] = ite(sends, SENT, NOT_SENT)
+        then[("ps_seq", i, o)] = ite(sends, s.ps_seq[i][o] + 1, s.ps_seq[i][o])
+        room = and_(room, implies(sends, s.ps_seq[i][o] < max_seq(c)))
     then.update({("ps_stage", i): ite(fenced, STOPPED, IN_TXN), **txn_client.told_fenced(s, c, i, fenced)})
     return Effect(when=and_(base, or_(ok, fenced)), fits=room, then=then)
 
@@ -336,7 +353,11 @@ def processor_abort(s, c, i):
 def processor_timeout(s, c, i):
     """``request.timeout.ms`` fires on a request instance ``i`` waits for.
 
-    A produce request: the transaction becomes abortable.  An EndTxn: the
+    A produce request: its batch's delivery time runs out and the
+    transaction becomes abortable; fatal instead, so the instance stops,
+    where the batch had been resent after ``OUT_OF_ORDER_SEQUENCE_NUMBER``
+    and the client gives up on a resent batch
+    (:func:`txn_client.expiry_is_fatal`).  An EndTxn: the
     client resends it on a new connection (the TC answers a retry of the
     same EndTxn as it did the first).  The old requests stay in the
     network and may still arrive, late.  A timeout after a loss is free; a
@@ -354,7 +375,8 @@ def processor_timeout(s, c, i):
     then = {**give_up_requests(s, c, i),
             **net.end_update(i, [[ite(ending, v, w) for v, w in zip(new, old)]
                              for new, old in zip(resend, [rows[0], rows[1], [False] * len(rows[2])])]),
-            ("ps_stage", i): ite(producing, ABORTABLE, stage),
+            ("ps_stage", i): ite(producing, ite(txn_client.expiry_is_fatal(s, c, i), STOPPED, ABORTABLE),
+                                 stage),
             **txn_client.bump_required(s, c, i, producing),
             # the connection is closed: a pending EndTxn answer for it is dropped
             ("tc_reply", t): ite(and_(ending, s.tc_reply[t] == i + 1), 0, s.tc_reply[t]),

@@ -15,7 +15,7 @@ from deliverycheck.core.ops import and_, ite, not_, or_
 from deliverycheck.core.schema import Field, flag
 
 from .txn_state import (ABORTABLE, ABORTING, COMMIT, COMMIT_OFFSETS, COMMITTING, FETCH, IN_TXN,
-                        INIT, INSTANCES, READY, SENT, STOPPED, WRITTEN, tid)
+                        INIT, INSTANCES, OUTPUTS, READY, SENT, STOPPED, WRITTEN, tid)
 
 
 def rewinds(c: Any) -> bool:
@@ -37,12 +37,44 @@ def bumps_after_error(c: Any) -> bool:
     return c.variant.client_bump and not c.variant.tv2
 
 
+def gives_up_resent_batches(c: Any) -> bool:
+    """A resent batch whose delivery time runs out is fatal for the client.
+
+    Every Java client resends a batch refused with
+    ``OUT_OF_ORDER_SEQUENCE_NUMBER`` when it is not the batch after the last
+    acknowledged one (``TransactionManager.canRetry``; the next batch itself
+    fails, which needs a partition that lost acknowledged state: the
+    exactly-once world's elections are clean, so that case is left out).
+    What differs is the expiry of a resent batch: a client before 2.5 marks
+    its sequence unresolved and, being transactional, fails fatally (2.4's
+    ``Sender.runOnce``: "It isn't safe to continue"); later clients abort and
+    bump the epoch (``maybeResolveSequences``), as after any failed batch.
+    """
+    return not c.variant.client_bump
+
+
 def fields(c: Any) -> list[Field]:
-    """The client's memory of a required epoch bump (only where the client bumps, see above)."""
-    if not bumps_after_error(c):
-        return []
-    return [flag("ps_bump", "an abortable error requires an epoch bump once the abort is done "
-                 "(KAFKA-8805)", shape=(INSTANCES,))]
+    """The client's memory of resent batches, and of a required epoch bump (only where the
+    client bumps, see above)."""
+    out = [flag("ps_resent", "the batch in flight to each output was refused as out of order "
+                "and is being resent", shape=(INSTANCES, OUTPUTS))]
+    if bumps_after_error(c):
+        out.append(flag("ps_bump", "an abortable error requires an epoch bump once the abort is "
+                        "done (KAFKA-8805)", shape=(INSTANCES,)))
+    return out
+
+
+def resends_forgotten(i: int) -> dict[Any, Any]:
+    """Instance ``i`` begins a transaction (or starts): none of its batches has been resent."""
+    return {("ps_resent", i): [False] * OUTPUTS}
+
+
+def expiry_is_fatal(s: Any, c: Any, i: int) -> Any:
+    """The delivery timeout of instance ``i``'s batches is fatal: one of them was resent, and
+    the client gives such a batch up (:func:`gives_up_resent_batches`)."""
+    if not gives_up_resent_batches(c):
+        return False
+    return or_(*(and_(s.ps_out[i][o] == SENT, s.ps_resent[i][o]) for o in range(OUTPUTS)))
 
 
 def bump_required(s: Any, c: Any, i: int, cond: Any) -> dict[Any, Any]:
@@ -106,6 +138,9 @@ def end_txn_answered(s: Any, c: Any, i: int, kind: Any, ok: Any, error: Any, fen
     then: dict[Any, Any] = {("ps_stage", i): new_stage, **told_fenced(s, c, i, fenced)}
     if c.variant.tv2:
         then[("ps_epoch", i)] = ite(ok, epoch, s.ps_epoch[i])
+        # under the new epoch every partition starts at sequence 0 again (the partition
+        # refuses anything else at a new epoch: ProducerAppendInfo.checkSequence)
+        then[("ps_seq", i)] = [ite(ok, 0, q) for q in s.ps_seq[i]]
     return then
 
 
@@ -114,7 +149,9 @@ def produce_answered(s: Any, c: Any, i: int, o: int, ok: Any, error: Any,
     """Instance ``i``'s reaction to the answer to its produce request to output ``o``.
 
     Acknowledged: the output is written.  ``INVALID_TXN_STATE`` (the
-    partition is not in the transaction): the transaction is abortable.
+    partition is not in the transaction): the transaction is abortable, and
+    the batch, refused for certain, gives its sequence number back
+    (``adjustSequencesDueToFailedBatch``: it was the partition's last).
     ``INVALID_PRODUCER_EPOCH``: fatal, the instance stops.  A failed
     request requires an epoch bump (:func:`bump_required`).
     """
@@ -122,5 +159,6 @@ def produce_answered(s: Any, c: Any, i: int, o: int, ok: Any, error: Any,
     waiting = and_(stage == IN_TXN, s.ps_out[i][o] == SENT)
     ok, error, fenced = and_(waiting, ok), and_(waiting, error), and_(waiting, fenced)
     return {("ps_out", i, o): ite(ok, WRITTEN, s.ps_out[i][o]),
+            ("ps_seq", i, o): ite(error, s.ps_seq[i][o] - 1, s.ps_seq[i][o]),
             ("ps_stage", i): ite(error, ABORTABLE, ite(fenced, STOPPED, stage)),
             **told_fenced(s, c, i, fenced), **bump_required(s, c, i, error)}

@@ -5,16 +5,18 @@ attribute (model/environment.py has the channel operations): produce
 requests per output partition and instance, EndTxn requests per instance,
 WriteTxnMarkers requests per partition (the two outputs and the group's
 offsets partition).  A request remembers whether its sender still waits for
-it (``*_live``): one it gave up on may still arrive, late.
+it (``*_live``): one it gave up on may still arrive, late.  A produce request
+carries the producer epoch and the sequence number of its batch.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from deliverycheck.core.ops import set_
 from deliverycheck.core.schema import Field, flag, num
 
-from .txn_state import END_KINDS, INSTANCES, OUTPUTS, max_epoch, slots, txn_ids
+from .txn_state import END_KINDS, INSTANCES, OUTPUTS, max_epoch, max_seq, slots, txn_ids
 
 
 def fields(c: Any) -> list[Field]:
@@ -28,6 +30,8 @@ def fields(c: Any) -> list[Field]:
         num("rq_epoch", E, "producer epoch of each produce request", shape=(O, I, K)),
         flag("rq_live", "the sender still waits for the answer (its connection is open)",
              shape=(O, I, K)),
+        num("rq_seq", max_seq(c), "sequence number of each produce request (per partition, from 0 "
+            "under each epoch)", shape=(O, I, K)),
         num("et_kind", 3, "EndTxn requests in flight per instance: commit or abort", shape=(I, K),
             labels=END_KINDS),
         num("et_epoch", E, "producer epoch of each EndTxn request", shape=(I, K)),
@@ -45,12 +49,17 @@ def fields(c: Any) -> list[Field]:
 
 def produce_rows(s: Any, o: int, i: int) -> list[list[Any]]:
     """Produce requests from instance ``i`` to output ``o`` (record first: 0 marks a free slot)."""
-    return [s.rq_rec[o][i], s.rq_epoch[o][i], s.rq_live[o][i], s.rq_tag[o][i]]
+    return [s.rq_rec[o][i], s.rq_epoch[o][i], s.rq_live[o][i], s.rq_tag[o][i], s.rq_seq[o][i]]
 
 
 def produce_update(o: int, i: int, rows: list[list[Any]]) -> dict[Any, Any]:
     """``Effect.then`` entries writing the produce requests of ``i`` to ``o``."""
-    return {(name, o, i): row for name, row in zip(("rq_rec", "rq_epoch", "rq_live", "rq_tag"), rows)}
+    return {(name, o, i): row for name, row in zip(("rq_rec", "rq_epoch", "rq_live", "rq_tag", "rq_seq"), rows)}
+
+
+def with_seq(rows: list[list[Any]], k: int, seq: Any) -> list[list[Any]]:
+    """The produce rows with the request in slot ``k`` carrying sequence number ``seq``."""
+    return [*rows[:4], set_(rows[4], k, seq)]
 
 
 def end_rows(s: Any, i: int) -> list[list[Any]]:

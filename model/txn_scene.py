@@ -54,9 +54,9 @@ def txn_observers(c: Any) -> list[Observer]:
 def txn_channels(c: Any) -> list[Channel]:
     """Produce requests, EndTxn requests, WriteTxnMarkers requests."""
     return [
-        Channel("produce", ("rq_rec", "rq_epoch", "rq_tag", "rq_live"), 3,
+        Channel("produce", ("rq_rec", "rq_epoch", "rq_tag", "rq_seq", "rq_live"), 4,
                 src=lambda ix, v, s: inst(ix[1]), dst=lambda ix, v, s: out_lane(c, ix[0], s),
-                label=lambda ix, v, s: f"Produce r{v[0]} ({epoch_name(c, v[1])})"),
+                label=lambda ix, v, s: f"Produce r{v[0]} ({epoch_name(c, v[1])}, seq {v[3]})"),
         Channel("end_txn", ("et_kind", "et_epoch", "et_live"), 2,
                 src=lambda ix, v, s: inst(ix[0]), dst=lambda ix, v, s: TC,
                 label=lambda ix, v, s: f"EndTxn({_KIND[v[0]].lower()}, {epoch_name(c, v[1])})"),

@@ -125,6 +125,15 @@ def attempts(c: Any) -> int:
     return (c.bounds.records + 1) * (c.bounds.faults + 1)
 
 
+def max_seq(c: Any) -> int:
+    """Largest sequence number a transactional producer uses on one partition within one epoch.
+
+    Sequences start at 0 under each epoch; each attempt writes a partition at
+    most once, so no epoch sees more writes than there are attempts.
+    """
+    return attempts(c)
+
+
 def max_epoch(c: Any) -> int:
     """Largest producer epoch: InitProducerId twice, a fence or an EndTxn (TV2) per attempt.
 
@@ -195,8 +204,11 @@ def slots(c: Any) -> int:
     """Requests in flight per sender and destination: the current one plus the late ones (a
     marker sent again after a timeout leaves one more behind; where epochs run out an instance
     can be refused without a fault, a self-fence, and restart for free, which leaves up to two
-    more: the default bounds of tv2-before-18660 block no step)."""
-    return c.bounds.faults + 1 + c.bounds.marker_retries + (2 if c.bounds.epochs else 0)
+    more: the default bounds of tv2-before-18660 block no step; under TV1 a write refused as
+    out of order is resent until its delivery time runs out, without a fault, and may arrive
+    after that: one more)."""
+    return (c.bounds.faults + 1 + c.bounds.marker_retries + (2 if c.bounds.epochs else 0)
+            + (0 if c.variant.tv2 else 1))
 
 
 def history_fields(c: Any) -> list[Field]:

@@ -53,7 +53,8 @@ def late(live: int) -> str:
 
 def produce_msgs(s: dict, o: int, i: int) -> list:
     """The produce requests from instance ``i`` to output ``o`` (the channel's rows)."""
-    return [s["rq_rec"][o][i], s["rq_epoch"][o][i], s["rq_live"][o][i], s["rq_tag"][o][i]]
+    return [s["rq_rec"][o][i], s["rq_epoch"][o][i], s["rq_live"][o][i], s["rq_tag"][o][i],
+            s["rq_seq"][o][i]]
 
 
 def end_msgs(s: dict, i: int) -> list:
@@ -75,12 +76,17 @@ def told_stage(b: dict, x: dict, i: int) -> str:
     return f"; {inst(i)} is now {STAGES[x['ps_stage'][i]]}"
 
 
+def produce_detail(c: Any, epoch: int, seq: int, tag: int) -> str:
+    """``epoch 1, seq 0, attempt #1``: what a produce request carries, and whose attempt it is."""
+    return f"{epoch_name(c, epoch)}, seq {seq}, attempt #{tag}"
+
+
 def requests_sent(b: dict, x: dict, i: int, c: Any) -> list[str]:
-    """``r1's output to o0 (epoch 1, attempt #1)`` for each produce request instance ``i`` sent."""
+    """``r1's output to o0 (epoch 1, seq 0, attempt #1)`` for each produce request instance ``i`` sent."""
     out = []
     for o in range(len(x["rq_rec"])):
-        for rec, epoch, _, tag in sent(produce_msgs(b, o, i), produce_msgs(x, o, i)):
-            out.append(f"r{rec}'s output to o{o} ({epoch_name(c, epoch)}, attempt #{tag})")
+        for rec, epoch, _, tag, seq in sent(produce_msgs(b, o, i), produce_msgs(x, o, i)):
+            out.append(f"r{rec}'s output to o{o} ({produce_detail(c, epoch, seq, tag)})")
     return out
 
 

@@ -34,6 +34,7 @@ class Variant:
     strict_markers: bool = True  # under TV2 a marker needs an epoch above the partition's (KIP-1228, 4.2)
     marker_retry_ok: bool = True  # ... or equal to it with no transaction open: a retry (KAFKA-19999)
     client_bump: bool = True    # the client bumps its epoch after an abortable error (KAFKA-8805, Java 2.5)
+    seq_after_marker: bool = True  # a partition that knows no sequence of the producer answers a non-zero one OUT_OF_ORDER (or takes it, producer unknown), not UNKNOWN_PRODUCER_ID (KIP-360, 2.5)
     rotation_answer: bool = True  # under TV2 EndTxn's answer names the new producer id when epochs ran out (KAFKA-18660, 4.0)
     fence_bumps_once: bool = True  # under TV2 a fence's abort does not bump the epoch again (KAFKA-19367, 4.0.1/4.1)
     fence_rotates: bool = True  # under TV2 a fence's abort at an exhausted epoch moves to a new producer id (KAFKA-20090, 2026)
@@ -114,6 +115,7 @@ REPLICATED_BOUNDS = (("records", 1),)
 EPOCHS_BOUNDS = (("epochs", 2), ("records", 1))
 MAX_REPLICAS = 3
 _TXN_FLAGS = ("tv2", "verification", "group_metadata", "rewind", "stable_offsets", "client_bump",
+              "seq_after_marker",
               "strict_markers", "marker_retry_ok", "rotation_answer", "fence_bumps_once",
               "fence_rotates")
 
@@ -172,9 +174,10 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("kafka-2.4", "Kafka 2.4 and older, brokers and Java client: TV1, no partition "
                          "verification, sendOffsetsToTransaction without group metadata and "
                          "OffsetFetch without the stable-offset wait (both KIP-447, 2.5), no "
-                         "epoch bump after a timed-out write (KAFKA-8805, 2.5)",
+                         "epoch bump after a timed-out write (KAFKA-8805, 2.5), UNKNOWN_PRODUCER_ID "
+                         "for a sequence the partition cannot place (KAFKA-7298, 2.1-2.4)",
             tv2=False, verification=False, group_metadata=False, stable_offsets=False,
-            client_bump=False, checked_with=("exactly-once", "eos-keyed-outputs", "eos-per-instance-id")),
+            client_bump=False, seq_after_marker=False, checked_with=("exactly-once", "eos-keyed-outputs", "eos-per-instance-id")),
     Variant("no-group-metadata", "today's Kafka with the application calling "
                                  "sendOffsetsToTransaction(offsets, groupId) (deprecated since "
                                  "3.0): no generation check on transactional offsets",

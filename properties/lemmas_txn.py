@@ -821,6 +821,59 @@ def lemma_txn_committed_everywhere(s, c):
     return all_(one(n, o) for n in range(1, attempts(c) + 1) for o in range(OUTPUTS))
 
 
+@always(scope=_tv2_shared, claims=("exactly-once",))
+def lemma_txn_sequences(s, c):
+    """Under TV2 every write is the first of its epoch on its partition: sequence 0, in order.
+
+    Each transaction has its own epoch (EndTxn bumps it, KIP-890 part 2) and
+    writes a partition once, so every produce request carries sequence 0,
+    the instance's next sequence on a partition is 1 once it has sent there
+    in its current transaction and 0 before (and between transactions);
+    a partition expects sequence 1 only from the epoch whose record it
+    holds in a transaction still open there (the marker that closes it
+    moves the epoch), and no request to it still carries that epoch (an
+    epoch sends one request per partition, which is its instance's
+    unanswered write while the instance holds the epoch), so no write is
+    refused as out of order (none is resent).
+    """
+    # (epochs start at 1: an instance that has none yet is told apart from every request)
+    requests = all_(and_(s.rq_seq[o][i][k] == 0, implies(s.rq_rec[o][i][k] != 0, s.rq_epoch[o][i][k] != 0))
+                    for o, i, k in _requests(c))
+    resent = all_(not_(s.ps_resent[i][o]) for i in range(INSTANCES) for o in range(OUTPUTS))
+
+    def busy(i):
+        st = s.ps_stage[i]
+        return or_(st == IN_TXN, st == ABORTABLE, st == COMMITTING, st == ABORTING, st == STOPPED)
+
+    def mine(i, o):
+        return and_(s.ps_seq[i][o] <= 1, implies(not_(busy(i)), s.ps_seq[i][o] == 0),
+                    implies(s.ps_out[i][o] == NOT_SENT, s.ps_seq[i][o] == 0))
+
+    def expects(o, t):
+        # the epoch whose record the partition holds has sent its one request there
+        e = s.pst_epoch[o][t]
+        sent = and_(all_(implies(and_(s.rq_rec[o][i][k] != 0, tid(c, i) == t), s.rq_epoch[o][i][k] != e)
+                         for i in range(INSTANCES) for k in range(slots(c))),
+                    all_(implies(s.ps_epoch[i] == e, and_(busy(i), s.ps_out[i][o] != NOT_SENT))
+                         for i in range(INSTANCES) if tid(c, i) == t))
+        # ... and its transaction there is still open: the marker that closes it moves the epoch
+        return and_(s.pst_seq[o][t] <= 1,
+                    implies(s.pst_seq[o][t] == 1, and_(e != 0, s.pst_first[o][t] != 0, sent)))
+    def in_flight(o):
+        # an epoch's one request to a partition, while its instance still holds that epoch, is
+        # its unanswered write
+        reqs = [(i, k) for i in range(INSTANCES) for k in range(slots(c))]
+        occupied = [(i, k, s.rq_rec[o][i][k] != 0, s.rq_epoch[o][i][k]) for i, k in reqs]
+        unique = all_(implies(and_(a[2], b[2], tid(c, a[0]) == tid(c, b[0])), a[3] != b[3])
+                      for x, a in enumerate(occupied) for b in occupied[:x])
+        owned = all_(implies(and_(live, e == s.ps_epoch[j]), and_(busy(j), s.ps_out[j][o] == SENT))
+                     for i, _, live, e in occupied for j in range(INSTANCES) if tid(c, j) == tid(c, i))
+        return and_(unique, owned)
+    return and_(requests, resent, all_(mine(i, o) for i in range(INSTANCES) for o in range(OUTPUTS)),
+                all_(expects(o, t) for o in range(OUTPUTS) for t in range(txn_ids(c))),
+                all_(in_flight(o) for o in range(OUTPUTS)))
+
+
 PROPERTIES = [lemma_txn_tags, lemma_txn_instance_progress, lemma_txn_log_wellformed,
               lemma_txn_committed_decided, lemma_txn_running_undecided, lemma_txn_epochs,
               lemma_txn_live_requests, lemma_txn_tc_attempt, lemma_txn_current_end_txn,
@@ -828,7 +881,7 @@ PROPERTIES = [lemma_txn_tags, lemma_txn_instance_progress, lemma_txn_log_wellfor
               lemma_txn_open_entries, lemma_txn_markers, lemma_txn_written_logged,
               lemma_txn_committed_everywhere, lemma_txn_cap_generation,
               lemma_txn_cap_epoch, lemma_txn_cap_log, lemma_txn_cap_requests,
-              lemma_txn_cap_attempts]
+              lemma_txn_cap_attempts, lemma_txn_sequences]
 
 # what no_aborted_read needs; atomic_transactions needs these and two more
 _ISOLATION = ("lemma_txn_tags", "lemma_txn_instance_progress", "lemma_txn_log_wellformed",
@@ -837,7 +890,8 @@ _ISOLATION = ("lemma_txn_tags", "lemma_txn_instance_progress", "lemma_txn_log_we
               "lemma_txn_current_end_txn", "lemma_txn_tc_owner", "lemma_txn_tc_durable",
               "lemma_txn_tc_reply", "lemma_txn_epoch_attempt", "lemma_txn_open_entries",
               "lemma_txn_markers", "lemma_txn_cap_generation", "lemma_txn_cap_epoch",
-              "lemma_txn_cap_log", "lemma_txn_cap_requests", "lemma_txn_cap_attempts")
+              "lemma_txn_cap_log", "lemma_txn_cap_requests", "lemma_txn_cap_attempts",
+              "lemma_txn_sequences")
 def stated_for(bounds: Any) -> str | None:
     """Why these lemmas are not stated for ``bounds`` (None: they are).
 

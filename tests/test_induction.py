@@ -69,9 +69,9 @@ def test_idempotent_targets_are_proved_at_the_default_bounds(prop):
 
 
 def test_exactly_once_isolation_is_proved_in_a_small_world():
-    # records=1: the same twenty lemmas as at the default bounds, in about 15 s
+    # records=1: the same twenty-one lemmas as at the default bounds, in about 15 s
     sy, lemmas, proof = _prove("exactly-once", "no_aborted_read", **SMALL)
-    assert proof.verdict == "proved" and proof.k == 1 and len(lemmas) == 20
+    assert proof.verdict == "proved" and proof.k == 1 and len(lemmas) == 21
     ex = explore(sy, [sy.spec.property("no_aborted_read"), *lemmas], progress=None)
     assert ex.complete and not ex.violations
 

@@ -86,7 +86,7 @@ def test_a_history_whose_step_the_model_no_longer_has_cannot_be_rerecorded(tmp_p
 def test_replay_rerecord_rewrites_the_trace_and_replays_it(capsys, tmp_path):
     import json
     from deliverycheck.cli import main
-    original = FOLDER / "exactly-once-tv1-client-2.4-no_aborted_read.itf.json"
+    original = FOLDER / "exactly-once-kafka-2.4-no_aborted_read.itf.json"
     doc = json.loads(original.read_text())
     doc["vars"].remove("g_self_fenced")
     for state in doc["states"]:
@@ -97,5 +97,5 @@ def test_replay_rerecord_rewrites_the_trace_and_replays_it(capsys, tmp_path):
     assert "does not replay" in capsys.readouterr().out
     assert main(["replay", "--rerecord", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "re-recorded in the current model (25 steps)" in out and "<- recorded" in out
+    assert "re-recorded in the current model (26 steps)" in out and "<- recorded" in out
     assert path.read_text() == original.read_text()

@@ -28,7 +28,7 @@ from deliverycheck.render.story import story
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = [("at-most-once", "current", "no_skip"), ("at-least-once", "current", "in_order"),
-         ("idempotent", "current", "no_duplicate_log"), ("exactly-once", "tv1-client-2.4", "no_aborted_read")]
+         ("idempotent", "current", "no_duplicate_log"), ("exactly-once", "kafka-2.4", "no_aborted_read")]
 SUFFIX = {"text": "story.txt", "dot": "dot", "mermaid": "mmd"}
 
 

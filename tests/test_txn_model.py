@@ -341,3 +341,68 @@ def test_a_fence_at_an_exhausted_epoch_completes_on_a_new_producer_id_since_kafk
         assert "coordinator_timeout(t=0)" not in enabled(sy, s)
     else:
         assert d["tc_state"] == [PREP_ABORT] and d["tc_epoch"] == [4]
+
+
+# -- sequence numbers of transactional writes (ProducerAppendInfo.checkSequence) ---------------
+
+# after an aborted round whose write expired in flight, the retry sends again: its requests sit
+# behind the first attempt's, still on their way (slot 0: the late one, slot 1: the retry's)
+RETRY = START + ABORTED_ROUND + ["processor_fetch_offsets(i=0)", "processor_begin(i=0)",
+                                 "processor_send(i=0)"]
+
+
+def test_the_retrys_write_waits_behind_a_late_write_of_the_same_epoch():
+    """A client before 2.5 keeps its epoch and the expired batch's sequence number: the retry's
+    write is one sequence on, refused as out of order and resent until the late one lands."""
+    sy = _tv1("tv1-client-2.4")
+    s = run(sy, RETRY)
+    d = _d(sy, s)
+    assert [d["rq_seq"][0][0][k] for k in (0, 1)] == [0, 1] and d["ps_seq"][0] == [2, 2]
+    s = run(sy, ["broker_append_txn(o=0, i=0, k=1)"], s)
+    d = _d(sy, s)
+    assert d["log_len"][0] == [0] and d["rq_rec"][0][0][1] == 1 and d["ps_resent"][0][0]
+    s = run(sy, ["broker_append_txn(o=0, i=0, k=0)", "broker_append_txn(o=0, i=0, k=0)"], s)
+    d = _d(sy, s)
+    assert d["ent_tag"][0][0][:2] == [1, 2] and d["pst_seq"][0] == [2]   # attempt #1's, then #2's
+
+
+def test_a_resent_batch_that_expires_is_fatal_for_a_client_before_2_5():
+    sy = _tv1("tv1-client-2.4")
+    s = run(sy, RETRY + ["broker_append_txn(o=0, i=0, k=1)", "broker_append_txn(o=1, i=0, k=1)"])
+    faults = _d(sy, s)["faults"]
+    s = run(sy, ["processor_timeout(i=0)"], s)
+    d = _d(sy, s)
+    # the refusals were all that was coming: the expiry spends no fault, and the client stops
+    assert d["ps_stage"] == [STOPPED, 0] and d["faults"] == faults
+
+
+def test_a_kafka_2_4_broker_makes_the_retry_start_again_at_sequence_0():
+    """KAFKA-7298: a sequence the partition cannot place (it knows only the abort marker) is
+    UNKNOWN_PRODUCER_ID; the 2.4 client starts the partition at 0, and the late copy of sequence
+    0 then arrives as a duplicate."""
+    sy = _tv1("kafka-2.4")
+    s = run(sy, RETRY + ["broker_append_txn(o=0, i=0, k=1)"])
+    d = _d(sy, s)
+    assert d["rq_seq"][0][0][1] == 0 and d["ps_seq"][0][0] == 1 and d["log_len"][0] == [0]
+    s = run(sy, ["broker_append_txn(o=0, i=0, k=1)", "broker_append_txn(o=0, i=0, k=0)"], s)
+    d = _d(sy, s)
+    assert d["log_len"][0] == [1] and d["ent_tag"][0][0][0] == 2 and d["rq_rec"][0][0] == [0, 0]
+
+
+def test_no_late_write_of_an_aborted_attempt_is_left_open_in_kafka_2_4():
+    """KIP-890's hanging transaction needs a partition the producer never writes again; here
+    every retry rewrites its record's partitions, and sequence numbers take the late write
+    into the retry's transaction or drop it (docs/model.md): no final state holds one open."""
+    from conftest import reachable
+    sy = system("eos-keyed-outputs", "kafka-2.4")
+    states = reachable(sy)
+    late_writes = 0
+    for state in states:
+        if any(isinstance(fn(state), bytes) for fn in sy.compiled):
+            continue
+        d = _d(sy, state)
+        for o, first in enumerate(d["pst_first"][:2]):
+            if first[0]:
+                assert d["outcome"][d["ent_tag"][o][0][first[0] - 1]] != 2, "an aborted write hangs"
+        late_writes += d["g_late"]
+    assert late_writes, "some final states have had a late request arrive"
