@@ -108,6 +108,14 @@ def give_up_requests(s: Any, c: Any, i: int) -> dict[Any, Any]:
     return then
 
 
+def produce_in_flight(s: Any, c: Any, i: int) -> Any:
+    """A produce request instance ``i`` still waits for is in the network (resent or not), or
+    written and waiting for a replicated leader's high watermark."""
+    pending = [x == i + 1 for o in range(OUTPUTS) for x in s.pend[o]] if c.variant.replicated else []
+    return or_(any_(and_(r != 0, lv) for o in range(OUTPUTS)
+                    for r, lv in zip(s.rq_rec[o][i], s.rq_live[o][i])), *pending)
+
+
 def live_request(s: Any, c: Any, i: int) -> Any:
     """A request instance ``i`` still waits for is in the network, or written and waiting for a
     replicated leader's high watermark (its answer is still to come).
@@ -333,17 +341,23 @@ def processor_abort(s, c, i):
 
     After an abortable error (a produce timeout, ``INVALID_TXN_STATE``, a
     stale generation) this is how the loop goes on.  An application may
-    also abort for its own reasons (a processing error), once its produce
-    requests in flight have been answered: that spends one fault.  The
-    instance stops waiting for any request still in flight (after a
-    timeout, a late one).
+    also abort for its own reasons (a processing error): that spends one
+    fault.  Either way EndTxn goes out only once no batch is in flight
+    (``TransactionManager.nextRequest``: "Do not send the EndTxn until all
+    batches have been flushed"): every write was answered, or its delivery
+    time ran out (:func:`processor_timeout`), which leaves the request in
+    the network, late.
     """
     room, then = _end(s, c, i, ABORT)
     voluntary = s.ps_stage[i] == IN_TXN
     # abortTransaction() first waits for the produce requests in flight
     settled = all_(s.ps_out[i][o] != SENT for o in range(OUTPUTS))
+    # ... after an abortable error too: the Sender sends EndTxn only once every batch is complete
+    # (TransactionManager.nextRequest), answered or expired (processor_timeout)
+    flushed = not_(produce_in_flight(s, c, i))
     return Effect(
-        when=or_(s.ps_stage[i] == ABORTABLE, and_(voluntary, settled, can_fault(s, c))), fits=room,
+        when=or_(and_(s.ps_stage[i] == ABORTABLE, flushed), and_(voluntary, settled, can_fault(s, c))),
+        fits=room,
         then={**give_up_requests(s, c, i), **then, ("ps_stage", i): ABORTING,
               "faults": ite(voluntary, s.faults + 1, s.faults),
               "outcome": set_(s.outcome, s.ps_tag[i], ABORTED)})
@@ -354,7 +368,8 @@ def processor_timeout(s, c, i):
     """``request.timeout.ms`` fires on a request instance ``i`` waits for.
 
     A produce request: its batch's delivery time runs out and the
-    transaction becomes abortable; fatal instead, so the instance stops,
+    transaction becomes abortable (or, already abortable, the abort can go
+    ahead: it waited for that batch); fatal instead, so the instance stops,
     where the batch had been resent after ``OUT_OF_ORDER_SEQUENCE_NUMBER``
     and the client gives up on a resent batch
     (:func:`txn_client.expiry_is_fatal`).  An EndTxn: the
@@ -367,6 +382,8 @@ def processor_timeout(s, c, i):
     t = tid(c, i)
     stage = s.ps_stage[i]
     producing = and_(stage == IN_TXN, any_(s.ps_out[i][o] == SENT for o in range(OUTPUTS)))
+    # after an abortable error the client still waits for its batches in flight, until they expire
+    flushing = and_(stage == ABORTABLE, produce_in_flight(s, c, i))
     ending = or_(stage == COMMITTING, stage == ABORTING)
     premature = live_request(s, c, i)
     rows = net.end_rows(s, i)
@@ -375,13 +392,13 @@ def processor_timeout(s, c, i):
     then = {**give_up_requests(s, c, i),
             **net.end_update(i, [[ite(ending, v, w) for v, w in zip(new, old)]
                              for new, old in zip(resend, [rows[0], rows[1], [False] * len(rows[2])])]),
-            ("ps_stage", i): ite(producing, ite(txn_client.expiry_is_fatal(s, c, i), STOPPED, ABORTABLE),
-                                 stage),
-            **txn_client.bump_required(s, c, i, producing),
+            ("ps_stage", i): ite(or_(producing, flushing),
+                                 ite(txn_client.expiry_is_fatal(s, c, i), STOPPED, ABORTABLE), stage),
+            **txn_client.bump_required(s, c, i, or_(producing, flushing)),
             # the connection is closed: a pending EndTxn answer for it is dropped
             ("tc_reply", t): ite(and_(ending, s.tc_reply[t] == i + 1), 0, s.tc_reply[t]),
             "faults": ite(premature, s.faults + 1, s.faults)}
-    return Effect(when=and_(or_(producing, ending), or_(not_(premature), can_fault(s, c))),
+    return Effect(when=and_(or_(producing, flushing, ending), or_(not_(premature), can_fault(s, c))),
                   fits=or_(not_(ending), has_room(rows)), then=then)
 
 
@@ -519,6 +536,13 @@ def tell_processor_timeout(a, b, x, c):
                 else "")
         return (f"{inst(i)}'s produce request times out{premature}: the transaction must "
                 f"abort{bump}")
+    if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]:
+        return (f"the delivery time of {inst(i)}'s write, resent after OUT_OF_ORDER_SEQUENCE_NUMBER, "
+                f"runs out: its sequence is unresolved, and a client before 2.5 fails fatally; "
+                f"{inst(i)} stops")
+    if b["ps_stage"][i] == ABORTABLE == x["ps_stage"][i]:
+        return (f"the delivery time of {inst(i)}'s writes still in flight runs out{premature}: "
+                f"its abort can go ahead")
     return f"{inst(i)}'s request times out{premature}{told_stage(b, x, i)}"
 
 

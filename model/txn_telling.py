@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .telling import GROUP, changed, listing, sent
-from .txn_state import END_KINDS, OFFSETS, PREP_ABORT, PREP_COMMIT, STAGES, STOPPED, epoch_name
+from .txn_state import ABORTABLE, END_KINDS, OFFSETS, PREP_ABORT, PREP_COMMIT, STAGES, STOPPED, epoch_name
 
 PART_NAMES = ("o0", "o1", "offsets")
 MARKER_KINDS = {2: "COMMIT", 3: "ABORT"}     # txn_state.COMMIT, ABORT
@@ -73,6 +73,8 @@ def told_stage(b: dict, x: dict, i: int) -> str:
         return ""
     if x["ps_stage"][i] == STOPPED:
         return f"; {inst(i)} is fenced and stops"
+    if x["ps_stage"][i] == ABORTABLE:
+        return f"; {inst(i)} must now abort"
     return f"; {inst(i)} is now {STAGES[x['ps_stage'][i]]}"
 
 
