@@ -108,11 +108,12 @@ def give_up_requests(s: Any, c: Any, i: int) -> dict[Any, Any]:
     return then
 
 
-def produce_in_flight(s: Any, c: Any, i: int) -> Any:
-    """A produce request instance ``i`` still waits for is in the network (resent or not), or
-    written and waiting for a replicated leader's high watermark."""
+def produce_in_flight(s: Any, c: Any, i: int, resent: bool = True) -> Any:
+    """A produce request instance ``i`` still waits for is in the network (one being resent
+    after ``OUT_OF_ORDER_SEQUENCE_NUMBER`` only if ``resent``), or written and waiting for a
+    replicated leader's high watermark."""
     pending = [x == i + 1 for o in range(OUTPUTS) for x in s.pend[o]] if c.variant.replicated else []
-    return or_(any_(and_(r != 0, lv) for o in range(OUTPUTS)
+    return or_(any_(and_(r != 0, lv, True if resent else not_(s.ps_resent[i][o])) for o in range(OUTPUTS)
                     for r, lv in zip(s.rq_rec[o][i], s.rq_live[o][i])), *pending)
 
 
@@ -124,11 +125,8 @@ def live_request(s: Any, c: Any, i: int) -> Any:
     count: each resend is refused while the gap before it lasts, and its
     delivery time runs out without any fault.
     """
-    pending = [x == i + 1 for o in range(OUTPUTS) for x in s.pend[o]] if c.variant.replicated else []
-    return or_(any_(and_(r != 0, lv, not_(s.ps_resent[i][o])) for o in range(OUTPUTS)
-                    for r, lv in zip(s.rq_rec[o][i], s.rq_live[o][i])),
-               any_(and_(k != 0, lv) for k, lv in zip(s.et_kind[i], s.et_live[i])),
-               *pending)
+    return or_(produce_in_flight(s, c, i, resent=False),
+               any_(and_(k != 0, lv) for k, lv in zip(s.et_kind[i], s.et_live[i])))
 
 
 # -- the processor's steps ---------------------------------------------------------
