@@ -222,7 +222,7 @@ def saved_histories() -> list[History]:
     from deliverycheck.expected import load
     from deliverycheck.errors import ReplayError
     from deliverycheck.replay import TraceFileError
-    expected = load().default
+    expected = load()
     out = []
     for path in history_paths():
         try:

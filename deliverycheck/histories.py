@@ -10,7 +10,8 @@ paragraph); ``deliverycheck gallery`` replays each through the current
 model and draws it beside the counterexamples, and the regression tests
 replay them too.  A history must still replay step by step and still
 break the promise it was saved for, which expected.toml must expect to be
-violated in its mode and variant: a protocol change that takes the case
+violated in its mode and variant at its bounds (the default world's or a
+named world's): a protocol change that takes the case
 away says so instead of keeping a stale picture.
 """
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deliverycheck import trace as tr
+from deliverycheck.expected import Expectations
 from deliverycheck.replay import Replayed, judge, load_doc, system_of
 
 
@@ -54,19 +56,27 @@ def load(path: Path) -> History:
                    str(meta.get("about", "")), replayed)
 
 
-def problems(h: History, expected: dict) -> list[str]:
-    """What is wrong with history ``h`` against ``expected`` (expected.toml's default world, by
-    (mode, variant)); empty when it still shows what it was saved for."""
+def problems(h: History, expected: Expectations) -> list[str]:
+    """What is wrong with history ``h`` against ``expected``; empty when it still shows what it
+    was saved for.
+
+    The history's bounds must be those of a world expected.toml pins: its mode's default
+    bounds, or a named world's (a case too big for the default run, such as KIP-890's hanging
+    transaction, is saved in the world that shows it), and that world must expect its
+    property to be violated.
+    """
     t = h.replayed.trace
     cfg, prop = t.system.cfg, h.replayed.recorded
     if prop is None:
         return [f"history {h.name}: its trace names no property (set #meta.property)"]
-    exp = expected.get((cfg.mode.name, cfg.variant.name))
-    verdict = exp.verdicts.get(prop) if exp is not None and cfg.default_bounds else None
+    exp = expected.find(cfg.mode, cfg.variant.name, cfg.bounds)
+    verdict = exp.verdicts.get(prop) if exp is not None else None
     out = []
     if verdict != "violated":
+        world = ("at its default bounds" if cfg.default_bounds else
+                 "in a world with its bounds" if exp is None else f"in the world {exp.world}")
         out.append(f"history {h.name}: expected.toml does not expect {prop} to be violated in "
-                   f"{cfg.mode.name}/{cfg.variant.name} at its default bounds")
+                   f"{cfg.mode.name}/{cfg.variant.name} {world}")
     if not h.replayed.shows_recorded():
         out.append(f"history {h.name}: it no longer breaks {prop}")
     return out

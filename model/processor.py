@@ -529,9 +529,9 @@ def tell_processor_timeout(a, b, x, c):
     again = end_sent(b, x, i, c)
     if again:
         return f"{inst(i)}'s EndTxn times out{premature}; it sends {again} again"
+    bump = (" and, once aborted, bump its epoch" if x.get("ps_bump", [False] * (i + 1))[i]
+            and not b["ps_bump"][i] else "")
     if x["ps_stage"][i] == ABORTABLE != b["ps_stage"][i]:
-        bump = (" and, once aborted, bump its epoch" if x.get("ps_bump", [False] * (i + 1))[i]
-                else "")
         return (f"{inst(i)}'s produce request times out{premature}: the transaction must "
                 f"abort{bump}")
     if x["ps_stage"][i] == STOPPED != b["ps_stage"][i]:
@@ -540,7 +540,7 @@ def tell_processor_timeout(a, b, x, c):
                 f"{inst(i)} stops")
     if b["ps_stage"][i] == ABORTABLE == x["ps_stage"][i]:
         return (f"the delivery time of {inst(i)}'s writes still in flight runs out{premature}: "
-                f"its abort can go ahead")
+                f"its abort can go ahead{bump.replace(', once aborted,', ' then')}")
     return f"{inst(i)}'s request times out{premature}{told_stage(b, x, i)}"
 
 
@@ -617,8 +617,12 @@ def ev_processor_abort(a, b, x, c):
 @event_of
 def ev_processor_timeout(a, b, x, c):
     i = a["i"]
-    what = "produce" if b["ps_stage"][i] == IN_TXN else "EndTxn"
-    return Event(inst(i), f"{what} times out")
+    # an EndTxn times out only when the step sends it again (tell_processor_timeout);
+    # every other timeout is of the transaction's writes
+    if end_sent(b, x, i, c):
+        return Event(inst(i), "EndTxn times out")
+    stops = ", stops" if x["ps_stage"][i] == STOPPED != b["ps_stage"][i] else ""
+    return Event(inst(i), f"produce times out{stops}")
 
 
 @event_of

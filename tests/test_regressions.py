@@ -13,7 +13,7 @@ from deliverycheck.replay import replay_file, rerecord
 
 FOLDER = Path(__file__).parent / "regressions"
 TRACES = sorted(FOLDER.glob("*.itf.json")) + histories.paths()
-EXPECTED = load().default
+EXPECTED = load()
 
 
 def test_there_are_saved_traces():
@@ -26,9 +26,10 @@ def test_saved_trace_replays_and_agrees_with_the_expectations(path):
     t = got.trace
     cfg = t.system.cfg
     assert got.recorded, "a regression trace names the property it was saved for"
-    exp = EXPECTED[(cfg.mode.name, cfg.variant.name)]
-    # beyond the default bounds, the bigger world's verdicts (expected.toml's deep_verdicts)
-    exp = (exp if cfg.default_bounds else exp.deep()).verdicts[got.recorded]
+    # the world with the trace's bounds (the default one or a named one); beyond them, the
+    # bigger world's verdicts (expected.toml's deep_verdicts)
+    exp = (EXPECTED.find(cfg.mode, cfg.variant.name, cfg.bounds)
+           or EXPECTED.get((cfg.mode.name, cfg.variant.name)).deep()).verdicts[got.recorded]
     if exp == "violated":
         assert got.breaks(got.recorded), f"{got.recorded} is no longer broken by {path.name}"
         step = next(j.step for j in got.broken if j.property == got.recorded)
@@ -54,6 +55,31 @@ def test_a_history_that_no_longer_shows_its_case_is_reported(tmp_path):
     wrong = histories.problems(histories.load(path), EXPECTED)
     assert any("does not expect zombie_fenced to be violated" in w for w in wrong)
     assert any("no longer breaks zombie_fenced" in w for w in wrong)
+
+
+def test_a_history_beyond_the_default_bounds_is_pinned_by_its_named_world():
+    from dataclasses import replace
+    h = histories.load(histories.folder() / "kip-890-hanging-transaction.itf.json")
+    assert not h.replayed.trace.system.cfg.default_bounds
+    assert histories.problems(h, EXPECTED) == []            # the world eos-zombie-two-faults
+    unpinned = replace(EXPECTED, worlds={}, named={})       # as if that world were not pinned
+    assert histories.problems(h, unpinned) == [
+        "history kip-890-hanging-transaction: expected.toml does not expect "
+        "no_hanging_transaction to be violated in eos-per-instance-id/tv1-no-verification "
+        "in a world with its bounds"]
+
+
+def test_a_progress_promise_is_broken_only_where_no_fault_free_run_recovers(tmp_path):
+    import json
+    path = histories.folder() / "kip-890-hanging-transaction.itf.json"
+    whole = histories.load(path).replayed
+    assert not whole.trace.system.terminal(whole.trace.last_state())   # judged by a search
+    assert whole.breaks("no_hanging_transaction")
+    doc = json.loads(path.read_text())
+    doc["states"] = doc["states"][:7]        # the zombie has lost its input; its writes are out
+    cut = tmp_path / path.name
+    cut.write_text(json.dumps(doc))
+    assert not histories.load(cut).replayed.breaks("no_hanging_transaction")
 
 
 def test_a_history_made_before_a_state_field_was_added_is_rerecorded_to_the_same_file(tmp_path):

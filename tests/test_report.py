@@ -195,7 +195,7 @@ def test_gallery_command_checks_and_writes(capsys, monkeypatch, default_runs, tm
     import deliverycheck.gallery as gallery_module
     monkeypatch.setattr(gallery_module, "default_runs", lambda out, progress=None: list(default_runs.values()))
     code, out, err = _run(capsys, "gallery", "--check", "--out", str(GALLERY))
-    assert code == 0 and "up to date (183 counterexamples, 1 saved history)" in out, out + err
+    assert code == 0 and "up to date (183 counterexamples, 2 saved histories)" in out, out + err
     code, out, _ = _run(capsys, "gallery", "--check", "--out", str(tmp_path))
     assert code == 1 and "README.md: missing" in out and "regenerate the gallery" in out
     code, out, _ = _run(capsys, "gallery", "--out", str(tmp_path))
