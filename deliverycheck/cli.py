@@ -37,7 +37,7 @@ ENGINES = ("explore", "smt", "stateful")
 DEFAULT_GALLERY = "counterexamples"
 
 # command -> the module that runs it (deliverycheck.commands.<module>.run)
-COMMANDS = {"verify": "verify", "prove": "prove", "replay": "replay", "render": "render",
+COMMANDS = {"verify": "verify", "check": "check", "prove": "prove", "replay": "replay", "render": "render",
             "gallery": "gallery", "list": "listing"}
 
 
@@ -161,6 +161,48 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--max-memory", type=positive_int, metavar="MB",
                    help="stop a search when the process uses more than MB MiB (default: half of "
                         "this machine's memory)")
+
+    ck = sub.add_parser("check", parents=[spec, quiet],
+                        help="check a Kafka configuration (producer, consumer, topic, broker, "
+                             "Streams files) for the promises users rely on",
+                        description="Read Kafka's own configuration files and settings, check "
+                                    "the model of that configuration, and say for each promise "
+                                    "whether it holds, with the shortest story that breaks it "
+                                    "and the smallest change of settings that keeps it "
+                                    "(docs/config.md).")
+    for role, example in (("producer", "producer.properties"), ("consumer", "consumer.properties"),
+                          ("topic", "a topic's config overrides"), ("broker", "server.properties"),
+                          ("streams", "a Kafka Streams config")):
+        ck.add_argument(f"--{role}", action="append", metavar="FILE",
+                        help=f"{example} (repeatable: a later file wins)")
+    ck.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
+                    help="a setting by Kafka's name, winning over the files, e.g. --set acks=all")
+    ck.add_argument("--kafka", metavar="VERSION",
+                    help="the brokers' Kafka version, e.g. 4.1 or 3.6.2 or trunk (default: the "
+                         "newest release this tool knows)")
+    ck.add_argument("--client", metavar="CLIENT",
+                    help="the client, e.g. java-3.9 (default: the brokers' version)")
+    ck.add_argument("--engine", choices=ENGINES, default="explore",
+                    help="explore (default): every bounded history; smt: Z3 up to --depth steps; "
+                         "stateful: Hypothesis random histories")
+    ck.add_argument("--bound", action="append", metavar="NAME=VALUE", default=[],
+                    help="override a bound of the model's world, e.g. --bound records=3")
+    ck.add_argument("--depth", type=positive_int, metavar="K",
+                    help=f"with --engine smt: histories of up to K steps (default {DEFAULT_DEPTH})")
+    ck.add_argument("--examples", type=positive_int, metavar="N",
+                    help=f"with --engine stateful: examples (default {DEFAULT_EXAMPLES})")
+    ck.add_argument("--seed", type=seed, metavar="S", help="with --engine stateful: the seed (default 0)")
+    ck.add_argument("--no-fixes", action="store_true",
+                    help="do not look for changes of settings that keep the violated promises")
+    ck.add_argument("--fix-seconds", type=positive_float, default=120.0, metavar="S",
+                    help="time for the search for fixes (default 120)")
+    ck.add_argument("--max-seconds", type=positive_float, metavar="S",
+                    help="stop the check's search after S seconds (its verdicts are then incomplete)")
+    ck.add_argument("--no-stories", action="store_true",
+                    help="do not print each violation's story after the table")
+    ck.add_argument("--json", action="store_true", help="print the result as JSON (schema in docs/config.md)")
+    ck.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
+                    help=f"where traces, diagrams and report.html go (default: {DEFAULT_OUT})")
 
     pr = sub.add_parser("prove", parents=[spec, quiet],
                         help="prove `always` promises for histories of any length (k-induction)",

@@ -60,12 +60,14 @@ def verdicts(runs: Sequence[Run]) -> list[Verdict]:
 
 
 def write_out(out: Path, runs: Sequence[Run], ctx: Context | None = None,
-              png: bool = False) -> str | None:
+              png: bool = False, about: Sequence[str] | None = None,
+              title: str = "deliverycheck verify") -> str | None:
     """Diagrams beside every trace of ``runs`` and ``out/report.html``; the no-Graphviz note or None.
 
     ``ctx`` (the command, the model's source and hash, the bounds) opens the report.  ``png``:
     a PNG copy of each counterexample's SVG too (Graphviz draws a PNG about ten times slower
     than an SVG, which with a hundred and more counterexamples is a good part of a run).
+    ``about`` and ``title``: other opening lines and title (`deliverycheck check`'s).
     """
     items = []
     broken = {id(r) for r in counterexamples(runs)}
@@ -88,8 +90,8 @@ def write_out(out: Path, runs: Sequence[Run], ctx: Context | None = None,
             svgs[id(r)] = Path(r.trace.removesuffix(".itf.json") + ".svg").read_text()  # type: ignore[union-attr]
     sections = [Section(anchor(r), r.shown, story(r.shown), svgs.get(id(r)), sequence(r.shown))  # type: ignore[arg-type]
                 for r in counterexamples(runs)]
-    (out / "report.html").write_text(report(verdicts(runs), sections, "deliverycheck verify", note,
-                                            about=_about(runs, ctx)))
+    (out / "report.html").write_text(report(verdicts(runs), sections, title, note,
+                                            about=_about(runs, ctx) if about is None else about))
     return note
 
 

@@ -32,7 +32,7 @@ from deliverycheck.catalog import SPEC
 from deliverycheck.core.compile import FULL
 from deliverycheck.core.system import System
 from deliverycheck.errors import not_a_file
-from deliverycheck.model import MODES, VARIANTS, Bounds, Config
+from deliverycheck.model import MODES, VARIANTS, Bounds, Config, Mode, Variant
 
 
 class TraceFileError(Exception):
@@ -77,20 +77,35 @@ class Replayed:
 
 
 def system_of(doc: dict) -> System:
-    """The system a trace document was made in (mode, variant and bounds from its meta)."""
+    """The system a trace document was made in (mode, variant and bounds from its meta; a mode
+    or variant built from a configuration file from its knobs)."""
     meta = doc.get("#meta") if isinstance(doc, dict) else None
     if not isinstance(meta, dict) or "mode" not in meta:
         raise TraceFileError("not a deliverycheck trace: its #meta names no mode")
     mode, variant = meta.get("mode"), meta.get("variant", "current")
-    if mode not in MODES:
+    try:
+        m = _row(Mode, meta["mode_knobs"]) if "mode_knobs" in meta else None
+        v = _row(Variant, meta["variant_knobs"]) if "variant_knobs" in meta else None
+    except (TypeError, ValueError) as e:
+        raise TraceFileError(f"the trace's mode or variant knobs are not valid: {e}") from None
+    if m is None and mode not in MODES:
         raise TraceFileError(f"the trace's mode {mode!r} is not one of: {', '.join(MODES)}")
-    if variant not in VARIANTS:
+    if v is None and variant not in VARIANTS:
         raise TraceFileError(f"the trace's variant {variant!r} is not one of: {', '.join(VARIANTS)}")
     try:
         bounds = Bounds(**meta.get("bounds", {}))
     except (TypeError, ValueError) as e:
         raise TraceFileError(f"the trace's bounds are not valid: {e}") from None
-    return System(SPEC, Config(MODES[mode], VARIANTS[variant], bounds))
+    return System(SPEC, Config(m or MODES[mode], v or VARIANTS[variant], bounds))
+
+
+def _row(kind: type, knobs: Any) -> Any:
+    """A mode or variant row from its knobs in JSON (lists back to tuples)."""
+    def tuples(x: Any) -> Any:
+        return tuple(tuples(y) for y in x) if isinstance(x, list) else x
+    if not isinstance(knobs, dict):
+        raise TypeError("knobs must be an object")
+    return kind(**{k: tuples(v) for k, v in knobs.items()})
 
 
 def load_doc(path: str | Path) -> dict:

@@ -119,6 +119,19 @@ def _plain(v: Any) -> Any:
     raise ValueError(f"unsupported ITF value {v!r}")
 
 
+def knobs_meta(cfg: Any) -> dict[str, Any]:
+    """A mode or variant that is not the named row of its name (one built from a configuration
+    file, deliverycheck.config) as its knobs, so that the trace can be replayed."""
+    from dataclasses import asdict
+    from deliverycheck.model import MODES, VARIANTS
+    out = {}
+    if MODES.get(cfg.mode.name) != cfg.mode:
+        out["mode_knobs"] = asdict(cfg.mode)
+    if VARIANTS.get(cfg.variant.name) != cfg.variant:
+        out["variant_knobs"] = asdict(cfg.variant)
+    return out
+
+
 def to_itf(trace: Trace) -> dict[str, Any]:
     """The trace as an ITF JSON document (a dict)."""
     schema = trace.system.schema
@@ -129,6 +142,7 @@ def to_itf(trace: Trace) -> dict[str, Any]:
         "source": "deliverycheck",
         "mode": cfg.mode.name,
         "variant": cfg.variant.name,
+        **knobs_meta(cfg),
         "bounds": dict(vars(cfg.bounds)),
         **({"property": trace.property} if trace.property else {}),
         **({"verdict": trace.verdict} if trace.verdict else {}),
