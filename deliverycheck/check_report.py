@@ -14,7 +14,7 @@ from deliverycheck import __version__
 from deliverycheck.checking import CheckResult, PromiseVerdict
 from deliverycheck.config.keys import KEYS
 
-def _verdict_line(result: CheckResult, v: PromiseVerdict) -> str:
+def _verdict_line(v: PromiseVerdict) -> str:
     if v.verdict == "not applicable":
         return f"not applicable: {v.why_not}"
     r = v.result
@@ -63,7 +63,7 @@ def guarantee_lines(result: CheckResult) -> list[str]:
     width = max(len(v.promise.title) for v in result.promises)
     out = ["Guarantees:"]
     for v in result.promises:
-        out.append(f"  {v.promise.title:<{width}}  {_verdict_line(result, v)}")
+        out.append(f"  {v.promise.title:<{width}}  {_verdict_line(v)}")
         for f in v.fixes:
             breaks = [result.verdict(b).promise.title for b in f.breaks]
             extra = f" - but it breaks: {', '.join(breaks)}" if breaks else ""

@@ -25,7 +25,7 @@ import itertools
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from deliverycheck import trace as tr
 from deliverycheck.catalog import SPEC
@@ -218,7 +218,8 @@ def check(c: Configuration, engine: str = "explore", bounds: dict[str, int] | No
           fixes: bool = True, fix_seconds: float = FIX_SECONDS, out: Path | None = None,
           limits: Limits | None = None, depth: int = 10, examples: int = 100, seed: int = 0,
           progress: Any = None, mode_changes: Mapping[str, Any] | None = None,
-          variant_changes: Mapping[str, Any] | None = None) -> CheckResult:
+          variant_changes: Mapping[str, Any] | None = None,
+          fix_keys: Sequence[str] | None = None) -> CheckResult:
     """Check configuration ``c``: every promise's verdict, and fixes for the violated ones.
 
     ``engine`` is ``explore`` (exhaustive at the bounds), ``smt`` (bounded
@@ -228,7 +229,9 @@ def check(c: Configuration, engine: str = "explore", bounds: dict[str, int] | No
     ``incomplete``).  ``fixes``: look for changes of settings that keep
     each violated promise, for at most ``fix_seconds``.  ``mode_changes``,
     ``variant_changes``: knobs set beyond the settings (:func:`model_config`);
-    the fixes are then searched with the same knobs set.
+    the fixes are then searched with the same knobs set.  ``fix_keys``: the
+    settings a fix may change (default: every one of :data:`CHANGES`, and
+    upgrades; name ``--kafka`` or ``--client`` to allow those).
     """
     start = time.perf_counter()
     knobs = dict(mode_changes=mode_changes, variant_changes=variant_changes)
@@ -241,7 +244,8 @@ def check(c: Configuration, engine: str = "explore", bounds: dict[str, int] | No
         if progress is not None:
             progress.note(f"looking for the smallest change of settings that keeps "
                           f"{len(result.violated)} violated promise(s) (at most {fix_seconds:.0f} s)")
-        _find_fixes(result, bounds, knobs, engine, limits, depth, examples, seed, fix_seconds)
+        _find_fixes(result, bounds, knobs, engine, limits, depth, examples, seed, fix_seconds,
+                    fix_keys)
         result.fix_seconds = time.perf_counter() - t0
     elif fixes and result.violated:
         for v in result.violated:
@@ -291,7 +295,7 @@ def _neighbours(c: Configuration, changes: list[Change]) -> list[tuple[tuple[str
 
 def _find_fixes(result: CheckResult, bounds: dict[str, int] | None, knobs: dict, engine: str,
                 limits: Limits | None, depth: int, examples: int, seed: int,
-                budget: float) -> None:
+                budget: float, keys: Sequence[str] | None = None) -> None:
     """Fill in each violated promise's smallest fixes (one change, else two, within ``budget``).
 
     A changed configuration may have other default bounds than the original (a replicated
@@ -344,7 +348,8 @@ def _find_fixes(result: CheckResult, bounds: dict[str, int] | None, knobs: dict,
             if before.get(name) == "violated" and after.get(name) == "holds":
                 found.setdefault(name, []).append(Fix(changes, breaks))
 
-    changes = _changes(result.configuration)
+    changes = [ch for ch in _changes(result.configuration)
+               if keys is None or ch[0].split("=")[0].split(" ")[0] in keys]
     singles = _neighbours(result.configuration, changes)
     apply = dict(changes)
     for changes_, conf in singles:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]  # tests/test_check.py runs the pytest plugin as a team would
+
 sys.path.insert(0, str(Path(__file__).parent))  # the toy specs next to the tests
 
 from deliverycheck.catalog import SPEC  # noqa: E402

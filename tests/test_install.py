@@ -82,3 +82,16 @@ def test_the_documented_protocol_change_fails_verify_in_a_fresh_install(tmp_path
     assert p.returncode == 1, p.stdout[-3000:] + p.stderr[-2000:]
     assert "read in place of the installed copy" in p.stdout.splitlines()[0]
     assert "idempotent-one-in-flight/current no_duplicate_send: violated, expected holds" in p.stdout
+    # the installed copy (not editable) checks a configuration: its package data is there,
+    # and the pytest plugin is registered by its entry point
+    check = (". .venv/bin/activate && cd / && deliverycheck check --spec installed --set "
+             "enable.auto.commit=false --kafka trunk --no-fixes --json -q --out "
+             f"{tmp_path / 'out'}")
+    p = _run(check, clone)
+    assert p.returncode == 1, p.stdout[-3000:] + p.stderr[-2000:]
+    import json
+    doc = json.loads(p.stdout)
+    assert doc["model"]["mode"] == "idempotent" and "installed copy" in doc["spec"]
+    p = _run(". .venv/bin/activate && python -c \"import importlib.metadata as m; "
+             "print([e.value for e in m.entry_points(group='pytest11')])\"", clone)
+    assert "deliverycheck.pytest_plugin" in p.stdout, p.stdout[-2000:] + p.stderr[-2000:]
