@@ -34,7 +34,7 @@ from deliverycheck.config.mapping import CUSTOM_MODE
 from deliverycheck.config import versions as ver
 from deliverycheck.engines.explore import Limits
 from deliverycheck.model import Config
-from deliverycheck.model.bounds import for_mode
+from deliverycheck.model.bounds import deep_for_mode, for_mode
 from deliverycheck.verify import Result, Run, run, run_smt, run_stateful
 
 
@@ -197,8 +197,10 @@ def _judge(run_: Run, transactional: bool) -> list[PromiseVerdict]:
 
 def model_config(c: Configuration, bounds: dict[str, int] | None = None,
                  mode_changes: Mapping[str, Any] | None = None,
-                 variant_changes: Mapping[str, Any] | None = None) -> tuple[Mapped, Config]:
-    """The model's mode, variant and bounds for ``c`` (the mode's defaults, with ``bounds``).
+                 variant_changes: Mapping[str, Any] | None = None,
+                 engine: str = "explore") -> tuple[Mapped, Config]:
+    """The model's mode, variant and bounds for ``c`` (the mode's defaults, with ``bounds``;
+    for the stateful engine its bigger world, as `deliverycheck verify` samples).
 
     ``mode_changes`` and ``variant_changes`` set knobs of the mode and variant rows
     (model/modes.py, model/variants.py) beyond what the settings say: a team's own protocol
@@ -211,7 +213,8 @@ def model_config(c: Configuration, bounds: dict[str, int] | None = None,
                    if variant_changes else m.variant)
         changed = [f"{k}={v!r}" for k, v in {**(mode_changes or {}), **(variant_changes or {})}.items()]
         m = Mapped(mode, variant, m.assumptions + (f"knobs set by the caller: {', '.join(changed)}",))
-    return m, Config(m.mode, m.variant, for_mode(m.mode, m.variant, **(bounds or {})))
+    world = deep_for_mode if engine == "stateful" else for_mode
+    return m, Config(m.mode, m.variant, world(m.mode, m.variant, **(bounds or {})))
 
 
 def check(c: Configuration, engine: str = "explore", bounds: dict[str, int] | None = None,
@@ -235,11 +238,15 @@ def check(c: Configuration, engine: str = "explore", bounds: dict[str, int] | No
     """
     start = time.perf_counter()
     knobs = dict(mode_changes=mode_changes, variant_changes=variant_changes)
-    m, cfg = model_config(c, bounds, **knobs)
+    m, cfg = model_config(c, bounds, engine=engine, **knobs)
     run_ = _search(cfg, engine, out, limits, depth, examples, seed, progress)
     verdicts = _judge(run_, cfg.mode.transactional)
     result = CheckResult(c, m, cfg, engine, run_, verdicts, time.perf_counter() - start)
-    if fixes and result.violated and run_.complete:
+    if fixes and result.violated and engine != "explore":
+        for v in result.violated:
+            v.fix_note = ("no fix searched: a fix must hold in a complete search, which only "
+                          "the explorer makes (--engine explore)")
+    elif fixes and result.violated and run_.complete:
         t0 = time.perf_counter()
         if progress is not None:
             progress.note(f"looking for the smallest change of settings that keeps "

@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from deliverycheck.config import ConfigError, load
     from deliverycheck.engines.explore import Limits
     from deliverycheck.gallery import write_out
+    from deliverycheck.memory import default_cap_mb
     from deliverycheck.progress import Progress
 
     files = {role: getattr(args, role) for role in ROLE_OPTIONS if getattr(args, role)}
@@ -50,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(1, quiet=args.quiet)
     progress.start("check", f"Kafka {conf.kafka}, {conf.client}, {args.engine}")
     result = check(conf, engine=args.engine, bounds=bounds, fixes=not args.no_fixes,
-                   fix_seconds=args.fix_seconds, out=out, limits=Limits(max_seconds=args.max_seconds),
+                   fix_seconds=args.fix_seconds, out=out,
+                   limits=Limits(max_seconds=args.max_seconds, max_memory_mb=default_cap_mb()),
                    depth=args.depth or cli.DEFAULT_DEPTH, examples=args.examples or cli.DEFAULT_EXAMPLES,
                    seed=args.seed or 0, progress=progress)
     progress.end(f"{len(result.violated)} of {len(result.promises)} promises violated")
