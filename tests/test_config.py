@@ -194,3 +194,13 @@ def test_a_configuration_no_row_names_gets_its_own_and_says_what_it_assumes():
     assert m.variant.name == "kafka-3.6-java-2.4" and m.variant.replicas == 2
     assert not m.variant.hw_needs_min_isr          # KAFKA-15583 is in 3.7
     assert any("sends again" in a for a in m.assumptions)
+
+
+def test_a_topic_setting_overrides_the_brokers(tmp_path):
+    topic, broker = tmp_path / "topic.properties", tmp_path / "server.properties"
+    topic.write_text("min.insync.replicas=1\nreplication.factor=3\n")
+    broker.write_text("min.insync.replicas=2\ndefault.replication.factor=2\n")
+    c = load({"topic": [topic], "broker": [broker]}, kafka="3.9")
+    assert c["min.insync.replicas"] == 1 and c["replication.factor"] == 3
+    c = load({"broker": [broker]}, kafka="3.9")
+    assert c["min.insync.replicas"] == 2 and c["replication.factor"] == 2

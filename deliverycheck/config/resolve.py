@@ -30,6 +30,8 @@ STREAMS_PREFIXES = {"producer.": "producer", "consumer.": "consumer", "main.cons
 # Streams keys named like a modelled key of another component, and what they set in Streams
 STREAMS_OWN = {"replication.factor": "Kafka Streams' internal topics, not the output topic"}
 STREAMS_MARK = "streams:"
+# the order files are read in: a later one's value wins
+PRECEDENCE = ("broker", "topic", "streams", "producer", "consumer", "application")
 
 
 class ConfigError(Exception):
@@ -85,7 +87,8 @@ class Configuration:
 
 def load(files: Mapping[str, Sequence[str | Path]] | None = None, sets: Sequence[str] = (),
          kafka: str | None = None, client: str | None = None) -> Configuration:
-    """Read ``files`` (role -> paths, roles as in :data:`keys.ROLES`; later files win) and
+    """Read ``files`` (role -> paths, roles as in :data:`keys.ROLES`; a broker's file first, so
+    that a topic's settings override it, then a later file of a role wins) and
     ``sets`` (``KEY=VALUE``, winning over files), on the given versions (default: the newest
     release this tool knows, client as brokers)."""
     problems: list[str] = []
@@ -96,9 +99,11 @@ def load(files: Mapping[str, Sequence[str | Path]] | None = None, sets: Sequence
     except ver.VersionError as e:
         raise ConfigError([str(e)]) from None
     raw: dict[str, tuple[str, str]] = {}
-    for role, paths in (files or {}).items():
+    for role in files or {}:
         if role not in ROLES:
             raise ConfigError([f"unknown component {role!r}: one of {', '.join(ROLES)}"])
+    # the brokers' settings are defaults a topic's own settings override, as in Kafka
+    for role, paths in sorted((files or {}).items(), key=lambda rp: PRECEDENCE.index(rp[0])):
         for path in paths:
             p = Path(path)
             try:
