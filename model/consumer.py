@@ -106,14 +106,19 @@ def consumer_reset(s, c, p, r):
 
     After a failover to a replica with a shorter log, the fetch at the
     consumer's position fails with ``OFFSET_OUT_OF_RANGE`` and the consumer
-    applies ``auto.offset.reset`` (``latest``: the leader's high watermark).
-    The consumer reads only below the high watermark, which a clean election
-    with leader-epoch truncation never takes away, so in those
-    configurations this step never fires (expected.toml pins it as
-    ``never_fired``).
+    applies ``auto.offset.reset`` (``ListOffsets`` with the LATEST or the
+    EARLIEST timestamp, ``OffsetResetStrategy``): ``latest`` moves it to the
+    leader's high watermark (what ListOffsets answers a consumer), skipping
+    what the new leader has beyond the consumer's last read, ``earliest``
+    to the log start (offset 0: nothing is deleted in the model), reading
+    again what it had read.  The consumer reads only below the high
+    watermark, which a clean election with leader-epoch truncation never
+    takes away, so in those configurations this step never fires
+    (expected.toml pins it as ``never_fired``).
     """
+    where = 0 if c.mode.offset_reset == "earliest" else s.hw[p][r]
     return Effect(when=and_(s.c_stage == IDLE, leads(s, p, r), s.pos[p] > s.log_len[p][r]),
-                  then={("pos", p): s.hw[p][r]})
+                  then={("pos", p): where})
 
 
 @action(scope=pipeline, r=RECORDS)

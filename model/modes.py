@@ -28,6 +28,7 @@ class Mode:
     app_resends: bool         # the application sends again what it was not told was written
     auto_commit: bool = False  # enable.auto.commit=true: a later poll() commits what earlier polls returned
     worker_thread: bool = False  # the application hands each record to another thread and polls on
+    offset_reset: str = "latest"  # auto.offset.reset: where a position past the log end goes
     # -- the exactly-once world (consume-transform-produce, docs/protocol.md §6-§9) --
     transactional: bool = False       # a transactional processor instead of producer + consumer
     isolation: str = "read_committed"  # the downstream reader's isolation.level
@@ -64,6 +65,8 @@ class Mode:
                                   for r in self.routes):
             raise ValueError(f"mode {self.name}: routes must each name output partitions 0 and/or "
                              f"1, in order, got {self.routes}")
+        if self.offset_reset not in ("latest", "earliest"):
+            raise ValueError(f"mode {self.name}: offset_reset must be latest or earliest")
         if self.isolation not in ("read_committed", "read_uncommitted"):
             raise ValueError(f"mode {self.name}: isolation must be read_committed or read_uncommitted")
 

@@ -204,3 +204,38 @@ def test_a_topic_setting_overrides_the_brokers(tmp_path):
     assert c["min.insync.replicas"] == 1 and c["replication.factor"] == 3
     c = load({"broker": [broker]}, kafka="3.9")
     assert c["min.insync.replicas"] == 2 and c["replication.factor"] == 2
+
+
+def test_auto_offset_reset_decides_where_an_out_of_range_position_goes():
+    """After an unclean election shortens the log, `latest` moves the consumer to the new
+    leader's high watermark and `earliest` to offset 0 (model/consumer.py, consumer_reset)."""
+    from dataclasses import replace
+    from deliverycheck.catalog import SPEC
+    from deliverycheck.core.system import FULL, System
+    from deliverycheck.model import MODES, VARIANTS, Config
+    from deliverycheck.model.bounds import for_mode
+    for reset in ("latest", "earliest"):
+        mode = replace(MODES["at-least-once"], offset_reset=reset)
+        variant = VARIANTS["rf2-unclean"]
+        system = System(SPEC, Config(mode, variant, for_mode(mode, variant)))
+        resets = [j for j, i in enumerate(system.instances) if i.action.name == "consumer_reset"]
+        seen, frontier, moves = {system.init}, [system.init], set()
+        while frontier:
+            nxt = []
+            for s in frontier:
+                for j, fn in enumerate(system.compiled):
+                    succ = fn(s)
+                    if succ is None or succ is FULL:
+                        continue
+                    if j in resets:
+                        v0, v1 = system.schema.decode(s), system.schema.decode(succ)
+                        args = system.instances[j].args
+                        p, r = args["p"], args["r"]
+                        moves.add((v0["pos"][p], v1["pos"][p], v0["hw"][p][r]))
+                    if succ not in seen:
+                        seen.add(succ)
+                        nxt.append(succ)
+            frontier = nxt
+        assert any(hw > 0 for _, _, hw in moves), "no reset where the two policies differ"
+        for before, after, hw in moves:
+            assert after == (hw if reset == "latest" else 0) and before > after

@@ -91,7 +91,8 @@ def mode_of(c: Configuration) -> tuple[Mode, list[str]]:
                      idempotence=s["enable.idempotence"].value,
                      max_in_flight=min(mif, IDEMPOTENCE_MAX_IN_FLIGHT),
                      commit_before_processing=before, app_resends=resend, auto_commit=auto,
-                     worker_thread=worker, deep_bounds=DEEP_BOUNDS)
+                     worker_thread=worker, offset_reset=s["auto.offset.reset"].value,
+                     deep_bounds=DEEP_BOUNDS)
     own = Mode(CUSTOM_MODE, "the configuration's own mode", **knobs)
     for m in MODES.values():
         if replace(m, name=own.name, summary=own.summary) == own:
