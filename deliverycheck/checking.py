@@ -60,6 +60,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise("atomic", "transactional atomicity", ("atomic_transactions", "offsets_match_outputs")),
     Promise("no-aborted-read", "no aborted read", ("no_aborted_read",)),
     Promise("zombies-fenced", "zombies fenced", ("zombie_fenced", "rebalance_fenced")),
+    Promise("no-hanging-transaction", "no transaction left hanging", ("no_hanging_transaction",)),
 )
 NOT_TRANSACTIONAL = "nothing is transactional (no transactional.id)"
 PROMISE_NAMES = tuple(p.name for p in PROMISES)
