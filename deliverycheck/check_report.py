@@ -70,6 +70,10 @@ def guarantee_lines(result: CheckResult) -> list[str]:
             out.append(f"  {'':<{width}}    holds with {' and '.join(f.changes)}{extra}")
         if v.fix_note:
             out.append(f"  {'':<{width}}    {v.fix_note}")
+    if result.fix_checked or result.fix_unfinished:
+        out.append(f"Fixes: {result.fix_checked} changed configuration(s) checked"
+                   + (f"; not finished in time (so not fixes): {', '.join(result.fix_unfinished)}"
+                      if result.fix_unfinished else ""))
     reached = [w for w in result.witnesses if w.verdict == "reached"]
     out.append(f"Witnesses (what can happen in this world): {len(reached)} of "
                f"{len(result.witnesses)} reached"
@@ -128,5 +132,6 @@ def to_json(result: CheckResult, spec: str | None = None) -> dict[str, Any]:
                      for v in result.promises],
         "witnesses": [{"property": w.property, "verdict": w.verdict, "steps": w.length}
                       for w in result.witnesses],
+        "fix_checked": result.fix_checked, "fix_unfinished": list(result.fix_unfinished),
         "seconds": round(result.seconds, 3), "fix_seconds": round(result.fix_seconds, 3),
     }

@@ -88,7 +88,7 @@ CHANGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("deliverycheck.rewind", ("true",)),
 )
 FIX_SECONDS = 120.0     # default time budget of the search for fixes
-PER_RUN_SECONDS = 15.0  # at least this long for each changed configuration's search
+PER_RUN_SECONDS = 10.0  # at least this long for each changed configuration's search
 REPLICATION_KEYS = ("replication.factor", "min.insync.replicas", "unclean.leader.election.enable")
 # the bounds that size the world (the capacities follow from them, model/bounds.py)
 WORLD_BOUNDS = ("records", "partitions", "retries", "faults", "expiries", "unflushed",
@@ -139,6 +139,8 @@ class CheckResult:
     promises: list[PromiseVerdict]
     seconds: float
     fix_seconds: float = 0.0
+    fix_checked: int = 0              # changed configurations checked in the search for fixes
+    fix_unfinished: list[str] = field(default_factory=list)  # changes whose check ran out of time
 
     def verdict(self, name: str) -> PromiseVerdict:
         """The verdict on promise ``name`` (one of :data:`PROMISE_NAMES`)."""
@@ -312,13 +314,14 @@ def _find_fixes(result: CheckResult, bounds: dict[str, int] | None, knobs: dict,
     a smaller world is never taken for a fix.  What it "breaks" is compared there too.
     """
     deadline = time.perf_counter() + budget
-    per_run = max(PER_RUN_SECONDS, budget / 6)   # one huge world does not take the whole budget
+    per_run = max(PER_RUN_SECONDS, budget / 12)  # one huge world does not take the whole budget
     wanted = {p.promise.name for p in result.violated}
     base = result.config
     verdicts: dict[tuple, dict[str, str] | None] = {
         (base.mode, base.variant, base.bounds): {p.promise.name: p.verdict for p in result.promises}}
     found: dict[str, list[Fix]] = {}
     tried: set[tuple] = set()
+    too_big: set[str] = set()     # single changes whose check did not finish in its time
     cut = False
 
     def verdicts_at(cfg: Config) -> dict[str, str] | None:
@@ -349,7 +352,11 @@ def _find_fixes(result: CheckResult, bounds: dict[str, int] | None, knobs: dict,
                                     for_mode(base.mode, base.variant, **world)))
         after = verdicts_at(cfg) if before is not None else None
         if after is None:
+            if len(changes) == 1:     # a pair with this change is a world at least as big
+                too_big.add(changes[0])
+            result.fix_unfinished.append(" and ".join(changes))
             return
+        result.fix_checked += 1
         breaks = tuple(n for n in PROMISE_NAMES
                        if before.get(n) == "holds" and after.get(n) == "violated")
         for name in wanted:
@@ -375,6 +382,8 @@ def _find_fixes(result: CheckResult, bounds: dict[str, int] | None, knobs: dict,
             upgrades = c1[0].startswith("--") and c2[0].startswith("--")
             if upgrades or c1[0].split("=")[0] == c2[0].split("=")[0]:
                 continue    # two values of one key, or two upgrades
+            if c1[0] in too_big or c2[0] in too_big:
+                continue    # its search alone did not finish in its time
             try:
                 conf = apply[c2[0]](n1)
             except ConfigError:
