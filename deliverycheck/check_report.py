@@ -85,7 +85,7 @@ def guarantee_lines(result: CheckResult) -> list[str]:
 def text(result: CheckResult, stories: bool = True, header: str | None = None) -> str:
     """The whole terminal report (``stories``: each violation's story after the table;
     ``header``: a first line, such as which model was checked)."""
-    out = ([header] if header else []) + settings_lines(result) + [""] + model_lines(result) + [""] + guarantee_lines(result)
+    out = ([header] if header else []) + about(result)
     seconds = f"Checked in {result.seconds:.1f} s"
     if result.fix_seconds:
         seconds += f"; fixes searched in {result.fix_seconds:.1f} s"

@@ -11,7 +11,7 @@ through the interpreted model and judges every property on the way:
 * the ``progress`` property the trace was saved for is also broken when
   no run from its last state that spends no fault reaches a state where
   it holds: the explorer's counterexample ends at the first such state,
-  and replaying searches those runs again (:func:`recovers`; the other
+  and replaying searches those runs again (:func:`deliverycheck.engines.graph.recovers`; the other
   progress properties are judged at a terminal end only, as each search
   costs time);
 * a ``sometimes`` property is reached at the first state where it is true.
@@ -25,14 +25,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from deliverycheck import trace as tr
 from deliverycheck.catalog import SPEC
-from deliverycheck.core.compile import FULL
 from deliverycheck.core.system import System
+from deliverycheck.engines.graph import recovers
 from deliverycheck.errors import not_a_file
 from deliverycheck.model import MODES, VARIANTS, Bounds, Config, Mode, Variant
+
+
+RECOVERY_STATES = 2_000_000   # a replay's search for a fault-free recovery stops here
 
 
 class TraceFileError(Exception):
@@ -174,41 +177,9 @@ def judge(trace: tr.Trace) -> Replayed:
         step = next((n for n, s in enumerate(trace.steps)
                      if p.shown_by(pred(s.state), terminal and n == last)), None)
         if (step is None and p.kind == "progress" and p.name == trace.property
-                and not recovers(system, trace.last_state(), pred)):
+                and not recovers(system, trace.last_state(), pred, RECOVERY_STATES)):
             step = last
         if step is not None:
             (reached if p.kind == "sometimes" else broken).append(Judgement(p.name, p.kind, step))
     return Replayed(trace, broken, reached)
 
-
-RECOVERY_STATES = 2_000_000   # a replay's search for a fault-free recovery stops here
-
-
-def recovers(system: System, state: bytes, goal: Callable[[bytes], bool]) -> bool:
-    """Whether some run from ``state`` that spends no fault reaches a ``goal`` state.
-
-    The explorer's rule for a progress property (engines.explore.decide_progress):
-    a state where a capacity bound blocks a step counts as one that might
-    still recover, and so does a search cut off at ``RECOVERY_STATES``
-    states; only a complete search that finds no goal says no.
-    """
-    fns, may_spend = system.compiled, system.may_spend
-    seen, frontier = {state}, [state]
-    while frontier:
-        nxt = []
-        for s in frontier:
-            if goal(s):
-                return True
-            for j, fn in enumerate(fns):
-                succ = fn(s)
-                if succ is None:
-                    continue
-                if succ is FULL:
-                    return True
-                if succ not in seen and not (may_spend[j] and system.spends_fault(s, succ)):
-                    seen.add(succ)
-                    nxt.append(succ)
-        if len(seen) > RECOVERY_STATES:
-            return True
-        frontier = nxt
-    return False

@@ -39,6 +39,7 @@ from deliverycheck.catalog import SPEC
 from deliverycheck.core.spec import Property
 from deliverycheck.core.system import System
 from deliverycheck.engines.explore import Exploration, Limits, compile_within, explore
+from deliverycheck.engines.graph import recovers
 from deliverycheck.engines.smt import BMCResult, bmc
 from deliverycheck.engines.stateful import Budget, StatefulResult, hunt
 from deliverycheck.errors import UsageError
@@ -410,30 +411,12 @@ def _confirm(system: System, prop: Property, trace: tr.Trace) -> None:
         if ok or not system.terminal(last):
             raise tr.ReplayError(f"{prop.name}: the trace does not end in a violating terminal state")
     elif prop.kind == "progress":
-        if _fault_free_reach(system, last, system.predicate(prop)):
+        if recovers(system, last, system.predicate(prop)):
             raise tr.ReplayError(f"{prop.name}: a good state is reachable from the trace's last "
                                  "state after all")
     elif ok != (prop.kind == "sometimes"):
         raise tr.ReplayError(f"{prop.name}: the interpreted model disagrees with the engine "
                              "on the trace's last state")
-
-
-def _fault_free_reach(system: System, start: bytes, goal) -> bool:
-    """Whether ``goal`` holds somewhere reachable from ``start`` without faults.
-
-    An independent forward search, to confirm a progress counterexample.
-    """
-    seen, todo = {start}, [start]
-    while todo:
-        s = todo.pop()
-        if goal(s):
-            return True
-        for fn in system.compiled:
-            t = fn(s)
-            if isinstance(t, bytes) and t not in seen and not system.spends_fault(s, t):
-                seen.add(t)
-                todo.append(t)
-    return False
 
 
 # what a run writes per trace (ITF, story; diagrams by deliverycheck.gallery.write_out)

@@ -99,28 +99,20 @@ def _fixed(value: Any, why: str = "Kafka's default") -> Callable[[Version, Versi
     return lambda broker, client: (value, why)
 
 
-def _acks_default(broker: Version, client: Version) -> tuple[Any, str]:
-    if client.at_least("3.0"):
-        return -1, f"default for {client} (all since 3.0, KIP-679)"
-    return 1, f"default for {client} (1 before 3.0)"
+def _client_default(since: str, new: Any, old: Any, shown: tuple[str, str], cite: str
+                    ) -> Callable[[Version, Version], tuple[Any, str]]:
+    """A producer default that changed in client ``since`` (``shown``: both as Kafka spells them)."""
+    def default(broker: Version, client: Version) -> tuple[Any, str]:
+        if client.at_least(since):
+            return new, f"default for {client} ({shown[0]} since {since}, {cite})"
+        return old, f"default for {client} ({shown[1]} before {since})"
+    return default
 
 
-def _idempotence_default(broker: Version, client: Version) -> tuple[Any, str]:
-    if client.at_least("3.0"):
-        return True, f"default for {client} (true since 3.0, KIP-679)"
-    return False, f"default for {client} (false before 3.0)"
-
-
-def _retries_default(broker: Version, client: Version) -> tuple[Any, str]:
-    if client.at_least("2.1"):
-        return 2147483647, f"default for {client} (Integer.MAX_VALUE since 2.1, KIP-91)"
-    return 0, f"default for {client} (0 before 2.1)"
-
-
-def _linger_default(broker: Version, client: Version) -> tuple[Any, str]:
-    if client.at_least("4.0"):
-        return 5, f"default for {client} (5 since 4.0, KIP-1030)"
-    return 0, f"default for {client} (0 before 4.0)"
+_acks_default = _client_default("3.0", -1, 1, ("all", "1"), "KIP-679")
+_idempotence_default = _client_default("3.0", True, False, ("true", "false"), "KIP-679")
+_retries_default = _client_default("2.1", 2147483647, 0, ("Integer.MAX_VALUE", "0"), "KIP-91")
+_linger_default = _client_default("4.0", 5, 0, ("5", "0"), "KIP-1030")
 
 
 def _tv_default(broker: Version, client: Version) -> tuple[Any, str]:

@@ -8,8 +8,8 @@ is a row of its own, named after the configuration, and traces of it
 carry their knobs so that `deliverycheck replay` can rebuild it.
 
 What each setting changes is the :mod:`deliverycheck.config.keys` table's
-``meaning``; which behaviour each version has is written next to the
-knob below, with its evidence.  What the mapping assumes beyond the
+``meaning``; which behaviour each version has is the specification's
+(model/releases.py), with its evidence.  What the mapping assumes beyond the
 settings is returned as sentences for the report.
 """
 
@@ -20,15 +20,11 @@ from dataclasses import dataclass, replace
 from deliverycheck.config.resolve import Configuration
 from deliverycheck.model.modes import (DEEP_BOUNDS, EOS_BOUNDS, EOS_DEEP_BOUNDS,
                                        IDEMPOTENCE_MAX_IN_FLIGHT, MODES, Mode)
-from deliverycheck.model.variants import _TXN_FLAGS, REPLICATED_BOUNDS, VARIANTS, Variant
+from deliverycheck.model.releases import release_knobs, unread_knobs
+from deliverycheck.model.variants import REPLICATED_BOUNDS, VARIANTS, Variant
 
 CUSTOM_MODE = "config"
 PER_INSTANCE_BOUNDS = (("records", 1), ("faults", 1))   # as eos-per-instance-id's
-# the knobs only a replicated partition reads (model/partition.py), and those only the delivery
-# path's producer and consumer read
-REPLICATION_KNOBS = ("min_insync", "unclean", "truncation", "epoch_on_election", "hw_needs_min_isr",
-                     "elr", "bounce_keeps_isr")
-DELIVERY_KNOBS = ("expiry_when_busy", "first_seq_zero", "auto_commit_ahead")
 
 
 @dataclass(frozen=True)
@@ -110,47 +106,13 @@ def variant_of(c: Configuration, mode: Mode, epochs: bool = False) -> tuple[Vari
         said.append(f"transaction.version=2, but {cl} uses the original protocol "
                     f"(clients from 4.0 use the new one)")
     rf, isr = s["replication.factor"].value, s["min.insync.replicas"].value
-    knobs = dict(
-        tv2=tv2,
-        # KIP-890 part 1 (3.6); under TV2 the partition always verifies
-        verification=tv2 or (s["transaction.partition.verification.enable"].value
-                             and b.at_least("3.6")),
-        # KIP-447 (2.5): sendOffsetsToTransaction with group metadata, OffsetFetch waits for
-        # pending transactional offsets; both ends must have it
-        group_metadata=b.at_least("2.5") and cl.at_least("2.5"),
-        stable_offsets=b.at_least("2.5") and cl.at_least("2.5"),
-        rewind=True,
-        strict_markers=b.at_least("4.2"),       # KIP-1228
-        marker_retry_ok=True,                   # KAFKA-19999, with KIP-1228
-        client_bump=b.at_least("2.5") and cl.at_least("2.5"),   # KAFKA-8805 with KIP-360
-        seq_after_marker=b.at_least("2.5"),     # KIP-360; 2.1-2.4 answer UNKNOWN_PRODUCER_ID
-        rotation_answer=True,                   # KAFKA-18660 is in 4.0.0
-        fence_bumps_once=b.key != (4, 0, 0),    # KAFKA-19367, fixed in 4.0.1 and 4.1
-        fence_rotates=b.trunk,                  # KAFKA-20090 (February 2026): no release known
-        replicas=rf, min_insync=isr, unclean=s["unclean.leader.election.enable"].value,
-        truncation="kip279" if b.at_least("2.0") else "kip101",   # KIP-101 (0.11), KIP-279 (2.0)
-        epoch_on_election=b.at_least("2.1"),    # KAFKA-7415
-        hw_needs_min_isr=b.at_least("3.7"),     # KAFKA-15583
-        elr=b.at_least("4.1"),                  # KIP-966: on by default for new 4.1 clusters
-        bounce_keeps_isr=not b.at_least("2.2"),  # KAFKA-7235
-        expiry_when_busy=not b.at_least("2.4") and mode.idempotence and not mode.transactional,
-        first_seq_zero=b.trunk or not b.at_least("2.5"),   # KAFKA-15591 (August 2026)
-        # KAFKA-18641 (merged February 2025, after 3.9.0): the new consumer's auto-commit
-        auto_commit_ahead=s["group.protocol"].value == "consumer" and not cl.at_least("4.0"),
-    )
-    # knobs no action reads in this configuration take today's values, so that the row is a
-    # named variant where it can be (model/variants.py says which module reads each knob)
+    knobs = {**release_knobs(b, cl, tv, s["transaction.partition.verification.enable"].value,
+                             s["group.protocol"].value == "consumer"),
+             "replicas": rf, "min_insync": isr, "unclean": s["unclean.leader.election.enable"].value}
+    # knobs no step reads in this configuration take today's values, so that the row is a
+    # named variant where it can be
     today = Variant("today", "")
-    unread = list(_TXN_FLAGS) if not mode.transactional else list(DELIVERY_KNOBS)
-    if rf == 1:
-        unread += REPLICATION_KNOBS
-    if not mode.idempotence:
-        unread.append("first_seq_zero")
-    if not knobs["tv2"]:     # model/broker_txn.py and coordinator.py read these under TV2 only
-        unread += ["strict_markers", "marker_retry_ok", "fence_bumps_once", "fence_rotates"]
-    if not epochs:           # ... and these only where epochs run out
-        unread += ["rotation_answer", "fence_rotates"]
-    for name in unread:
+    for name in unread_knobs(mode.transactional, mode.idempotence, rf > 1, tv2, epochs):
         knobs[name] = getattr(today, name)
     if not knobs["first_seq_zero"]:
         said.append(f"{b}: without KAFKA-15591's fix (merged August 2026, in no release this "

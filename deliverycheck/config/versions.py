@@ -6,11 +6,9 @@ A version without a patch number means its first release (``4.0`` is
 4.0.0); ``trunk`` means Kafka's main branch as the model's ``current``
 variant describes it, with every fix the model knows of.
 
-Each fact below names the KIP, ticket or upgrade note it follows.  A fix
-merged after the newest release this module knows (KAFKA-15591, August
-2026; KAFKA-20090, February 2026) is taken as absent from every numbered
-release: this module has no evidence of a release that carries it, and
-``--kafka trunk`` checks the fixed code.
+The producer's idempotence rules per client version are below (its defaults
+are in keys.py), each with its KIP or ticket; what each broker and client version does in
+the protocol is the specification's (model/releases.py).
 """
 
 from __future__ import annotations

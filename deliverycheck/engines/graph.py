@@ -7,12 +7,14 @@ it along those edges: a backward breadth-first search over the reversed
 edges, in compressed sparse rows (arrays, not Python lists of lists, so
 millions of edges fit).  :func:`to_networkx` exports the
 same graph for tests and small analyses; the search never runs on networkx.
+:func:`recovers` asks the same question forward, from one state, without
+a recorded graph (to confirm or replay one counterexample).
 """
 
 from __future__ import annotations
 
 from array import array
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 
 def co_reachable(n: int, src: Sequence[int], dst: Sequence[int], goal: Sequence[int]) -> bytearray:
@@ -51,3 +53,30 @@ def to_networkx(n: int, src: Sequence[int], dst: Sequence[int]):
     g.add_nodes_from(range(n))
     g.add_edges_from(zip(src, dst))
     return g
+
+
+def recovers(system: Any, state: bytes, goal: Callable[[bytes], bool],
+             max_states: int | None = None) -> bool:
+    """Whether some run from ``state`` that spends no fault reaches a ``goal`` state.
+
+    The explorer's rule for a progress property (engines.explore.decide_progress):
+    a state where a capacity bound blocks a step counts as one that might
+    still recover, and so does a search cut off at ``max_states`` states;
+    only a complete search that finds no goal says no.
+    """
+    from deliverycheck.core.compile import FULL
+    seen, todo = {state}, [state]
+    while todo:
+        s = todo.pop()
+        if goal(s):
+            return True
+        for fn in system.compiled:
+            t = fn(s)
+            if t is FULL:
+                return True
+            if t is not None and t not in seen and not system.spends_fault(s, t):
+                seen.add(t)
+                todo.append(t)
+        if max_states is not None and len(seen) > max_states:
+            return True
+    return False
