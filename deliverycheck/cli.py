@@ -37,8 +37,9 @@ ENGINES = ("explore", "smt", "stateful")
 DEFAULT_GALLERY = "counterexamples"
 
 # command -> the module that runs it (deliverycheck.commands.<module>.run)
-COMMANDS = {"verify": "verify", "check": "check", "prove": "prove", "replay": "replay", "render": "render",
-            "gallery": "gallery", "list": "listing"}
+COMMANDS = {"verify": "verify", "check": "check", "prove": "prove", "mutate": "mutate",
+            "replay": "replay", "render": "render", "gallery": "gallery", "list": "listing"}
+DEFAULT_MUTANT_SECONDS = 60.0   # mutate: at most this long per search of one mutant
 
 
 class _Parser(argparse.ArgumentParser):
@@ -227,6 +228,44 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="print results as JSON (schema in docs/cli.md)")
     pr.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
                     help=f"where counterexamples go, under DIR/proofs (default: {DEFAULT_OUT})")
+
+    mu = sub.add_parser("mutate", parents=[spec, quiet],
+                        help="mutation testing: which small changes to the model would verify notice?",
+                        description="Derive mutants from the model's compiled form (a guard's "
+                                    "conjunct dropped, a comparison or constant changed, an update "
+                                    "dropped, a choice swapped or fixed), run each through the "
+                                    "searches verify runs for its mode, and classify it: killed, "
+                                    "killed only by a pinned figure, survived or equivalent "
+                                    "(docs/mutation.md).")
+    mu.add_argument("--mode", action="append", metavar="M",
+                    help="mode whose mutants to check (repeatable; default every mode)")
+    mu.add_argument("--action", action="append", metavar="A",
+                    help="only the mutants of action A (repeatable; 'deliverycheck list' names them)")
+    mu.add_argument("--kind", action="append", metavar="K",
+                    help="only mutants of kind K (repeatable): drop-conjunct, drop-disjunct, "
+                         "comparison, constant, swap-branches, condition-true, condition-false, "
+                         "drop-update")
+    mu.add_argument("--mutant", action="append", type=positive_int, metavar="N",
+                    help="only mutant N of each chosen mode (repeatable; the M numbers of a report)")
+    mu.add_argument("--max-seconds", type=positive_float, metavar="S",
+                    help="time budget of the whole run: mutants not finished by then are reported "
+                         "as not run (the report says incomplete)")
+    mu.add_argument("--mutant-seconds", type=positive_float, metavar="S",
+                    default=DEFAULT_MUTANT_SECONDS,
+                    help=f"stop one mutant's search after S seconds (default {DEFAULT_MUTANT_SECONDS:g}; "
+                         "it is then undecided unless a verdict already changed)")
+    mu.add_argument("--workers", type=positive_int, metavar="N",
+                    help="run on an embedded Dask cluster of N worker processes on this machine "
+                         "(default: every core this process may use)")
+    mu.add_argument("--scheduler", metavar="ADDRESS",
+                    help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                         "(docs/scale-out.md)")
+    mu.add_argument("--serial", action="store_true",
+                    help="run every mutant in this process, one after another (no Dask)")
+    mu.add_argument("--json", action="store_true",
+                    help="print the report as JSON (schema in docs/mutation.md)")
+    mu.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
+                    help=f"where mutation.html and the mutants' traces go (default: {DEFAULT_OUT})")
 
     rp = sub.add_parser("replay", parents=[spec], help="replay a saved trace and say which properties it breaks",
                         description="Replay a trace file (ITF JSON, from any engine) through the "

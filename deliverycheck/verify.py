@@ -183,8 +183,21 @@ def run(cfg: Config, properties: Sequence[Property], expected: Expected | None,
     properties = [p for p in properties if p.applies(cfg)]
     ex = explore(system, properties, limits, progress=progress, backend=backend, store=store,
                  workers=workers)
-    folder = _folder(out, cfg)
-    results = [_result(system, ex, p, expected, folder) for p in properties]
+    results, figures, warnings = judge(system, ex, properties, expected, _folder(out, cfg))
+    return Run(cfg.mode.name, cfg.variant.name, ex, results, figures, warnings, cfg.bounds, expected)
+
+
+def judge(system: System, ex: Exploration, properties: Sequence[Property], expected: Expected | None,
+          folder: Path | None, traces: bool = True) -> tuple[list[Result], list[str], list[str]]:
+    """An exploration's verdicts compared with ``expected``: the results, the pinned figures
+    that differ (states, depth, actions that never fired) and the warnings.
+
+    Every trace is rebuilt and replayed through ``system`` (written to
+    ``folder`` unless it is None); without ``traces``, only the lengths of
+    the paths are taken.  Mutation testing judges its mutants here too, so a
+    mutant is killed exactly when verify would fail.
+    """
+    results = [_result(system, ex, p, expected, folder, traces) for p in properties]
     figures, warnings = [], []
     if expected is not None and ex.complete:
         if expected.states is not None and expected.states != ex.states:
@@ -207,7 +220,7 @@ def run(cfg: Config, properties: Sequence[Property], expected: Expected | None,
         warnings.append("capacity bounds reached (raise them with --bound): " + ", ".join(
             f"{a} blocked {n:,} times" for a, n in sorted(ex.coverage.blocked.items()))
             + f"; {ex.truncated:,} states truncated")
-    return Run(cfg.mode.name, cfg.variant.name, ex, results, figures, warnings, cfg.bounds, expected)
+    return results, figures, warnings
 
 
 def prebuild(cfgs: Sequence[Config], properties: Sequence[Property], backend: str = "auto") -> None:
@@ -234,34 +247,36 @@ def _folder(out: Path | None, cfg: Config) -> Path | None:
 
 
 def _result(system: System, ex: Exploration, prop: Property, expected: Expected | None,
-            folder: Path | None) -> Result:
+            folder: Path | None, traces: bool = True) -> Result:
     idx = ex.violations.get(prop.name)
     path = ex.path(idx) if idx is not None else None
     if path is None and (not ex.complete or prop.name in ex.undecided):
         verdict = "incomplete"
     else:
         verdict = found_word(prop.kind) if path is not None else kept_word(prop.kind)
-    return _finish(system, prop, verdict, path, expected, folder, depth=ex.depth)
+    return _finish(system, prop, verdict, path, expected, folder, depth=ex.depth, traces=traces)
 
 
 def _finish(system: System, prop: Property, verdict: str, path: Sequence[int] | None,
             expected: Expected | None, folder: Path | None, depth: int,
-            meta: dict | None = None, lengths: bool = True) -> Result:
+            meta: dict | None = None, lengths: bool = True, traces: bool = True) -> Result:
     """Rebuild, replay and write the trace of ``path``; compare with the expectation.
 
     ``lengths``: whether the engine's traces are shortest, so that a pinned
     length means something (not for the stateful engine's shrunk traces).
+    ``traces``: False takes the path's length and builds no trace.
     """
     cfg = system.cfg
     trace = None
-    if path is not None:
+    if path is not None and traces:
         shown = "reached" if prop.kind == "sometimes" else "violated"
         trace = tr.from_path(system, path, property=prop.name, verdict=shown, meta=meta or {})
         _confirm(system, prop, trace)
     exp = expected.verdicts.get(prop.name) if expected else None
     exp_len = expected.lengths.get(prop.name) if expected and lengths else None
     r = Result(cfg.mode.name, cfg.variant.name, prop.name, prop.kind, verdict, exp,
-               length=len(trace) if trace else None, expected_length=exp_len, aspect=prop.aspect)
+               length=len(trace) if trace else len(path) if path is not None else None,
+               expected_length=exp_len, aspect=prop.aspect)
     if trace is not None and folder is not None:
         sub = folder if prop.kind != "sometimes" else folder / "witnesses"
         sub.mkdir(parents=True, exist_ok=True)

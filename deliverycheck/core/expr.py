@@ -21,14 +21,21 @@ _MISUSE = (
 )
 
 
+# While mutation testing lowers the model, a function that says where a node is built
+# (core/origin.py: tracking); None otherwise, so compiling pays nothing for it.
+TRACK = None
+
+
 class Expr:
     """A node: ``op`` with ``args`` (child nodes or Python constants)."""
 
-    __slots__ = ("op", "args")
+    __slots__ = ("op", "args", "origin")
 
     def __init__(self, op: str, *args: Any):
         self.op = op
         self.args = args
+        if TRACK is not None:
+            self.origin = TRACK()
 
     def __bool__(self):
         raise TypeError(_MISUSE)

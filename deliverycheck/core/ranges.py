@@ -49,7 +49,7 @@ def interval(e: Any, hi: Sequence[int], memo: dict[int, tuple[int, int]],
     op, args = e.op, e.args
     if op == "cell":
         out = (known or {}).get(args[0], (0, hi[args[0]]))
-    elif op in ("<", "<=", ">", ">=", "==", "!=", "and", "or", "not"):
+    elif op in ("<", "<=", ">", ">=", "==", "!=", "and", "or", "not", "mutant"):
         out = (0, 1)
     elif op in ("+", "sum"):
         parts = [interval(a, hi, memo, known) for a in args]

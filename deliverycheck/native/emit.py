@@ -79,6 +79,11 @@ class CEmitter(Emitter):
     def unknown(self, op: str) -> Exception:
         return Unsupported(f"expression node {op!r}")
 
+    def _text(self, node: Expr) -> str:
+        if node.op == "mutant":   # mutation testing's switch (deliverycheck/mutate/rewrite.py)
+            return f"DC_M({int(node.args[0])})"
+        return super()._text(node)
+
 
 def action_c(name: str, guard: Any, fits: Any, post: Sequence[Any],
              checks: Sequence[tuple[int, int, str]], offsets: Sequence[int], bits: Sequence[int]) -> str:
@@ -141,7 +146,8 @@ def model_c(system: System, properties: Sequence[Property],
              for k in ("always", "sometimes", "final", "progress")}
     if len(kinds["progress"]) > MAX_PROGRESS:
         raise Unsupported(f"{len(kinds['progress'])} progress properties (at most {MAX_PROGRESS})")
-    out: list[str] = [_header(system)]
+    # a system may add declarations its expressions need (mutation testing's switches)
+    out: list[str] = [_header(system), getattr(system, "c_prelude", "")]
     bits = [v.bit_length() for v in schema.hi]
     offsets = [sum(bits[:i]) for i in range(len(bits))]
     keys, off, spend = [], [], []

@@ -56,6 +56,7 @@ typedef struct {
     int nomem;
     int64_t cfrom, cto;             /* phase 3: the new states it checks, and what it found */
     int64_t found[DC_NPRED + 1];
+    int64_t div_at, div_j, div_rc, div_rc0;   /* mutants: the first step unlike the model's (-1) */
 } dc_part;
 
 typedef struct dc_search {
@@ -83,8 +84,83 @@ typedef struct dc_search {
     int64_t nlevels;
     int32_t ebuf[DC_NINST + 1];     /* one state's targets, before they are written */
     int64_t ovf_inst, ovf_cell, ovf_value;
+    int64_t div_at, div_j, div_rc, div_rc0;   /* mutants: the first step unlike the model's (-1) */
     dc_part parts[DC_MAX_WORKERS];
 } dc_search;
+
+#ifdef DC_MUTANTS
+/* Mutation testing (deliverycheck/mutate/): the generated model holds every mutant behind
+ * a switch (DC_M(k) in the model: dc_mut_run == k and not dc_orig).  dc_set_mutant picks
+ * the one a search runs, the instances it changes (dc_touched: each of their steps is
+ * also run as the model has it, to find the first state where the two differ) and those
+ * whose dispatch key it makes unsound (dc_rekey: tried on every state, after the rest). */
+static uint8_t dc_touched[DC_NINST];
+static uint8_t dc_rekey[DC_NINST];
+static int32_t dc_extra[DC_NINST];
+static int32_t dc_nextra;
+
+void dc_set_mutant(int m, int ntouched, const int32_t *touched, int nrekey, const int32_t *rekey) {
+    dc_mut_run = m;
+    memset(dc_touched, 0, sizeof dc_touched);
+    memset(dc_rekey, 0, sizeof dc_rekey);
+    for (int i = 0; i < ntouched; i++) dc_touched[touched[i]] = 1;
+    dc_nextra = 0;
+    for (int i = 0; i < nrekey; i++) { dc_rekey[rekey[i]] = 1; dc_extra[dc_nextra++] = rekey[i]; }
+}
+
+/* whether instance j's step on s, as the model has it, differs from the mutant's (rc, o) */
+static int dc_differs(int j, const uint8_t *s, const uint8_t *sp, int rc, const uint8_t *o) {
+    uint8_t o0[DC_PACKED + 1];
+    o0[DC_PACKED] = 0;
+    int cell = dc_ovf_cell;
+    long value = dc_ovf_value;
+    dc_orig = 1;
+    int rc0 = dc_actions[j](s, sp, o0);
+    dc_orig = 0;
+    int same = rc == rc0 && (rc != DC_STEP || memcmp(o, o0, DC_PACKED) == 0)
+               && (rc != DC_OVERFLOW || (cell == dc_ovf_cell && value == dc_ovf_value));
+    dc_ovf_cell = cell;
+    dc_ovf_value = value;
+    return !same;
+}
+
+/* whether the model, on s, has exactly the mutant's successors (the packed states q->packed
+ * [from, q->n)) and blocks a step exactly when the mutant does: a step may change its
+ * instance (a parameter that only names what the state already says) and still be the
+ * same edge of the state graph */
+static int dc_same_successors(const dc_part *q, const uint8_t *s, const uint8_t *sp, int64_t from,
+                              int capped) {
+    uint8_t o0[DC_PACKED + 1];
+    o0[DC_PACKED] = 0;
+    int64_t n = q->n - from, found = 0;
+    uint8_t *hit = calloc((size_t)(n ? n : 1), 1);
+    if (!hit) return 0;
+    int capped0 = 0, same = 1;
+    dc_orig = 1;
+    for (int j = 0; j < DC_NINST && same; j++) {
+        int rc0 = dc_actions[j](s, sp, o0);
+        if (rc0 == DC_FULL) capped0 = 1;
+        if (rc0 == DC_OVERFLOW) same = 0;
+        if (rc0 != DC_STEP) continue;
+        int64_t e = 0;
+        while (e < n && memcmp(q->packed + (size_t)(from + e) * DC_PACKED, o0, DC_PACKED) != 0) e++;
+        if (e == n) same = 0;
+        else if (!hit[e]) { hit[e] = 1; found++; }
+    }
+    dc_orig = 0;
+    /* every successor of the mutant must be one of the model's (duplicates are one state) */
+    for (int64_t e = 0; e < n && same; e++)
+        if (!hit[e]) {
+            int dup = 0;
+            for (int64_t f = 0; f < n && !dup; f++)
+                dup = hit[f] && memcmp(q->packed + (size_t)(from + f) * DC_PACKED,
+                                       q->packed + (size_t)(from + e) * DC_PACKED, DC_PACKED) == 0;
+            same = dup;
+        }
+    free(hit);
+    return same && capped0 == capped;
+}
+#endif
 
 static inline uint64_t dc_mix(uint64_t z) {
     /* a bijective 64-bit finaliser (Stafford's variant 13, as in splitmix64) */
@@ -224,23 +300,46 @@ static void *dc_generate(void *arg) {
     q->n = q->nblk = 0;
     q->ovf_at = -1;
     q->nomem = 0;
+    q->div_at = -1;
+#ifdef DC_MUTANTS
+    const int passes = DC_NKEYS + 2;   /* the instances the mutant re-keyed come last */
+#else
+    const int passes = DC_NKEYS + 1;
+#endif
     for (int64_t idx = q->from; idx < q->to; idx++) {
         int64_t r = idx - q->from;
         int enabled = 0, capped = 0;
+        int diverged = -1, div_rc = 0;   /* the first instance whose step differs from the model's */
+        int64_t first = q->n;            /* where this state's successors start */
         const uint8_t *sp = dc_stored(x, idx);
         dc_unpack(sp, s);
-        for (int pass = 0; pass < DC_NKEYS + 1; pass++) {
+        for (int pass = 0; pass < passes; pass++) {
             const int32_t *list;
             int32_t lo, hi;
             if (pass < DC_NKEYS) {
                 const int32_t *at = dc_kstart + pass * 257 + s[dc_kcells[pass]];
                 list = dc_klist; lo = at[0]; hi = at[1];
-            } else {
+            } else if (pass == DC_NKEYS) {
                 list = dc_unkeyed; lo = 0; hi = DC_NUNKEYED;
+            } else {
+#ifdef DC_MUTANTS
+                list = dc_extra; lo = 0; hi = dc_nextra;
+#else
+                break;
+#endif
             }
             for (int32_t w = lo; w < hi; w++) {
                 int j = list[w];
+#ifdef DC_MUTANTS
+                if (pass < DC_NKEYS && dc_rekey[j]) continue;
                 int rc = dc_actions[j](s, sp, o);
+                if (dc_touched[j] && diverged < 0 && q->div_at < 0 && dc_differs(j, s, sp, rc, o)) {
+                    diverged = j;
+                    div_rc = rc;
+                }
+#else
+                int rc = dc_actions[j](s, sp, o);
+#endif
                 if (rc == DC_OFF) continue;
                 if (rc == DC_OVERFLOW) {
                     q->ovf_at = idx; q->ovf_inst = j; q->ovf_cell = dc_ovf_cell; q->ovf_value = dc_ovf_value;
@@ -274,6 +373,13 @@ static void *dc_generate(void *arg) {
                 q->n++;
             }
         }
+#ifdef DC_MUTANTS
+        if (diverged >= 0 && !dc_same_successors(q, s, sp, first, capped)) {
+            q->div_at = idx; q->div_j = diverged; q->div_rc = div_rc; q->div_rc0 = -1;
+        }
+#else
+        (void)diverged; (void)div_rc; (void)first;
+#endif
         uint64_t finals = 0;
         if (!enabled && !capped)
             for (int k = 0; k < DC_NFIN; k++)
@@ -439,6 +545,10 @@ static int dc_slice(dc_search *x, int64_t to) {
         if (!dc_part_room(q, q->to - q->from)) return ST_NOMEM;
     }
     dc_on_parts(x, parts, dc_generate);
+    for (int w = 0; w < parts && x->div_at < 0; w++) {   /* parts hold ascending states */
+        dc_part *q = &x->parts[w];
+        if (q->div_at >= 0) { x->div_at = q->div_at; x->div_j = q->div_j; x->div_rc = q->div_rc; x->div_rc0 = q->div_rc0; }
+    }
     int64_t before = x->count, st = ST_MORE;
     for (int w = 0; w < parts && st == ST_MORE; w++) st = dc_merge(x, &x->parts[w]);
     if (st != ST_OVERFLOW) dc_check_new(x, before, x->workers);
@@ -478,6 +588,7 @@ dc_search *dc_new(int fingerprint, int edges, int64_t max_states, int workers, c
     x->workers = workers < 1 ? 1 : workers > DC_MAX_WORKERS ? DC_MAX_WORKERS : workers;
     for (int k = 0; k < DC_NPRED; k++) x->found[k] = asked[k] ? OPEN : UNASKED;
     x->found[DC_NPRED] = UNASKED;
+    x->div_at = -1;
     for (int w = 0; w < DC_MAX_WORKERS; w++) x->parts[w].x = x;
     uint8_t p[DC_PACKED + 1];
     dc_pack(dc_init, p);
@@ -536,6 +647,12 @@ void dc_counters(const dc_search *x, int64_t *fired, int64_t *made, int64_t *blo
     memcpy(made, x->made, sizeof x->made);
     memcpy(blocked, x->blocked, sizeof x->blocked);
     memcpy(found, x->found, sizeof(int64_t) * DC_NPRED);
+}
+
+/* The first state (by index) where a step of the mutant differs from the model's: state,
+ * instance, the mutant's outcome and the model's (DC_*); -1 when none was seen. */
+void dc_divergence(const dc_search *x, int64_t *out) {
+    out[0] = x->div_at; out[1] = x->div_j; out[2] = x->div_rc; out[3] = x->div_rc0;
 }
 
 const int32_t *dc_parents(const dc_search *x) { return x->parent; }

@@ -55,6 +55,7 @@ class Native:
         lib.dc_parents.restype, lib.dc_parents.argtypes = ctypes.POINTER(ctypes.c_int32), [p]
         lib.dc_vias.restype, lib.dc_vias.argtypes = ctypes.POINTER(ctypes.c_uint16), [p]
         lib.dc_first_stuck.restype, lib.dc_first_stuck.argtypes = i64, [p, ctypes.c_int, ctypes.c_int]
+        lib.dc_divergence.restype, lib.dc_divergence.argtypes = None, [p, ptr64]
 
 
 def module_of(system: System, properties: Sequence[Property], tick: Any = None) -> Module:
@@ -156,6 +157,14 @@ class Search:
         base = getattr(self.lib, getter)(self.ptr)
         return NativeArray(self, ctypes.cast(base, ctypes.POINTER(ctype * n)).contents if n else [])
 
+    def divergence(self) -> tuple[int, int, int, int] | None:
+        """Mutant modules only: ``(state, instance, mutant's outcome, model's outcome)`` of the
+        first step that differs from the model's (outcomes: 0 off, 1 blocked, 2 a step,
+        3 an overflow), or None."""
+        out = (ctypes.c_int64 * 4)()
+        self.lib.dc_divergence(self.ptr, out)
+        return None if out[0] < 0 else (out[0], out[1], out[2], out[3])
+
     def finish(self) -> None:
         """Free what only the search needed (the visited set, the frontier)."""
         self.lib.dc_finish(self.ptr)
@@ -201,8 +210,16 @@ def overflow(native: Native, system: System, stats: Stats) -> Overflow:
 
 
 def run_search(native: Native, system: System, props: Sequence[Property], limits: Any,
-               progress: Any, start: float, store: str, workers: int) -> Any:
-    """Drive the C search for ``props`` to the end or to a limit: the Exploration."""
+               progress: Any, start: float, store: str, workers: int,
+               watch: Callable[["Search", bool], str | None] | None = None) -> Any:
+    """Drive the C search for ``props`` to the end or to a limit: the Exploration.
+
+    ``watch(search, final)``, when given, is asked between slices whether to
+    stop (a reason, or None) and told once more (``final``) when the search
+    has ended, while its state is still readable: mutation testing stops a
+    mutant's search at its first wrong verdict and reads where it first
+    stepped unlike the model.
+    """
     from deliverycheck.engines import explore as ex
     module = native.module
     search = Search(native, [p.name for p in props], store == "fingerprint", limits.max_states or 0,
@@ -219,6 +236,8 @@ def run_search(native: Native, system: System, props: Sequence[Property], limits
                 break
             stats = search.stats()
             stop = ex.limit_hit(limits, stats.states, start)
+            if stop is None and watch is not None:
+                stop = watch(search, False)
             if st == ST_CHECK:
                 if stop is None:
                     peak = max(peak, rss_mb())
@@ -246,6 +265,8 @@ def run_search(native: Native, system: System, props: Sequence[Property], limits
             complete, reason = False, "interrupted"
         except (MemoryError, OSError) as e:
             complete, reason = False, str(e)
+    if watch is not None:
+        watch(search, True)
     n = stats.states
     return ex.Exploration(
         states=n, depth=stats.depth, transitions=stats.transitions, terminal=stats.terminal,
