@@ -144,6 +144,10 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=seed, metavar="S",
                    help="with --engine stateful: Hypothesis seed, an integer or 'random' (default 0; "
                         "the seed is printed, the same seed gives the same histories)")
+    v.add_argument("--seeds", type=positive_int, metavar="N",
+                   help="with --engine stateful: run each search with N seeds (--seed, --seed + 1, "
+                        "...), one task each (on Dask with --dask-workers or --scheduler), and keep "
+                        "per property the shortest trace any seed found")
     v.add_argument("--no-swarm", action="store_true",
                    help="with --engine stateful: every example may use every fault, every action weighs the same")
     v.add_argument("--explorer", choices=("auto", "native", "python"),
@@ -157,6 +161,12 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--workers", type=positive_int, metavar="N",
                    help="with --engine explore: the native search's threads (default: every core "
                         "this process may use; states, verdicts and traces do not depend on N)")
+    v.add_argument("--dask-workers", type=positive_int, metavar="N",
+                   help="run the searches as tasks on an embedded Dask cluster of N worker "
+                        "processes on this machine, one search per task (docs/scale-out.md)")
+    v.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the searches as tasks on an existing Dask cluster, e.g. "
+                        "tcp://10.0.0.5:8786 (docs/scale-out.md)")
     v.add_argument("--max-states", type=positive_int, metavar="N", help="stop each search after N states")
     v.add_argument("--max-seconds", type=positive_float, metavar="S", help="stop each search after S seconds")
     v.add_argument("--max-memory", type=positive_int, metavar="MB",

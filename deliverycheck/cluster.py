@@ -95,6 +95,21 @@ class SpecPlugin(WorkerPlugin):
         install_spec(self.files, self.version)
 
 
+def reachable(address: str) -> None:
+    """Connect to the scheduler at ``address`` and leave: a one-line usage error if it cannot be
+    reached within a few seconds."""
+    _connect(address).close()
+
+
+def _connect(address: str) -> Any:
+    try:
+        return Client(address, timeout=f"{CONNECT_SECONDS}s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise UsageError(f"cannot reach the Dask scheduler at {address} ({_first_line(e)}); start "
+                         "one (docs/scale-out.md) or leave out --scheduler to run on this "
+                         "machine") from None
+
+
 class Pool:
     """Tasks on Dask (``with Pool(...) as pool: pool.run(fn, args)``), see the module docstring."""
 
@@ -107,13 +122,7 @@ class Pool:
     def __enter__(self) -> "Pool":
         logging.getLogger("distributed").setLevel(logging.ERROR)
         if self.scheduler:
-            try:
-                self.client = Client(self.scheduler, timeout=f"{CONNECT_SECONDS}s",
-                                     set_as_default=False)
-            except (OSError, TimeoutError, ValueError) as e:
-                raise UsageError(f"cannot reach the Dask scheduler at {self.scheduler} "
-                                 f"({_first_line(e)}); start one (docs/scale-out.md) or leave "
-                                 "out --scheduler to run on this machine") from None
+            self.client = _connect(self.scheduler)
         else:
             self.cluster = LocalCluster(n_workers=self.workers or 1, threads_per_worker=1,
                                         processes=True, dashboard_address=None,

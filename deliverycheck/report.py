@@ -225,9 +225,12 @@ def search_line(run_: Run, timings: bool = True) -> str:
         b = f.budget
         status = "complete" if f.complete else f"INCOMPLETE ({f.stop_reason})"
         speed = f", {f.seconds:.2f} s ({f.steps_per_second:,.0f} steps/s)" if timings else ""
-        hunt = max(0, f.examples - b.examples)
+        planned = b.examples * max(1, len(f.seeds))   # each seed of a swarm runs the budget
+        hunt = max(0, f.examples - planned)
         hunted = f" + {hunt:,} hunting of up to {b.hunt_steps:,}" if hunt else ""
-        return (f"stateful, seed {b.seed}: {min(f.examples, b.examples):,} examples of up to "
+        seeds = (f"seeds {f.seeds[0]}-{f.seeds[-1]}" if len(f.seeds) > 1 else f"seed {b.seed}")
+        examples = min(f.examples, planned)
+        return (f"stateful, {seeds}: {examples:,} examples of up to "
                 f"{b.steps} steps{hunted}, "
                 f"{f.histories:,} histories ({f.ended:,} ran to the end), {f.steps:,} steps"
                 f"{speed}, {status}")

@@ -77,6 +77,7 @@ class Result:
     differs: list[str] = field(default_factory=list)   # how the verdict differs
     figures: list[str] = field(default_factory=list)   # how a pinned figure (the length) differs
     shown: tr.Trace | None = field(default=None, repr=False)   # the trace itself, for pictures
+    itf: str | None = field(default=None, repr=False)   # the trace as ITF, while it crosses processes
     aspect: str = "safety"       # or "availability": printed apart from the safety promises
 
     @property
@@ -183,7 +184,7 @@ def run(cfg: Config, properties: Sequence[Property], expected: Expected | None,
     properties = [p for p in properties if p.applies(cfg)]
     ex = explore(system, properties, limits, progress=progress, backend=backend, store=store,
                  workers=workers)
-    results, figures, warnings = judge(system, ex, properties, expected, _folder(out, cfg))
+    results, figures, warnings = judge(system, ex, properties, expected, folder_of(out, cfg))
     return Run(cfg.mode.name, cfg.variant.name, ex, results, figures, warnings, cfg.bounds, expected)
 
 
@@ -237,7 +238,7 @@ def prebuild(cfgs: Sequence[Config], properties: Sequence[Property], backend: st
           for cfg in cfgs)
 
 
-def _folder(out: Path | None, cfg: Config) -> Path | None:
+def folder_of(out: Path | None, cfg: Config) -> Path | None:
     """Where the traces of ``cfg`` go, emptied of an earlier run's trace files."""
     if out is None:
         return None
@@ -278,12 +279,7 @@ def _finish(system: System, prop: Property, verdict: str, path: Sequence[int] | 
                length=len(trace) if trace else len(path) if path is not None else None,
                expected_length=exp_len, aspect=prop.aspect)
     if trace is not None and folder is not None:
-        sub = folder if prop.kind != "sometimes" else folder / "witnesses"
-        sub.mkdir(parents=True, exist_ok=True)
-        itf = sub / f"{prop.name}.itf.json"
-        itf.write_text(tr.dumps(trace))
-        (sub / f"{prop.name}.story.txt").write_text(story(trace))
-        r.trace, r.story = str(itf), str(sub / f"{prop.name}.story.txt")
+        write_trace(r, tr.dumps(trace), trace, folder)
     r.shown = trace
     if expected is None:
         return r
@@ -301,6 +297,16 @@ def _finish(system: System, prop: Property, verdict: str, path: Sequence[int] | 
     if exp_len is not None and r.length is not None and exp_len != r.length:
         r.figures.append(f"shortest trace has {r.length} steps, expected {exp_len}")
     return r
+
+
+def write_trace(r: Result, text: str, trace: tr.Trace, folder: Path) -> None:
+    """Write ``r``'s trace (its ITF ``text``) and story under ``folder`` and name them in ``r``."""
+    sub = folder if r.kind != "sometimes" else folder / "witnesses"
+    sub.mkdir(parents=True, exist_ok=True)
+    itf = sub / f"{r.property}.itf.json"
+    itf.write_text(text)
+    (sub / f"{r.property}.story.txt").write_text(story(trace))
+    r.trace, r.story = str(itf), str(sub / f"{r.property}.story.txt")
 
 
 def run_smt(cfg: Config, properties: Sequence[Property], expected: Expected | None,
@@ -323,7 +329,7 @@ def run_smt(cfg: Config, properties: Sequence[Property], expected: Expected | No
     else:
         found = bmc(system, properties, depth, max_seconds=max_seconds,
                     query_seconds=query_seconds, progress=progress)
-    folder = _folder(out, cfg)
+    folder = folder_of(out, cfg)
     results = []
     for p in properties:
         path = found.found.get(p.name)
@@ -369,7 +375,7 @@ def run_stateful(cfg: Config, properties: Sequence[Property], expected: Expected
                                budget, complete=False, stop_reason=stopped)
     else:
         found = hunt(system, properties, budget, progress=progress)
-    folder = _folder(out, cfg)
+    folder = folder_of(out, cfg)
     results, missed = [], []
     for p in properties:
         finding = found.found.get(p.name)
@@ -398,6 +404,37 @@ def run_stateful(cfg: Config, properties: Sequence[Property], expected: Expected
     warnings.extend(_starved(found))
     return Run(cfg.mode.name, cfg.variant.name, None, results, [], warnings, cfg.bounds,
                expected, stateful=found)
+
+
+def merge_seeds(runs: Sequence[Run]) -> Run:
+    """One stateful run of a search from the runs of a swarm of seeds (``verify --seeds``).
+
+    Per property the shortest trace any seed found (the lowest seed among
+    equals), else the first seed's verdict, but ``incomplete`` when any seed
+    says so (a search that could not decide is not outweighed by one that
+    sampled); the counts are summed, the warnings kept once each.  Each
+    trace's ITF meta names the seed that found it, which reproduces it.
+    """
+    first = runs[0]
+    results = []
+    for k, r0 in enumerate(first.results):
+        seen = [run.results[k] for run in runs]
+        found = [r for r in seen if r.verdict in ("violated", "reached")]
+        undecided = [r for r in seen if r.verdict == "incomplete"]
+        results.append(min(found, key=lambda r: r.length or 0) if found else
+                       undecided[0] if undecided else r0)
+    parts = [run.stateful for run in runs]
+    merged = replace(
+        first.stateful,
+        examples=sum(p.examples for p in parts), histories=sum(p.histories for p in parts),
+        ended=sum(p.ended for p in parts), steps=sum(p.steps for p in parts),
+        seconds=sum(p.seconds for p in parts), complete=all(p.complete for p in parts),
+        stop_reason=next((p.stop_reason for p in parts if p.stop_reason), None),
+        seeds=tuple(p.budget.seed for p in parts),
+        **{name: {a: sum(getattr(p, name).get(a, 0) for p in parts) for a in getattr(first.stateful, name)}
+           for name in ("fired", "enabled", "blocked")})
+    warnings = list(dict.fromkeys(w for run in runs for w in run.warnings))
+    return replace(first, results=results, warnings=warnings, stateful=merged)
 
 
 def _starved(found: StatefulResult) -> list[str]:

@@ -37,14 +37,18 @@ def run(args: argparse.Namespace) -> int:
     print(args.source.describe(), file=sys.stderr)
 
     workers = 0 if args.serial else (args.workers or default_workers())
+    if args.scheduler:   # a scheduler that cannot be reached is told before the modes are prepared
+        cluster.reachable(args.scheduler)
+    # the modes are prepared before a cluster starts: preparing holds this process's
+    # interpreter for minutes, and an embedded scheduler lives in this process too
+    results, tasks, where = _plan(modes, actions, kinds, args.mutant, args.mutant_seconds, say)
     with contextlib.ExitStack() as stack:
         pool = None
-        if not args.serial:   # first: a scheduler that cannot be reached is told at once
+        if not args.serial:
             pool = stack.enter_context(cluster.Pool(workers, args.scheduler,
                                                     (args.source.model, args.source.properties)))
             if args.scheduler:
                 workers = pool.size
-        results, tasks, where = _plan(modes, actions, kinds, args.mutant, args.mutant_seconds, say)
         stopped, start, counts = "", time.perf_counter(), {}
         try:
             if pool is None:

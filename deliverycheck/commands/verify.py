@@ -28,7 +28,7 @@ ENGINE_OPTIONS = {
     "--explorer": ("explore",), "--store": ("explore",), "--workers": ("explore",),
     "--depth": ("smt",), "--query-seconds": ("smt",),
     "--examples": ("stateful",), "--steps": ("stateful",), "--seed": ("stateful",),
-    "--hunt": ("stateful",),
+    "--hunt": ("stateful",), "--seeds": ("stateful",),
     "--no-swarm": ("stateful",),
 }
 
@@ -40,6 +40,12 @@ def check_engine_options(args: argparse.Namespace) -> None:
         if value not in (None, False) and args.engine not in engines:
             raise UsageError(f"{option} applies to --engine {' or '.join(engines)}, not "
                              f"{args.engine}; drop it or add --engine {engines[0]}")
+    if args.dask_workers and args.scheduler:
+        raise UsageError("--dask-workers starts a cluster on this machine, --scheduler uses an "
+                         "existing one; give one of them")
+    if args.workers and (args.dask_workers or args.scheduler):
+        raise UsageError("--workers sets one search's threads; on Dask each search runs on one "
+                         "worker thread: drop --workers")
     if args.workers and args.explorer == "python":
         raise UsageError("--workers sets the native explorer's threads; drop it or --explorer python")
     if args.store == "fingerprint" and args.explorer == "python":
@@ -106,9 +112,14 @@ def run(args: argparse.Namespace) -> int:
     bounds_of = deep_for_mode if args.engine == "stateful" else for_mode
     cfgs = [Config(MODES[m], VARIANTS[v], bounds_of(MODES[m], VARIANTS[v], **overrides))
             for m, v in pairs]
-    if args.engine == "explore" and len(cfgs) > 1:
+    tasked = bool(args.dask_workers or args.scheduler or args.seeds)
+    if tasked:
+        runs = _tasks(args, pairs, cfgs, props, overrides, expectations, out, limits, budget, progress)
+    elif args.engine == "explore" and len(cfgs) > 1:
         prebuild(cfgs, props, args.explorer or "auto")
     for (mode, variant), cfg in zip(pairs, cfgs):
+        if tasked:
+            break
         bounds = cfg.bounds
         exp = expectations.find(MODES[mode], variant, bounds, args.engine)
         progress.start(f"{mode}/{variant}", f"records={bounds.records}, faults={bounds.faults}, "
@@ -160,6 +171,54 @@ def run(args: argparse.Namespace) -> int:
     if note:
         print(f"deliverycheck: {note}", file=sys.stderr)
     return status
+
+
+def _tasks(args, pairs, cfgs, props, overrides, expectations, out, limits, budget, progress) -> list:
+    """The searches as tasks, one per mode x variant (and per seed of ``--seeds``): on Dask
+    (docs/scale-out.md) or, for a swarm of seeds alone, in this process.  The runs in plan
+    order, as a run in this process makes them; Ctrl-C keeps the searches that finished."""
+    from contextlib import ExitStack
+    from dataclasses import replace
+
+    from deliverycheck import cluster, remote
+    from deliverycheck.model import MODES
+    from deliverycheck.report import search_line
+    from deliverycheck.verify import merge_seeds
+    seeds = [budget.seed + k for k in range(args.seeds or 1)]
+    items = [(i, seed) for i in range(len(pairs)) for seed in seeds]
+    tasks = [(pairs[i][0], pairs[i][1], args.engine, [p.name for p in props], overrides,
+              expectations.find(MODES[pairs[i][0]], pairs[i][1], cfgs[i].bounds, args.engine), limits,
+              replace(budget, seed=seed), args.depth or cli.DEFAULT_DEPTH, args.query_seconds,
+              args.explorer or "auto", args.store or "exact")
+             for i, seed in items]
+    parts: dict[int, dict[int, object]] = {}
+    got = {}
+    with ExitStack() as stack:
+        if args.dask_workers or args.scheduler:
+            pool = stack.enter_context(cluster.Pool(args.dask_workers, args.scheduler,
+                                                    (args.source.model, args.source.properties)))
+            progress.note(f"{len(tasks)} searches on {pool.size} Dask workers")
+            stream = pool.run(remote.search_task, tasks, [f"{m}-{v}-{s}" for (m, v, *_), (_, s)
+                                                          in zip(tasks, items)])
+        else:
+            stream = cluster.serial(remote.search_task, tasks)
+        try:
+            for k, r in stream:
+                i, seed = items[k]
+                parts.setdefault(i, {})[seed] = remote.restore(r)
+                if len(parts[i]) < len(seeds):
+                    continue
+                runs = [parts[i][s] for s in seeds]
+                got[i] = remote.write_traces(merge_seeds(runs) if len(runs) > 1 else runs[0], out)
+                progress.start(f"{got[i].mode}/{got[i].variant}", f"records={got[i].bounds.records}, "
+                                                                  f"faults={got[i].bounds.faults}, "
+                                                                  f"{args.engine}")
+                progress.end(search_line(got[i]))
+        except cluster.WorkerError as e:
+            raise UsageError(str(e)) from None
+        except KeyboardInterrupt:
+            progress.note(f"interrupted: {len(got)} of {len(pairs)} searches finished")
+    return [got[i] for i in sorted(got)]
 
 
 def _status(runs) -> int:

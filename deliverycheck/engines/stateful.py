@@ -49,9 +49,10 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from hypothesis import HealthCheck, Phase, Verbosity, seed as hyp_seed, settings
 from hypothesis import strategies as st
@@ -117,6 +118,7 @@ class StatefulResult:
     budget: Budget
     complete: bool = True
     stop_reason: str | None = None
+    seeds: tuple[int, ...] = ()         # a swarm of seeds merged (verify --seeds): each one's seed
 
     @property
     def steps_per_second(self) -> float:
@@ -418,28 +420,64 @@ def hunt(system: System, properties: list[Property], budget: Budget = Budget(),
     complete, reason = True, None
     cls = machine_for(search, properties, budget.swarm)
     try:
-        # in chunks of examples, each its own Hypothesis run with a seed derived from
-        # the budget's: Hypothesis keeps a tree of every choice it made in a run, which
-        # grew past 0.8 GB in 5,000 examples of 300 steps.  Then the hunt, in chunks of
-        # longer examples, only while something wanted is still missing.
-        chunks = [(min(CHUNK, budget.examples - start), budget.steps, False)
-                  for start in range(0, budget.examples, CHUNK)]
-        chunks += [(min(HUNT_CHUNK, budget.hunt_examples - start), budget.hunt_steps, True)
-                   for start in range(0, budget.hunt_examples, HUNT_CHUNK)]
-        for k, (n, steps, hunting) in enumerate(chunks):
-            if not (search.hunted or search.witness_preds) or (hunting and not search.missing()):
-                break  # nothing (left) to look for
-            search.hunting = hunting
-            conf = settings(max_examples=n,
-                            stateful_step_count=steps, deadline=None, database=None,
-                            verbosity=Verbosity.quiet, phases=[Phase.generate],
-                            suppress_health_check=list(HealthCheck), print_blob=False)
-            run_state_machine_as_test(hyp_seed((budget.seed << 16) + k)(cls), settings=conf)
+        with _fixed_constants():
+            _run_chunks(search, cls, budget)
     except _Stop as e:
         if e.reason is not None:
             complete, reason = False, f"{e.reason} ({budget.max_seconds:g} s)"
     except KeyboardInterrupt:   # Ctrl-C: keep what was found
         complete, reason = False, "interrupted"
+    return _result(search, system, budget, complete, reason)
+
+
+def _run_chunks(search: "_Search", cls: Any, budget: Budget) -> None:
+    """The Hypothesis runs of a hunt (raises :class:`_Stop` to end it early)."""
+    # in chunks of examples, each its own Hypothesis run with a seed derived from
+    # the budget's: Hypothesis keeps a tree of every choice it made in a run, which
+    # grew past 0.8 GB in 5,000 examples of 300 steps.  Then the hunt, in chunks of
+    # longer examples, only while something wanted is still missing.
+    chunks = [(min(CHUNK, budget.examples - start), budget.steps, False)
+              for start in range(0, budget.examples, CHUNK)]
+    chunks += [(min(HUNT_CHUNK, budget.hunt_examples - start), budget.hunt_steps, True)
+               for start in range(0, budget.hunt_examples, HUNT_CHUNK)]
+    for k, (n, steps, hunting) in enumerate(chunks):
+        if not (search.hunted or search.witness_preds) or (hunting and not search.missing()):
+            break  # nothing (left) to look for
+        search.hunting = hunting
+        conf = settings(max_examples=n,
+                        stateful_step_count=steps, deadline=None, database=None,
+                        verbosity=Verbosity.quiet, phases=[Phase.generate],
+                        suppress_health_check=list(HealthCheck), print_blob=False)
+        run_state_machine_as_test(hyp_seed((budget.seed << 16) + k)(cls), settings=conf)
+
+
+@contextmanager
+def _fixed_constants() -> Iterator[None]:
+    """Hypothesis draws, now and then, one of the literals of the "local" modules this process
+    has loaded (``providers._get_local_constants``): the command, pytest and a Dask worker load
+    different modules, and the same seed would give them different histories.  For the
+    hunt, only Hypothesis's own fixed constants are drawn, so a seed gives the same
+    histories in every process (an internal of Hypothesis: if it is gone, nothing changes).
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        original, cache = providers._get_local_constants, providers.CONSTANTS_CACHE
+        none = providers.Constants()
+    except (ImportError, AttributeError):
+        yield
+        return
+    providers._get_local_constants = lambda: none
+    cache.cache.clear()   # the permitted values cached with the process's local constants
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.cache.clear()
+
+
+def _result(search: "_Search", system: System, budget: Budget, complete: bool,
+            reason: str | None) -> StatefulResult:
+    """What a hunt found: each finding reduced to a 1-minimal history."""
     found = {}
     for name, (t, path, off) in sorted(search.first.items()):
         start = time.perf_counter()
@@ -450,7 +488,7 @@ def hunt(system: System, properties: list[Property], budget: Budget = Budget(),
     return StatefulResult(
         found=found, witnesses=witnesses, fired=search.fired, enabled=search.enabled,
         blocked=search.blocked,
-        off={a.name for a in system.spec.actions if a.applies(system.cfg)} - set(actions),
+        off={a.name for a in system.spec.actions if a.applies(system.cfg)} - set(search.actions),
         examples=search.examples, histories=search.histories, ended=search.ended,
         steps=search.steps, seconds=time.perf_counter() - search.start, budget=budget,
         complete=complete, stop_reason=reason)
