@@ -151,6 +151,7 @@ class SwitchedSystem(System):
     """A configuration with every mutant compiled in behind a switch (native search only)."""
 
     c_prelude = C_PRELUDE
+    optimize = True   # built with the full optimisation flags: it runs a search per mutant
 
     def __init__(self, base: System, lowered: Sequence[Lowered | None], at_node: Changes,
                  at_cell: dict[int, dict[int, list[int]]]):

@@ -97,13 +97,12 @@ def searches_of(mode: str) -> list[tuple[str, str]]:
     return plan([mode], list(VARIANTS), False)
 
 
-def prepare(mode: str, variant: str, expectations: Any, model_dir: Any, finder: Finder | None = None,
-            baseline: bool = True) -> Prepared:
-    """Lower, find the mutants of, build and (``baseline``) check the model of one search."""
+def lay_out(mode: str, variant: str, expectations: Any, model_dir: Any,
+            finder: Finder | None = None) -> Prepared:
+    """The model of one search lowered, its mutants found and put behind switches (not built)."""
     from deliverycheck.catalog import SPEC
     from deliverycheck.model import MODES, VARIANTS, Config
     from deliverycheck.model.bounds import for_mode
-    from deliverycheck.native.search import load
     cfg = Config(MODES[mode], VARIANTS[variant], for_mode(MODES[mode], VARIANTS[variant]))
     system = System(SPEC, cfg)
     finder = finder or Finder(model_dir)
@@ -123,12 +122,19 @@ def prepare(mode: str, variant: str, expectations: Any, model_dir: Any, finder: 
                     at_node.setdefault(id(n), []).append((ids[key], key))
     switched = SwitchedSystem(system, lowered, at_node, at_cell)
     props = [p for p in SPEC.properties if p.applies(cfg)]
-    native = load(switched, props)
-    _signatures(native.lib)
     expected = expectations.find(MODES[mode], variant, cfg.bounds)
     paths = {j: key_path(low.guard) for j, low in enumerate(lowered) if low is not None}
-    prep = Prepared(mode, variant, system, lowered, found, switched, native, props, expected, paths,
+    return Prepared(mode, variant, system, lowered, found, switched, None, props, expected, paths,
                     ids=ids)
+
+
+def build(prep: Prepared, baseline: bool = True) -> Prepared:
+    """Build (or load from the cache) the native module of a search laid out by :func:`lay_out`;
+    with ``baseline``, check that switch 0 is the model as expected.toml has it."""
+    from deliverycheck.native.search import load
+    prep.native = load(prep.switched, prep.properties)
+    _signatures(prep.native.lib)
+    mode, variant = prep.mode, prep.variant
     if baseline:
         out = _run(prep, None, Limits())
         if out.status != "equivalent":
@@ -309,4 +315,4 @@ def difference(prep: Prepared, system: MutantSystem, ex: Any, div: tuple[int, in
             "story": story(trace) if path else "", "search": f"{prep.mode}/{prep.variant}"}
 
 
-__all__ = ["FULL", "Outcome", "Prepared", "STATUSES", "check", "mutants_of", "prepare", "searches_of"]
+__all__ = ["FULL", "Outcome", "Prepared", "STATUSES", "build", "check", "lay_out", "mutants_of", "searches_of"]

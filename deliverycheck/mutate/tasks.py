@@ -26,18 +26,21 @@ def prepared_mode(mode: str, states: dict[str, int] | None = None) -> tuple[list
         from deliverycheck.model import MODES, VARIANTS
         from deliverycheck.source import chosen, load_spec
 
-        from .run import mutants_of, prepare, searches_of
+        from deliverycheck.native.search import prebuild
+
+        from .run import build, lay_out, mutants_of, searches_of
         from .sites import Finder
         spec = load_spec()
         expectations = load(modes=MODES, variants=list(VARIANTS),
                             kinds={p.name: p.kind for p in spec.properties})
         finder = Finder(chosen().model)
-        prepared = []
-        for m, v in searches_of(mode):
-            prep = prepare(m, v, expectations, chosen().model, finder, baseline=states is None)
+        prepared = [lay_out(m, v, expectations, chosen().model, finder) for m, v in searches_of(mode)]
+        # the searches' modules compile side by side (one per core) while the first is awaited
+        prebuild([lambda p=p: (p.switched, p.properties) for p in prepared])
+        for prep in prepared:
+            build(prep, baseline=states is None)
             if states is not None:
-                prep.states = states[v]
-            prepared.append(prep)
+                prep.states = states[prep.variant]
         _MODES[mode] = (prepared, mutants_of(prepared, finder))
     return _MODES[mode]
 

@@ -302,6 +302,7 @@ static void *dc_generate(void *arg) {
     q->nomem = 0;
     q->div_at = -1;
 #ifdef DC_MUTANTS
+    const int shadow = x->div_at < 0;   /* the first difference is all that is reported */
     const int passes = DC_NKEYS + 2;   /* the instances the mutant re-keyed come last */
 #else
     const int passes = DC_NKEYS + 1;
@@ -333,7 +334,7 @@ static void *dc_generate(void *arg) {
 #ifdef DC_MUTANTS
                 if (pass < DC_NKEYS && dc_rekey[j]) continue;
                 int rc = dc_actions[j](s, sp, o);
-                if (dc_touched[j] && diverged < 0 && q->div_at < 0 && dc_differs(j, s, sp, rc, o)) {
+                if (shadow && dc_touched[j] && diverged < 0 && q->div_at < 0 && dc_differs(j, s, sp, rc, o)) {
                     diverged = j;
                     div_rc = rc;
                 }

@@ -70,7 +70,8 @@ def module_of(system: System, properties: Sequence[Property], tick: Any = None) 
                      tick)
     # a Kafka configuration at its row's default bounds is a small world: built quickly
     # (build.QUICK_FLAGS); another specification's (its cfg None) and bigger worlds at -O1
-    if getattr(system.cfg, "default_bounds", False):
+    # (mutation testing's modules run hundreds of searches each: they are optimised)
+    if getattr(system.cfg, "default_bounds", False) and not getattr(system, "optimize", False):
         module = dataclasses.replace(module, source=QUICK_MARK + module.source)
     return module
 
