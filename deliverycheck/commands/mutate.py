@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                 "per_minute": round(60 * done / seconds, 1) if seconds > 0 else 0.0}
     root = args.source.model.parent
     _write_traces(results, out)
-    (out / "mutation.html").write_text(report.page(results, root, run_info, "deliverycheck mutate"))
+    (out / "mutation.html").write_text(report.page(results, root, run_info, "deliverycheck mutate", out))
     if args.json:
         print(json.dumps(report.to_json(results, root, run_info, args.source.as_json()), indent=2))
     else:
@@ -128,7 +128,7 @@ def _collect(stream, where, start, budget, say, counts) -> bool:
 
 def _write_traces(results, out: Path) -> None:
     """Each killed mutant's counterexample as ITF and story, under out/mutants/MODE/; the
-    outcome then names the file instead of holding the trace."""
+    outcome then names the files instead of holding them."""
     for r in results:
         folder = out / "mutants" / r.mode
         if folder.is_dir():
@@ -139,6 +139,7 @@ def _write_traces(results, out: Path) -> None:
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             itf = folder / f"M{mid}-{o.property}.itf.json"
+            told = folder / f"M{mid}-{o.property}.story.txt"
             itf.write_text(o.trace)
-            (folder / f"M{mid}-{o.property}.story.txt").write_text(o.story or "")
-            o.trace = str(itf)
+            told.write_text(o.story or "")
+            o.trace, o.story = str(itf), str(told)

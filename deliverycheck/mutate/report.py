@@ -149,8 +149,9 @@ def to_json(results: Sequence[ModeResult], root: Path, run: dict[str, Any], sour
     return {"schema": SCHEMA, "source": source, "run": run, "modes": modes}
 
 
-def page(results: Sequence[ModeResult], root: Path, run: dict[str, Any], title: str) -> str:
-    """The report as one HTML page."""
+def page(results: Sequence[ModeResult], root: Path, run: dict[str, Any], title: str,
+         out: Path | None = None) -> str:
+    """The report as one HTML page (in ``out``: the traces are linked relative to it)."""
     e = html.escape
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>"
              "body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:75em}"
@@ -193,8 +194,10 @@ def page(results: Sequence[ModeResult], root: Path, run: dict[str, Any], title: 
                     parts.append(f"<details><summary>how the state is reached</summary><pre>"
                                  f"{e(o.difference['story'])}</pre></details>")
                 if o.story:
-                    parts.append(f"<details><summary>the mutant's counterexample</summary><pre>"
-                                 f"{e(o.story)}</pre></details>")
+                    link = Path(o.story).relative_to(out) if out else Path(o.story)
+                    parts.append(f"<p>the mutant's counterexample: <a href='{e(link.as_posix())}'>"
+                                 f"story</a>, <a href='{e(link.with_suffix('').with_suffix('.itf.json').as_posix())}'>"
+                                 "trace</a></p>")
             if status in ("killed", "equivalent", "killed-by-figure"):
                 parts.append("</details>")
     parts.append("</body></html>\n")
