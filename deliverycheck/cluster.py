@@ -145,12 +145,14 @@ class Pool:
         """Workers the cluster has now."""
         return len(self.client.scheduler_info().get("workers", {}))
 
-    def run(self, fn: Callable[..., Any], tasks: Sequence[tuple], names: Sequence[str] | None = None
-            ) -> Iterator[tuple[int, Any]]:
+    def run(self, fn: Callable[..., Any], tasks: Sequence[tuple], names: Sequence[str] | None = None,
+            failures: bool = False) -> Iterator[tuple[int, Any]]:
         """``(position, fn(*tasks[position]))`` as tasks finish.
 
-        Raises :class:`WorkerError` when a task fails after its retries; on
-        Ctrl-C cancels what is left and re-raises, after what was yielded.
+        A task that fails after its retries raises :class:`WorkerError`, or
+        with ``failures`` is yielded as one (the run goes on); on Ctrl-C
+        what is left is cancelled and the interruption re-raised, after what
+        was yielded.
         """
         futures = [self.client.submit(fn, *args, key=f"{(names or [])[i] if names else i}-{i}",
                                       retries=RETRIES, pure=False)
@@ -162,16 +164,26 @@ class Pool:
                 try:
                     result = f.result()
                 except Exception as e:  # noqa: BLE001 - whatever the task raised, on a worker
-                    raise WorkerError(f"task {f.key} failed on a worker: {_first_line(e)}") from None
+                    error = WorkerError(f"task {f.key} failed on a worker: {_first_line(e)}")
+                    if not failures:
+                        raise error from None
+                    result = error
                 yield i, result
         finally:
             self.client.cancel([f for f in futures if not f.done()])
 
 
-def serial(fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[tuple[int, Any]]:
-    """The same tasks in this process, in order (what a run on Dask must equal)."""
+def serial(fn: Callable[..., Any], tasks: Sequence[tuple], failures: bool = False
+           ) -> Iterator[tuple[int, Any]]:
+    """The same tasks in this process, in order (what a run on Dask must equal); ``failures``
+    as for :meth:`Pool.run`."""
     for i, args in enumerate(tasks):
-        yield i, fn(*args)
+        try:
+            yield i, fn(*args)
+        except Exception as e:  # noqa: BLE001 - reported like a worker's failure
+            if not failures:
+                raise
+            yield i, WorkerError(f"task {i} failed: {_first_line(e)}")
 
 
 def _first_line(e: BaseException) -> str:

@@ -52,10 +52,11 @@ def run(args: argparse.Namespace) -> int:
         stopped, start, counts = "", time.perf_counter(), {}
         try:
             if pool is None:
-                stream = cluster.serial(mutant_task, tasks)
+                stream = cluster.serial(mutant_task, tasks, failures=True)
             else:
                 say(f"{len(tasks)} mutants on {workers} Dask worker{'s' * (workers != 1)}")
-                stream = pool.run(mutant_task, tasks, [f"M{m.id}-{r.mode}" for r, m in where])
+                stream = pool.run(mutant_task, tasks, [f"M{m.id}-{r.mode}" for r, m in where],
+                                  failures=True)
             finished = _collect(stream, where, start, args.max_seconds, say, counts)
         except cluster.WorkerError as e:
             raise UsageError(str(e)) from None
@@ -111,8 +112,12 @@ def _plan(modes, actions, kinds, ids, mutant_seconds, say):
 def _collect(stream, where, start, budget, say, counts) -> bool:
     """Take outcomes as they come; False when the time budget ran out first."""
     last = time.perf_counter()
+    from deliverycheck.cluster import WorkerError
+    from deliverycheck.mutate.run import Outcome
     for i, outcome in stream:
         r, m = where[i]
+        if isinstance(outcome, WorkerError):   # a bug: reported with the others, the run goes on
+            outcome = Outcome(m.id, "error", reasons=[str(outcome)])
         r.outcomes[m.id] = outcome
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
         now = time.perf_counter()

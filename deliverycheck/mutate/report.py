@@ -22,6 +22,7 @@ from .sites import Mutant
 SCHEMA = "deliverycheck.mutate/1"
 WORDS = {"killed": "killed", "killed-by-figure": "killed only by a pinned figure",
          "survived": "survived", "equivalent": "equivalent", "undecided": "undecided",
+         "error": "failed to run",
          "not-run": "not run"}
 
 
@@ -59,7 +60,7 @@ class ModeResult:
 def score(counts: dict[str, int]) -> tuple[float | None, float | None]:
     """The mutation score (killed / mutants that are not equivalent and were run), and the
     same with the mutants only a pinned figure kills counted as killed."""
-    judged = sum(counts[s] for s in ("killed", "killed-by-figure", "survived", "undecided"))
+    judged = sum(counts[s] for s in ("killed", "killed-by-figure", "survived", "undecided", "error"))
     if not judged:
         return None, None
     return counts["killed"] / judged, (counts["killed"] + counts["killed-by-figure"]) / judged
@@ -96,7 +97,7 @@ def text(results: Sequence[ModeResult], root: Path, run: dict[str, Any]) -> str:
         for row in rows:
             out.append("  " + "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
                                         for i, (cell, w) in enumerate(zip(row, widths))))
-        for status in ("survived", "undecided"):
+        for status in ("survived", "undecided", "error"):
             shown = [m for m in r.mutants if r.status(m) == status]
             if shown:
                 out.append(f"  {WORDS[status].capitalize()}:")
@@ -176,7 +177,7 @@ def page(results: Sequence[ModeResult], root: Path, run: dict[str, Any], title: 
                                    ("killed", "killed-by-figure", "survived", "equivalent", "undecided"))
                          + f"<td class=n>{percent(score(ac)[0])}</td></tr>")
         parts.append("</table>")
-        for status in ("survived", "undecided", "killed-by-figure", "equivalent", "killed"):
+        for status in ("survived", "undecided", "error", "killed-by-figure", "equivalent", "killed"):
             shown = [m for m in r.mutants if r.status(m) == status]
             if not shown:
                 continue

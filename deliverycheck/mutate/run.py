@@ -46,7 +46,7 @@ from deliverycheck.render.story import story
 from .rewrite import MutantSystem, SwitchedSystem, key_path, key_touched
 from .sites import Finder, Key, Mutant, Occurrence
 
-STATUSES = ("killed", "killed-by-figure", "survived", "equivalent", "undecided")
+STATUSES = ("killed", "killed-by-figure", "survived", "equivalent", "undecided", "error")
 THREADS = 1            # one search thread per worker: workers are the unit of parallelism
 STATE_FACTOR = 8       # a mutant's search stops at this many times the model's states
 MIN_STATES = 100_000
@@ -240,7 +240,7 @@ def _run(prep: Prepared, key: Key | None, limits: Limits) -> Outcome:
             shown = tr.from_path(system, ex.path(ex.violations[first.property]), property=first.property,
                                  verdict=first.verdict, meta={"mutant": {"file": key.file, "line": key.line, "kind": key.kind,
                                                 "detail": list(key.detail)}} if key else {})
-            out.trace, out.story = tr.dumps(shown), story(shown)
+            out.trace, out.story = tr.dumps(shown), told(shown)
         return out
     if not ex.complete:
         pinned = expected.states if expected is not None else None
@@ -261,6 +261,22 @@ def _run(prep: Prepared, key: Key | None, limits: Limits) -> Outcome:
         out.difference = difference(prep, system, ex, div)
         out.reasons = [out.difference["summary"]]
     return out
+
+
+def told(trace: Any) -> str:
+    """The story of a mutant's trace; where the model's sentences cannot tell a mutant's step
+    (a state the model never reaches), each step as the cells it changed."""
+    try:
+        return story(trace)
+    except Exception:  # noqa: BLE001 - the tellers are written for the model's own states
+        names = trace.system.schema
+        lines = []
+        for n, (a, b) in enumerate(zip(trace.steps, trace.steps[1:]), 1):
+            cells = ", ".join(f"{names.cell_name(i)} {x} -> {y}"
+                              for i, (x, y) in enumerate(zip(a.state, b.state)) if x != y)
+            args = ", ".join(f"{k}={v}" for k, v in b.params.items())
+            lines.append(f"{n}. {b.action}({args}): {cells}")
+        return "\n".join(lines) + "\n"
 
 
 def difference(prep: Prepared, system: MutantSystem, ex: Any, div: tuple[int, int, int, int]) -> dict:
@@ -312,7 +328,7 @@ def difference(prep: Prepared, system: MutantSystem, ex: Any, div: tuple[int, in
     only_mutant_told = [told(k, v) for k, v in only_mutant.items()]
     only_model_told = [told(k, v) for k, v in only_model.items()]
     return {"summary": summary, "steps": n, "only_mutant": only_mutant_told, "only_model": only_model_told,
-            "story": story(trace) if path else "", "search": f"{prep.mode}/{prep.variant}"}
+            "story": told(trace) if path else "", "search": f"{prep.mode}/{prep.variant}"}
 
 
 __all__ = ["FULL", "Outcome", "Prepared", "STATUSES", "build", "check", "lay_out", "mutants_of", "searches_of"]
