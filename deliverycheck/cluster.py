@@ -164,7 +164,7 @@ class Pool:
                 try:
                     result = f.result()
                 except Exception as e:  # noqa: BLE001 - whatever the task raised, on a worker
-                    error = WorkerError(f"task {f.key} failed on a worker: {_first_line(e)}")
+                    error = WorkerError(f"the task failed: {_first_line(e)}")
                     if not failures:
                         raise error from None
                     result = error
@@ -183,7 +183,7 @@ def serial(fn: Callable[..., Any], tasks: Sequence[tuple], failures: bool = Fals
         except Exception as e:  # noqa: BLE001 - reported like a worker's failure
             if not failures:
                 raise
-            yield i, WorkerError(f"task {i} failed: {_first_line(e)}")
+            yield i, WorkerError(f"the task failed: {_first_line(e)}")
 
 
 def _first_line(e: BaseException) -> str:

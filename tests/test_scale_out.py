@@ -18,7 +18,8 @@ from deliverycheck.cli import main
 from conftest import needs_compiler
 
 TIMINGS = {"seconds", "states_per_second", "peak_memory_mb", "compile_seconds", "graph_seconds",
-           "steps_per_second", "workers", "command", "line", "trace", "story"}
+           "steps_per_second", "first_seconds", "shrink_seconds", "workers", "command", "line",
+           "trace", "story"}
 
 
 def _strip(doc):
@@ -38,8 +39,8 @@ def _same_files(a, b):
         assert not c.left_only and not c.right_only, (c.left, c.left_only, c.right_only)
         for name in c.diff_files:
             assert name == "report.html", f"{c.left}/{name} differs"
-            left = (c.left + "/" + name)
-            right = (c.right + "/" + name)
+            left = f"{c.left}/{name}"
+            right = f"{c.right}/{name}"
             strip = [line for line in open(left).read().splitlines() if "class=\"about\"" not in line]
             assert strip == [line for line in open(right).read().splitlines()
                              if "class=\"about\"" not in line]

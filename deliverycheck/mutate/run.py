@@ -302,7 +302,7 @@ def difference(prep: Prepared, system: MutantSystem, ex: Any, div: tuple[int, in
     def cells(a: bytes, b: bytes) -> str:
         return ", ".join(f"{names.cell_name(i)} {x} -> {y}" for i, (x, y) in enumerate(zip(a, b)) if x != y)
 
-    def told(succ: Any, labels: list[str]) -> str:
+    def step_text(succ: Any, labels: list[str]) -> str:
         if succ == "blocked":
             return f"{labels[0]}, blocked by a capacity bound"
         return f"{labels[0]} ({cells(state, succ)})"
@@ -321,12 +321,12 @@ def difference(prep: Prepared, system: MutantSystem, ex: Any, div: tuple[int, in
     else:
         parts = []
         if only_mutant:
-            parts.append("only the mutant takes " + "; ".join(told(k, v) for k, v in only_mutant.items()))
+            parts.append("only the mutant takes " + "; ".join(step_text(k, v) for k, v in only_mutant.items()))
         if only_model:
-            parts.append("only the model takes " + "; ".join(told(k, v) for k, v in only_model.items()))
+            parts.append("only the model takes " + "; ".join(step_text(k, v) for k, v in only_model.items()))
         summary = f"{lead}, " + (", and ".join(parts) or "the successors differ")
-    only_mutant_told = [told(k, v) for k, v in only_mutant.items()]
-    only_model_told = [told(k, v) for k, v in only_model.items()]
+    only_mutant_told = [step_text(k, v) for k, v in only_mutant.items()]
+    only_model_told = [step_text(k, v) for k, v in only_model.items()]
     return {"summary": summary, "steps": n, "only_mutant": only_mutant_told, "only_model": only_model_told,
             "story": told(trace) if path else "", "search": f"{prep.mode}/{prep.variant}"}
 

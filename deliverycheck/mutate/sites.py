@@ -85,7 +85,7 @@ class Occurrence:
 
 @lru_cache(maxsize=None)
 def _relative(file: str, root: Path) -> str | None:
-    """``model/x.py`` for a file of the specification's model folder ``root``, else None."""
+    """``model/producer.py`` for a file of the specification's model folder ``root``, else None."""
     try:
         return Path(file).resolve().relative_to(root.parent).as_posix()
     except ValueError:
