@@ -90,6 +90,13 @@ def _common() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return spec, quiet
 
 
+def _scheduler_option(p: argparse.ArgumentParser, what: str) -> None:
+    """``--scheduler ADDRESS``: run ``what`` as tasks on an existing Dask cluster."""
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help=f"run {what} as tasks on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                        "(docs/scale-out.md)")
+
+
 def parser() -> argparse.ArgumentParser:
     """The whole command line (building it imports nothing from the model)."""
     p = _Parser(prog="deliverycheck", description=(
@@ -164,9 +171,7 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--dask-workers", type=positive_int, metavar="N",
                    help="run the searches as tasks on an embedded Dask cluster of N worker "
                         "processes on this machine, one search per task (docs/scale-out.md)")
-    v.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run the searches as tasks on an existing Dask cluster, e.g. "
-                        "tcp://10.0.0.5:8786 (docs/scale-out.md)")
+    _scheduler_option(v, "the searches")
     v.add_argument("--max-states", type=positive_int, metavar="N", help="stop each search after N states")
     v.add_argument("--max-seconds", type=positive_float, metavar="S", help="stop each search after S seconds")
     v.add_argument("--max-memory", type=positive_int, metavar="MB",
@@ -267,9 +272,7 @@ def parser() -> argparse.ArgumentParser:
     mu.add_argument("--workers", type=positive_int, metavar="N",
                     help="run on an embedded Dask cluster of N worker processes on this machine "
                          "(default: every core this process may use)")
-    mu.add_argument("--scheduler", metavar="ADDRESS",
-                    help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
-                         "(docs/scale-out.md)")
+    _scheduler_option(mu, "the mutants")
     mu.add_argument("--serial", action="store_true",
                     help="run every mutant in this process, one after another (no Dask)")
     mu.add_argument("--json", action="store_true",

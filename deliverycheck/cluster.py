@@ -154,7 +154,7 @@ class Pool:
         what is left is cancelled and the interruption re-raised, after what
         was yielded.
         """
-        futures = [self.client.submit(fn, *args, key=f"{(names or [])[i] if names else i}-{i}",
+        futures = [self.client.submit(fn, *args, key=f"{names[i] if names else 'task'}-{i}",
                                       retries=RETRIES, pure=False)
                    for i, args in enumerate(tasks)]
         where = {f.key: i for i, f in enumerate(futures)}

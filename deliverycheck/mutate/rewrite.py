@@ -18,8 +18,8 @@ from typing import Any, Callable, Sequence
 
 from deliverycheck.core import compile as cc
 from deliverycheck.core.expr import Expr, cell
-from deliverycheck.core.ranges import Overflow, may_leave
-from deliverycheck.core.system import FULL, Lowered, System
+from deliverycheck.core.ranges import may_leave
+from deliverycheck.core.system import Lowered, System
 
 from .sites import Key, describe_arg
 
@@ -221,5 +221,4 @@ class _Lazy:
         return len(self.system.instances)
 
 
-__all__ = ["C_PRELUDE", "MutantSystem", "Overflow", "SwitchedSystem", "FULL", "key_path",
-           "key_touched", "rewrite"]
+__all__ = ["C_PRELUDE", "MutantSystem", "SwitchedSystem", "key_path", "key_touched", "rewrite"]

@@ -258,7 +258,7 @@ def _run(prep: Prepared, key: Key | None, limits: Limits) -> Outcome:
     div = seen.get("divergence")
     if div is not None:
         out.status = "survived"
-        out.difference = difference(prep, system, ex, div)
+        out.difference = difference(prep, system, key, ex, div)
         out.reasons = [out.difference["summary"]]
     return out
 
@@ -279,14 +279,15 @@ def told(trace: Any) -> str:
         return "\n".join(lines) + "\n"
 
 
-def difference(prep: Prepared, system: MutantSystem, ex: Any, div: tuple[int, int, int, int]) -> dict:
+def difference(prep: Prepared, system: MutantSystem, key: Key, ex: Any,
+               div: tuple[int, int, int, int]) -> dict:
     """The first reachable state whose successors differ between the mutant and the model, told:
     the steps that lead there (the same in both) and the successors only one of them has."""
     at = div[0]
     path = ex.path(at)
     trace = tr.from_path(system, path)   # every state before this one steps alike in both
     state = trace.last_state()
-    touched = set(prep.found[system._key].nodes)
+    touched = set(prep.found[key].nodes)
     model: dict[Any, list[str]] = {}
     mutant: dict[Any, list[str]] = {}
     for j, inst in enumerate(prep.system.instances):
@@ -331,4 +332,4 @@ def difference(prep: Prepared, system: MutantSystem, ex: Any, div: tuple[int, in
             "story": told(trace) if path else "", "search": f"{prep.mode}/{prep.variant}"}
 
 
-__all__ = ["FULL", "Outcome", "Prepared", "STATUSES", "build", "check", "lay_out", "mutants_of", "searches_of"]
+__all__ = ["Outcome", "Prepared", "STATUSES", "build", "check", "lay_out", "mutants_of", "searches_of"]
